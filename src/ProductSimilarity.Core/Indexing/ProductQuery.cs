@@ -1,0 +1,115 @@
+namespace ProductSimilarity.Core.Indexing;
+
+/// <summary>How a query is ranked.</summary>
+public enum RankingMode
+{
+    /// <summary>Vector (cosine) similarity only.</summary>
+    Vector,
+
+    /// <summary>BM25 keyword match only.</summary>
+    Keyword,
+
+    /// <summary>Vector and keyword lists fused (see <see cref="FusionMethod"/>).</summary>
+    Hybrid,
+}
+
+/// <summary>How the vector and keyword lists are fused in <see cref="RankingMode.Hybrid"/>.</summary>
+public enum FusionMethod
+{
+    /// <summary>Reciprocal rank fusion: <c>sum 1/(k + rank)</c>.</summary>
+    Rrf,
+
+    /// <summary><c>w * cosine + (1 - w) * minmax(BM25)</c> over the candidate lists.</summary>
+    Weighted,
+}
+
+/// <summary>Structured filters applied before ranking. All set conditions must hold.</summary>
+public sealed record ProductFilter
+{
+    /// <summary>Exact category match (case-insensitive).</summary>
+    public string? Category { get; init; }
+
+    /// <summary>Exact brand match (case-insensitive).</summary>
+    public string? Brand { get; init; }
+
+    /// <summary>Inclusive lower price bound.</summary>
+    public decimal? MinPrice { get; init; }
+
+    /// <summary>Inclusive upper price bound.</summary>
+    public decimal? MaxPrice { get; init; }
+
+    /// <summary>Only products with this stock flag.</summary>
+    public bool? InStock { get; init; }
+
+    /// <summary>Only products from this source (used by evaluation across sources).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Only products not from this source (used by evaluation across sources).</summary>
+    public string? ExcludeSource { get; init; }
+
+    /// <summary>True when no condition is set.</summary>
+    public bool IsEmpty => Category is null && Brand is null && MinPrice is null && MaxPrice is null
+        && InStock is null && Source is null && ExcludeSource is null;
+}
+
+/// <summary>Fusion settings for hybrid ranking.</summary>
+public sealed record FusionOptions
+{
+    /// <summary>The default: weighted fusion, tuned on the amazon-google evaluation set.</summary>
+    public static FusionOptions Default { get; } = new();
+
+    /// <summary>Fusion method.</summary>
+    public FusionMethod Method { get; init; } = FusionMethod.Weighted;
+
+    /// <summary>Weight of the cosine score in <see cref="FusionMethod.Weighted"/> (0..1).</summary>
+    public double VectorWeight { get; init; } = 0.7;
+
+    /// <summary>The k constant of reciprocal rank fusion.</summary>
+    public int RrfK { get; init; } = 60;
+
+    /// <summary>How many candidates each list contributes before fusion.</summary>
+    public int CandidateCount { get; init; } = 50;
+}
+
+/// <summary>A query against an <see cref="IProductIndex"/>.</summary>
+public sealed record ProductQuery
+{
+    /// <summary>Keyword text (already normalised), or null for a vector-only query.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>The query vector (L2-normalised), or null for a keyword-only query.</summary>
+    public ReadOnlyMemory<float>? Vector { get; init; }
+
+    /// <summary>Ranking mode.</summary>
+    public RankingMode Mode { get; init; } = RankingMode.Hybrid;
+
+    /// <summary>Fusion settings for hybrid ranking.</summary>
+    public FusionOptions Fusion { get; init; } = FusionOptions.Default;
+
+    /// <summary>Filters.</summary>
+    public ProductFilter Filter { get; init; } = new();
+
+    /// <summary>How many results to return.</summary>
+    public int Top { get; init; } = 10;
+
+    /// <summary>Product ids that must not appear (the query product itself, purchased items).</summary>
+    public IReadOnlySet<string> ExcludeIds { get; init; } = new HashSet<string>();
+
+    /// <summary>Variant groups that must not appear (the query product's group).</summary>
+    public IReadOnlySet<string> ExcludeGroupIds { get; init; } = new HashSet<string>();
+}
+
+/// <summary>One ranked result with its score parts.</summary>
+/// <param name="Product">The product.</param>
+/// <param name="Score">The final (fused) score; higher is better.</param>
+/// <param name="VectorScore">Cosine similarity, when the vector side ranked it.</param>
+/// <param name="KeywordScore">BM25 score, when the keyword side ranked it.</param>
+/// <param name="VectorRank">1-based rank in the vector list, when present.</param>
+/// <param name="KeywordRank">1-based rank in the keyword list, when present.</param>
+public sealed record SearchHit(
+    IndexedProduct Product,
+    double Score,
+    double? VectorScore,
+    double? KeywordScore,
+    int? VectorRank,
+    int? KeywordRank);
