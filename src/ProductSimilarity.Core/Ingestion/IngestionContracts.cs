@@ -18,6 +18,9 @@ public sealed record IngestionSummary
     /// <summary>Products whose content hash matched the index, so were not re-embedded.</summary>
     public long Unchanged { get; init; }
 
+    /// <summary>Products whose stored fields changed (price, stock...) but whose embedded text did not: rewritten with the stored vector.</summary>
+    public long Updated { get; init; }
+
     /// <summary>Rows rejected (see the error report).</summary>
     public long Rejected { get; init; }
 

@@ -1,4 +1,4 @@
-#pragma warning disable CS9113 // TEMP: implementation in progress
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,21 +12,245 @@ namespace ProductSimilarity.Core.Ingestion;
 /// <summary>
 /// Reads a catalog, normalises it, skips unchanged products by content hash, embeds the rest in batches and
 /// upserts them, committing at checkpoints so an interrupted run can simply be run again.
-/// Shared by <c>psim ingest</c> and the blob-triggered function.
+/// Shared by <c>psim ingest</c>, <c>psim eval</c> and the blob-triggered function.
 /// </summary>
-/// <remarks>Thread-safe for concurrent runs against different indexes; one run at a time per index.</remarks>
-public sealed class IngestionPipeline(
+/// <remarks>
+/// Thread-safe for concurrent runs against different indexes; one run at a time per index. Crash safety comes from the
+/// index: every <see cref="IngestionOptions.CommitEvery"/> batches the index commits atomically; after a crash the rerun
+/// finds the committed products by content hash and embeds only the rest.
+/// </remarks>
+public sealed partial class IngestionPipeline(
     IProductIndex index,
     IEmbeddingGenerator<string, Embedding<float>> generator,
     IOptions<ProductSimilarityOptions> options,
     ILogger<IngestionPipeline> logger)
 {
+    private readonly CatalogReader reader = new();
+
+    /// <summary>The model id recorded in content hashes and status documents.</summary>
+    public string ModelId =>
+        generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
+
+    /// <summary>The adapter in use, or null.</summary>
+    public string? Adapter => options.Value.Embeddings.AdapterPath is { Length: > 0 } path ? Path.GetFileName(path) : null;
+
     /// <summary>Ingests one catalog stream.</summary>
-    public Task<IngestionSummary> IngestAsync(
+    /// <param name="catalog">The catalog bytes (CSV or JSON Lines, optionally gzip; see <see cref="CatalogReader"/>).</param>
+    /// <param name="fileName">File or blob name: picks the format and names the source in errors.</param>
+    /// <param name="errors">Receives rejected rows.</param>
+    /// <param name="progress">Optional progress, reported after every batch.</param>
+    /// <param name="mode">Overrides <see cref="IngestionOptions.Mode"/>.</param>
+    /// <param name="cancellationToken">Cancels the run; committed batches stay.</param>
+    /// <exception cref="CatalogFormatException">The file as a whole cannot be read.</exception>
+    public async Task<IngestionSummary> IngestAsync(
         Stream catalog,
         string fileName,
         IRowErrorSink errors,
         IProgress<IngestionProgress>? progress = null,
         IngestionMode? mode = null,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(errors);
+        var settings = options.Value.Ingestion;
+        var effectiveMode = mode ?? settings.Mode;
+        var stopwatch = Stopwatch.StartNew();
+        var modelId = ModelId + (Adapter is { } adapter ? "+" + adapter : string.Empty);
+        var counting = new CountingStream(catalog);
+        long? totalBytes = catalog.CanSeek ? catalog.Length : null;
+        var run = new Run(modelId);
+        var seen = effectiveMode == IngestionMode.Snapshot ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var batch = new List<Product>(settings.BatchSize);
+        var deletes = new List<string>();
+        var batchesSinceCommit = 0;
+
+        LogStarted(logger, fileName, effectiveMode, modelId);
+        await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
+        {
+            run.RowsRead++;
+            if (row.Error is { } error)
+            {
+                run.Rejected++;
+                if (error.Id is { } rejectedId)
+                {
+                    seen?.Add(rejectedId); // a rejected row must not delete its product in snapshot mode
+                }
+
+                await errors.WriteAsync(error, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var product = TextNormalizer.Default.Normalize(row.Product!);
+            seen?.Add(product.Id);
+            if (product.Deleted)
+            {
+                deletes.Add(product.Id);
+                continue;
+            }
+
+            batch.Add(product);
+            if (batch.Count >= settings.BatchSize)
+            {
+                await WriteBatchAsync(batch, run, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+                if (++batchesSinceCommit >= settings.CommitEvery)
+                {
+                    await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    batchesSinceCommit = 0;
+                }
+
+                progress?.Report(run.Progress(counting.BytesRead, totalBytes));
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await WriteBatchAsync(batch, run, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (seen is not null)
+        {
+            await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!seen.Contains(id))
+                {
+                    deletes.Add(id);
+                }
+            }
+        }
+
+        for (var i = 0; i < deletes.Count; i += settings.BatchSize)
+        {
+            var chunk = deletes.GetRange(i, Math.Min(settings.BatchSize, deletes.Count - i));
+            run.Deleted += await index.DeleteAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+        progress?.Report(run.Progress(counting.BytesRead, totalBytes));
+        var summary = new IngestionSummary
+        {
+            File = fileName,
+            RowsRead = run.RowsRead,
+            Embedded = run.Embedded,
+            Unchanged = run.Unchanged,
+            Updated = run.Updated,
+            Rejected = run.Rejected,
+            Deleted = run.Deleted,
+            Duration = stopwatch.Elapsed,
+            Model = ModelId,
+            Adapter = Adapter,
+            Mode = effectiveMode,
+        };
+        LogFinished(logger, fileName, summary.RowsRead, summary.Embedded, summary.Unchanged, summary.Rejected, summary.Deleted, summary.Duration.TotalSeconds);
+        return summary;
+    }
+
+    private async Task WriteBatchAsync(List<Product> batch, Run run, CancellationToken cancellationToken)
+    {
+        var ids = batch.ConvertAll(p => p.Id);
+        var stored = await index.GetContentHashesAsync(ids, cancellationToken).ConfigureAwait(false);
+        var toEmbed = new List<(Product Product, string Hash)>(batch.Count);
+        var toRewrite = new List<(Product Product, string Hash)>();
+        foreach (var product in batch)
+        {
+            var hash = ProductText.ContentHash(product, run.ModelId);
+            if (!stored.TryGetValue(product.Id, out var existing))
+            {
+                toEmbed.Add((product, hash));
+            }
+            else if (existing == hash)
+            {
+                run.Unchanged++;
+            }
+            else if (ProductText.EmbeddingPart(existing) == ProductText.EmbeddingPart(hash))
+            {
+                toRewrite.Add((product, hash));
+            }
+            else
+            {
+                toEmbed.Add((product, hash));
+            }
+        }
+
+        if (toEmbed.Count == 0 && toRewrite.Count == 0)
+        {
+            return;
+        }
+
+        if (index.Dimensions is null && toEmbed.Count > 0)
+        {
+            var dims = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions;
+            if (dims is int d)
+            {
+                await index.EnsureCreatedAsync(d, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var documents = new List<IndexedProduct>(toEmbed.Count + toRewrite.Count);
+        if (toEmbed.Count > 0)
+        {
+            var texts = toEmbed.ConvertAll(x => ProductText.ForEmbedding(x.Product));
+            var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (embeddings.Count != texts.Count)
+            {
+                throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {texts.Count} texts.");
+            }
+
+            if (index.Dimensions is null)
+            {
+                await index.EnsureCreatedAsync(embeddings[0].Vector.Length, cancellationToken).ConfigureAwait(false);
+            }
+
+            for (var i = 0; i < toEmbed.Count; i++)
+            {
+                documents.Add(new IndexedProduct { Product = toEmbed[i].Product, ContentHash = toEmbed[i].Hash, Vector = embeddings[i].Vector });
+            }
+
+            run.Embedded += toEmbed.Count;
+        }
+
+        foreach (var (product, hash) in toRewrite)
+        {
+            var existing = await index.GetAsync(product.Id, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                var embedding = await generator.GenerateAsync([ProductText.ForEmbedding(product)], cancellationToken: cancellationToken).ConfigureAwait(false);
+                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = embedding[0].Vector });
+                run.Embedded++;
+            }
+            else
+            {
+                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = existing.Vector });
+                run.Updated++;
+            }
+        }
+
+        await index.UpsertAsync(documents, cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingesting {File} in {Mode} mode with model {Model}")]
+    private static partial void LogStarted(ILogger logger, string file, IngestionMode mode, string model);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {File}: {RowsRead} rows read, {Embedded} embedded, {Unchanged} unchanged, {Rejected} rejected, {Deleted} deleted in {Seconds:F1} s")]
+    private static partial void LogFinished(ILogger logger, string file, long rowsRead, long embedded, long unchanged, long rejected, long deleted, double seconds);
+
+    private sealed class Run(string modelId)
+    {
+        public string ModelId { get; } = modelId;
+
+        public long RowsRead { get; set; }
+
+        public long Embedded { get; set; }
+
+        public long Unchanged { get; set; }
+
+        public long Updated { get; set; }
+
+        public long Rejected { get; set; }
+
+        public long Deleted { get; set; }
+
+        public IngestionProgress Progress(long bytesRead, long? totalBytes) =>
+            new(RowsRead, Embedded, Unchanged, Rejected, bytesRead, totalBytes);
+    }
 }

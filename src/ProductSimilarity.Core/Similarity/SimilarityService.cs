@@ -1,29 +1,168 @@
-#pragma warning disable CS9113 // TEMP: implementation in progress
+using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Similarity;
 
 /// <summary>Similar items, text search and recommendations over an <see cref="IProductIndex"/>. Shared by every host.</summary>
-/// <remarks>Thread-safe.</remarks>
+/// <remarks>Thread-safe. Recommendation histories are used for the one call and are never stored or logged.</remarks>
 public sealed class SimilarityService(
     IProductIndex index,
     IEmbeddingGenerator<string, Embedding<float>> generator,
     IOptions<ProductSimilarityOptions> options,
     TimeProvider timeProvider)
 {
+    /// <summary>Half-life of an interaction's weight in recommendations.</summary>
+    public static readonly TimeSpan HistoryHalfLife = TimeSpan.FromDays(7);
+
+    /// <summary>The configured default ranking mode.</summary>
+    public RankingMode DefaultMode => options.Value.Ranking.Mode;
+
     /// <summary>Items most like one product, excluding itself and its variants.</summary>
     /// <exception cref="ProductNotFoundException">The id is not in the index.</exception>
-    public Task<SimilarityResult> SimilarAsync(SimilarRequest request, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    public async Task<SimilarityResult> SimilarAsync(SimilarRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var product = await index.GetAsync(request.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new ProductNotFoundException(request.Id);
+        var query = new ProductQuery
+        {
+            Text = TextNormalizer.Default.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
+            Vector = product.Vector,
+            Mode = request.Mode ?? DefaultMode,
+            Fusion = options.Value.Ranking.ToFusionOptions(),
+            Filter = request.Filter,
+            Top = request.Top,
+            ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id },
+            ExcludeGroupIds = product.Product.GroupId is { Length: > 0 } group
+                ? new HashSet<string>(StringComparer.Ordinal) { group }
+                : new HashSet<string>(StringComparer.Ordinal),
+        };
+        var hits = await index.SearchAsync(query, cancellationToken).ConfigureAwait(false);
+        return new SimilarityResult(product, hits);
+    }
 
     /// <summary>Products matching free text.</summary>
-    public Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    public async Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var effectiveMode = mode ?? DefaultMode;
+        var clean = TextNormalizer.Default.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
+        ReadOnlyMemory<float>? vector = null;
+        if (effectiveMode != RankingMode.Keyword)
+        {
+            vector = (await generator.GenerateAsync([clean], cancellationToken: cancellationToken).ConfigureAwait(false))[0].Vector;
+        }
 
-    /// <summary>What a user should see next, given their history. The history is not stored or logged.</summary>
-    public Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+        var query = new ProductQuery
+        {
+            Text = TextNormalizer.Default.ForKeywords(clean),
+            Vector = vector,
+            Mode = effectiveMode,
+            Fusion = options.Value.Ranking.ToFusionOptions(),
+            Filter = filter ?? new ProductFilter(),
+            Top = top,
+        };
+        return new SimilarityResult(null, await index.SearchAsync(query, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// What a user should see next, given their history. Each event weighs by its kind (view 1, cart 3, purchase 5)
+    /// and by recency (half-life <see cref="HistoryHalfLife"/>); the weighted centroid of the products' vectors and the
+    /// titles of the strongest products form a hybrid query. Products in the history are not recommended back, except
+    /// purchased ones when <see cref="RecommendationRequest.ExcludePurchased"/> is false (replenishment).
+    /// Purchased products' variants are excluded too.
+    /// </summary>
+    public async Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.History.Count > RecommendationRequest.MaxHistory)
+        {
+            throw new ArgumentException($"history has {request.History.Count} events; at most {RecommendationRequest.MaxHistory} are allowed.", nameof(request));
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        var exclude = new HashSet<string>(request.Exclude, StringComparer.Ordinal);
+        var purchased = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in request.History)
+        {
+            var age = e.At is { } at && at < now ? now - at : TimeSpan.Zero;
+            var weight = KindWeight(e.Event) * Math.Pow(0.5, age / HistoryHalfLife);
+            weights[e.Id] = weights.GetValueOrDefault(e.Id) + weight;
+            if (e.Event == InteractionKind.Purchase)
+            {
+                purchased.Add(e.Id);
+            }
+            else
+            {
+                exclude.Add(e.Id);
+            }
+        }
+
+        var products = new List<(IndexedProduct Product, double Weight)>(weights.Count);
+        foreach (var (id, weight) in weights)
+        {
+            if (await index.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } product)
+            {
+                products.Add((product, weight));
+            }
+        }
+
+        if (products.Count == 0)
+        {
+            return new SimilarityResult(null, []);
+        }
+
+        var excludeGroups = new HashSet<string>(StringComparer.Ordinal);
+        if (request.ExcludePurchased)
+        {
+            exclude.UnionWith(purchased);
+            foreach (var (product, _) in products)
+            {
+                if (purchased.Contains(product.Id) && product.Product.GroupId is { Length: > 0 } group)
+                {
+                    excludeGroups.Add(group);
+                }
+            }
+        }
+
+        var dims = products[0].Product.Vector.Length;
+        var centroid = new float[dims];
+        foreach (var (product, weight) in products)
+        {
+            TensorPrimitives.MultiplyAdd(product.Vector.Span, (float)weight, centroid, centroid);
+        }
+
+        var norm = TensorPrimitives.Norm(centroid);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(centroid, norm, centroid);
+        }
+
+        products.Sort((a, b) => b.Weight.CompareTo(a.Weight));
+        var text = string.Join(' ', products.Take(3).Select(p => ProductText.ForKeywordQuery(p.Product.Product)));
+        var query = new ProductQuery
+        {
+            Text = TextNormalizer.Default.ForKeywords(text),
+            Vector = centroid,
+            Mode = DefaultMode,
+            Fusion = options.Value.Ranking.ToFusionOptions(),
+            Filter = request.Filter,
+            Top = request.Top,
+            ExcludeIds = exclude,
+            ExcludeGroupIds = excludeGroups,
+        };
+        return new SimilarityResult(null, await index.SearchAsync(query, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static double KindWeight(InteractionKind kind) => kind switch
+    {
+        InteractionKind.Purchase => 5,
+        InteractionKind.Cart => 3,
+        _ => 1,
+    };
 }
