@@ -1,0 +1,83 @@
+using Azure.Search.Documents.Indexes.Models;
+
+namespace ProductSimilarity.Search.AzureAISearch;
+
+/// <summary>The index schema that <see cref="AzureAISearchProductIndex"/> creates and reads: field names and the index definition.</summary>
+/// <remarks>Stateless; thread-safe.</remarks>
+internal static class AzureAISearchSchema
+{
+    public const string Id = "id";
+    public const string Title = "title";
+    public const string Description = "description";
+    public const string Brand = "brand";
+    public const string Category = "category";
+    public const string GroupId = "groupId";
+    public const string Price = "price";
+    public const string Currency = "currency";
+    public const string InStock = "inStock";
+    public const string Source = "source";
+    public const string ImageUrl = "imageUrl";
+    public const string Attributes = "attributes";
+    public const string ContentHash = "contentHash";
+    public const string Vector = "vector";
+
+    // Filters on Edm.String are case-sensitive and API 2023-11-01 (the SDK's version) has no normalizers, while the
+    // port promises case-insensitive category and brand filters. These hidden fields hold the lower-cased values.
+    public const string CategoryKey = "categoryKey";
+    public const string BrandKey = "brandKey";
+
+    public const string HnswConfigurationName = "hnsw-cosine";
+    public const string VectorProfileName = "vector-hnsw-cosine";
+
+    /// <summary>Every retrievable field except the vector: what a query result needs.</summary>
+    public static readonly IReadOnlyList<string> ResultFields =
+    [
+        Id, Title, Description, Brand, Category, GroupId, Price, Currency, InStock, Source, ImageUrl, Attributes, ContentHash,
+    ];
+
+    /// <summary>Builds the index definition for the given analyzer and vector dimensions.</summary>
+    public static SearchIndex Build(string indexName, string analyzer, int dimensions)
+    {
+        var analyzerName = new LexicalAnalyzerName(analyzer);
+        return new SearchIndex(indexName)
+        {
+            Fields =
+            {
+                // The key is sortable and filterable so GetAllIdsAsync can page with "id gt 'last'" past the 100,000 skip limit.
+                new SimpleField(Id, SearchFieldDataType.String) { IsKey = true, IsFilterable = true, IsSortable = true },
+                new SearchableField(Title) { AnalyzerName = analyzerName },
+                new SearchableField(Description) { AnalyzerName = analyzerName },
+                new SearchableField(Brand) { AnalyzerName = analyzerName, IsFilterable = true, IsFacetable = true },
+                new SimpleField(BrandKey, SearchFieldDataType.String) { IsFilterable = true, IsHidden = true },
+                new SimpleField(Category, SearchFieldDataType.String) { IsFilterable = true, IsFacetable = true },
+                new SimpleField(CategoryKey, SearchFieldDataType.String) { IsFilterable = true, IsHidden = true },
+                new SimpleField(GroupId, SearchFieldDataType.String) { IsFilterable = true, IsFacetable = true },
+                new SimpleField(Price, SearchFieldDataType.Double) { IsFilterable = true, IsSortable = true },
+                new SimpleField(Currency, SearchFieldDataType.String),
+                new SimpleField(InStock, SearchFieldDataType.Boolean) { IsFilterable = true },
+                new SimpleField(Source, SearchFieldDataType.String) { IsFilterable = true },
+                new SimpleField(ImageUrl, SearchFieldDataType.String),
+                new SimpleField(Attributes, SearchFieldDataType.String),
+                new SimpleField(ContentHash, SearchFieldDataType.String) { IsFilterable = true },
+
+                // Retrievable, so item-to-item similarity can fetch a product's stored vector.
+                new VectorSearchField(Vector, dimensions, VectorProfileName) { IsHidden = false },
+            },
+            VectorSearch = new VectorSearch
+            {
+                Algorithms =
+                {
+                    new HnswAlgorithmConfiguration(HnswConfigurationName)
+                    {
+                        Parameters = new HnswParameters { Metric = VectorSearchAlgorithmMetric.Cosine },
+                    },
+                },
+                Profiles = { new VectorSearchProfile(VectorProfileName, HnswConfigurationName) },
+            },
+        };
+    }
+
+    /// <summary>The dimensions of the vector field of an index definition, or null when it has none.</summary>
+    public static int? ReadDimensions(SearchIndex index)
+        => index.Fields.FirstOrDefault(f => string.Equals(f.Name, Vector, StringComparison.Ordinal))?.VectorSearchDimensions;
+}

@@ -1,0 +1,131 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.AI;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Embeddings.Onnx;
+using static ProductSimilarity.Embeddings.Tests.Onnx.VectorAssert;
+
+namespace ProductSimilarity.Embeddings.Tests.Onnx;
+
+[Collection(MiniLmCollection.Name)]
+public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
+{
+    [Fact]
+    public async Task Create_OperatorSuppliedModelAndVocab_EmbedsLikeBundledModel()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("operator-model.onnx");
+        var vocabPath = folder.File("operator-vocab.txt");
+        await File.WriteAllBytesAsync(modelPath, BundledMiniLm.ReadModel());
+        CopyBundledVocab(vocabPath);
+
+        string[] texts = ["stainless steel water bottle", "trail running shoes"];
+        using (var custom = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, VocabPath = vocabPath, BatchSize = 1, Threads = 1 }))
+        {
+            var expected = await fixture.Generator.GenerateAsync(texts);
+            var actual = await custom.GenerateAsync(texts);
+
+            Assert.Equal("operator-model.onnx", custom.ModelId);
+            Assert.Equal(384, custom.Dimensions);
+            var metadata = custom.GetService<EmbeddingGeneratorMetadata>();
+            Assert.Equal("operator-model.onnx", metadata?.DefaultModelId);
+            Assert.Equal(384, metadata?.DefaultModelDimensions);
+            for (int i = 0; i < texts.Length; i++)
+            {
+                Assert.True(Cosine(expected[i].Vector.Span, actual[i].Vector.Span) > 0.9999f);
+            }
+        }
+    }
+
+    [Fact]
+    public void Create_MissingModelFile_ThrowsFileNotFoundNamingPath()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("missing.onnx");
+
+        var ex = Assert.Throws<FileNotFoundException>(
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, VocabPath = folder.File("vocab.txt") }));
+
+        Assert.Equal(modelPath, ex.FileName);
+        Assert.Contains(modelPath, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_ModelWithoutVocab_ThrowsFileNotFoundNamingDefaultVocabPath()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("model.onnx");
+        File.WriteAllBytes(modelPath, TinyOnnxModel.IdentityOverInputIds());
+
+        var ex = Assert.Throws<FileNotFoundException>(
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath }));
+
+        Assert.Equal(folder.File("vocab.txt"), ex.FileName);
+        Assert.Contains("VocabPath", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_ModelWithoutTokenEmbeddingsOutput_ThrowsInvalidOperation()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("classifier.onnx");
+        File.WriteAllBytes(modelPath, TinyOnnxModel.IdentityOverInputIds());
+        CopyBundledVocab(folder.File("vocab.txt"));
+
+        var ex = Assert.Throws<InvalidOperationException>(
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath }));
+
+        Assert.Contains("last_hidden_state", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(modelPath, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("logits", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_ModelWithSymbolicHiddenSize_ProbesDimensionsAndUsesOnlyItsInputs()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("tiny.onnx");
+        File.WriteAllBytes(modelPath, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
+        CopyBundledVocab(folder.File("vocab.txt"));
+
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, BatchSize = 2 });
+        var embeddings = await generator.GenerateAsync(["hello world", "", "a much longer product title here"]);
+
+        Assert.Equal(1, generator.Dimensions);
+        Assert.Equal("tiny.onnx", generator.ModelId);
+        Assert.All(embeddings, e => Assert.Equal([1f], e.Vector.ToArray()));
+    }
+
+    [Fact]
+    public void Create_VocabWithoutModel_ThrowsArgumentException()
+    {
+        var ex = Assert.Throws<ArgumentException>(
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { VocabPath = "/somewhere/vocab.txt" }));
+
+        Assert.Contains("ModelPath", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 32)]
+    [InlineData(256, 0)]
+    public void Create_OutOfRangeOptions_ThrowsValidationException(int maxTokens, int batchSize)
+    {
+        Assert.Throws<ValidationException>(
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { MaxTokens = maxTokens, BatchSize = batchSize }));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_AfterDispose_ThrowsObjectDisposed()
+    {
+        var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+        generator.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => generator.GenerateAsync(["x"]));
+    }
+
+    private static void CopyBundledVocab(string path)
+    {
+        using var vocab = BundledMiniLm.OpenVocab();
+        using var file = File.Create(path);
+        vocab.CopyTo(file);
+    }
+}

@@ -1,0 +1,19 @@
+using System.Numerics.Tensors;
+
+namespace ProductSimilarity.Embeddings.Tests.Onnx;
+
+internal static class VectorAssert
+{
+    public static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.CosineSimilarity(a, b);
+
+    public static void UnitLength(ReadOnlySpan<float> vector, int dimensions)
+    {
+        Assert.Equal(dimensions, vector.Length);
+        foreach (var x in vector)
+        {
+            Assert.True(float.IsFinite(x), "vector has a non-finite component");
+        }
+
+        Assert.InRange(TensorPrimitives.Norm(vector), 0.9999f, 1.0001f);
+    }
+}
