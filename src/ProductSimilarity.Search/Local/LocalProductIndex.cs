@@ -1,0 +1,910 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Lucene.Net.Index;
+using Lucene.Net.Queries;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Lucene.Net.Store;
+using Lucene.Net.Util;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
+
+namespace ProductSimilarity.Search.Local;
+
+/// <summary>
+/// The embedded, on-disk <see cref="IProductIndex"/>: one Lucene.Net index folder holding every product's stored fields,
+/// content hash and vector, BM25 keyword search over the analysed text, and exact cosine search over the vectors held
+/// in memory.
+/// </summary>
+/// <remarks>
+/// <para><b>Durability.</b> Writes go to a Lucene <see cref="IndexWriter"/> and become visible and durable only on
+/// <see cref="CommitAsync"/>; a Lucene commit is atomic, so a crash (even SIGKILL) between commits leaves the last
+/// commit intact and a rerun of the ingestion finishes the job. Products are keyed by id (<c>UpdateDocument</c>), so a
+/// product is never stored twice. <see cref="DisposeAsync"/> without a commit <b>discards</b> the uncommitted writes
+/// (<see cref="IndexWriter.Rollback"/>); it never commits on your behalf.</para>
+/// <para><b>One writer, many readers.</b> The writer is opened lazily on the first write and then holds Lucene's
+/// <c>write.lock</c> (<see cref="NativeFSLockFactory"/>, released by the OS if the process dies) until the index is
+/// disposed. A second writer, in another process or another instance in this process, gets a
+/// <see cref="ProductIndexException"/>. Readers, in this or another process, keep working during writes and see each
+/// commit at their next read (<c>DirectoryReader.OpenIfChanged</c>, checked on every read).</para>
+/// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
+/// into one contiguous <c>float[]</c> matrix per segment and cached for as long as the segment lives, so a commit
+/// only loads the new segments. Search is an exact dot product (vectors are unit length) with
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> and a bounded heap for the top k;
+/// filters and exclusions are applied before a row can enter the heap.</para>
+/// <para><b>Thread-safety.</b> Thread-safe. Searches and reads run concurrently; writes are serialised.</para>
+/// </remarks>
+public sealed class LocalProductIndex : IProductIndex
+{
+    private const string DimensionsKey = "psim.dimensions";
+    private const int CancellationCheckInterval = 8192;
+
+    private readonly string _path;
+    private readonly bool _readOnly;
+    private readonly LocalProductIndexOptions _options;
+    private readonly FSDirectory _directory;
+    private readonly ProductTextAnalyzer _analyzer = new();
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly System.Threading.Lock _readerGate = new();
+    private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+
+    // Ids written or deleted since the last commit, so DeleteAsync can count what it removes. Guarded by _writeGate.
+    private readonly HashSet<string> _pendingUpserts = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pendingDeletes = new(StringComparer.Ordinal);
+
+    private SearcherManager? _searchers;
+    private IndexWriter? _writer;
+    private int _dimensions;
+    private int _disposed;
+
+    private LocalProductIndex(string path, bool readOnly, LocalProductIndexOptions options, FSDirectory directory)
+    {
+        _path = path;
+        _readOnly = readOnly;
+        _options = options;
+        _directory = directory;
+    }
+
+    /// <summary>The full path of the index folder.</summary>
+    public string Path => _path;
+
+    /// <inheritdoc/>
+    public int? Dimensions => Volatile.Read(ref _dimensions) is > 0 and var d ? d : null;
+
+    /// <summary>Opens (or, unless <paramref name="readOnly"/>, creates) the index in a folder.</summary>
+    /// <param name="path">The index folder. Created when missing unless <paramref name="readOnly"/>.</param>
+    /// <param name="readOnly">
+    /// Open for reading only: writes throw. A missing folder, or one that holds no committed index, is an error
+    /// (<see cref="ProductIndexException"/>) rather than an empty index, so that a mistyped path is not silently served
+    /// as an empty catalog. A writable index on an empty folder reads as empty until the first commit.
+    /// </param>
+    /// <param name="options">Keyword search settings; <see cref="LocalProductIndexOptions.Default"/> when null.</param>
+    /// <returns>The open index. Dispose it.</returns>
+    /// <exception cref="ProductIndexException">The folder cannot be opened, or (read-only) holds no index.</exception>
+    public static LocalProductIndex Open(string path, bool readOnly = false, LocalProductIndexOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = System.IO.Path.GetFullPath(path);
+        if (readOnly && !System.IO.Directory.Exists(fullPath))
+        {
+            throw new ProductIndexException($"No index at {fullPath}: the folder does not exist. Ingest a catalog first.");
+        }
+
+        FSDirectory directory;
+        try
+        {
+            var folder = System.IO.Directory.CreateDirectory(fullPath);
+            directory = FSDirectory.Open(folder, new NativeFSLockFactory(folder));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ProductIndexException($"Cannot open the index folder {fullPath}: {ex.Message}", ex);
+        }
+
+        try
+        {
+            if (readOnly && !DirectoryReader.IndexExists(directory))
+            {
+                throw new ProductIndexException($"No index at {fullPath}: the folder holds no committed index. Ingest a catalog first.");
+            }
+
+            var index = new LocalProductIndex(fullPath, readOnly, options ?? LocalProductIndexOptions.Default, directory);
+            index.Searchers(blocking: false);
+            return index;
+        }
+        catch (IOException ex)
+        {
+            directory.Dispose();
+            throw new ProductIndexException($"Cannot read the index at {fullPath}: {ex.Message}", ex);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Records the dimensions in the index's commit data. When the index has no pending writes the record is committed
+    /// at once (which also creates the index in an empty folder); otherwise it is committed with the next
+    /// <see cref="CommitAsync"/>. An index that already holds other dimensions is refused.
+    /// </remarks>
+    public async Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            Searchers(blocking: false);
+            int known = Volatile.Read(ref _dimensions);
+            if (known != 0 && known != dimensions)
+            {
+                throw DimensionMismatch(known, dimensions, "the requested index");
+            }
+
+            if (known == dimensions && DirectoryReader.IndexExists(_directory))
+            {
+                return;
+            }
+
+            var writer = Writer();
+            RecordDimensions(writer, dimensions);
+            if (_pendingUpserts.Count == 0 && _pendingDeletes.Count == 0)
+            {
+                writer.Commit();
+                Searchers(blocking: true);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Creating the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ProductIndexException">
+    /// The vectors' dimensions differ from the index's, the index is read-only, or another writer holds the index.
+    /// </exception>
+    public async Task UpsertAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        if (products.Count == 0)
+        {
+            return;
+        }
+
+        int dimensions = products[0].Vector.Length;
+        foreach (var p in products)
+        {
+            if (string.IsNullOrEmpty(p.Id))
+            {
+                throw new ArgumentException("Every product needs an id.", nameof(products));
+            }
+
+            if (p.Vector.Length == 0)
+            {
+                throw new ArgumentException($"Product '{p.Id}' has an empty vector.", nameof(products));
+            }
+
+            if (p.Vector.Length != dimensions)
+            {
+                throw new ArgumentException(
+                    $"Product '{p.Id}' has a {p.Vector.Length}-dimensional vector, product '{products[0].Id}' a {dimensions}-dimensional one; one batch must agree.",
+                    nameof(products));
+            }
+        }
+
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var writer = Writer();
+            int known = Volatile.Read(ref _dimensions);
+            if (known != 0 && known != dimensions)
+            {
+                throw DimensionMismatch(known, dimensions, $"product '{products[0].Id}'");
+            }
+
+            if (known == 0)
+            {
+                RecordDimensions(writer, dimensions);
+            }
+
+            foreach (var p in products)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p));
+                _pendingUpserts.Add(p.Id);
+                _pendingDeletes.Remove(p.Id);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Writing to the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Counts the ids that exist in the last commit or were upserted since, and are not already deleted.</remarks>
+    public async Task<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var writer = Writer();
+            var distinct = ids.Where(id => !string.IsNullOrEmpty(id)).Distinct(StringComparer.Ordinal).ToList();
+            var committed = Read(searcher => FindDocs(searcher.IndexReader, distinct).Select(x => x.Id).ToHashSet(StringComparer.Ordinal), []);
+            int removed = 0;
+            foreach (var id in distinct)
+            {
+                bool exists = _pendingUpserts.Contains(id) || (committed.Contains(id) && !_pendingDeletes.Contains(id));
+                if (exists)
+                {
+                    removed++;
+                }
+
+                _pendingUpserts.Remove(id);
+                _pendingDeletes.Add(id);
+            }
+
+            writer.DeleteDocuments([.. distinct.Select(id => new Term(ProductFields.Id, id))]);
+            return removed;
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Deleting from the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>On an index that has not written anything this only refreshes the reader.</remarks>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            if (_writer is { } writer)
+            {
+                writer.Commit();
+                _pendingUpserts.Clear();
+                _pendingDeletes.Clear();
+            }
+
+            Searchers(blocking: true);
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Committing the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return Task.FromResult(Read(searcher =>
+        {
+            int doc = FindDoc(searcher.IndexReader, id);
+            return doc < 0 ? null : ProductDocuments.Read(searcher.Doc(doc));
+        }, (IndexedProduct?)null));
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var empty = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, string>>(empty);
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(Read(searcher =>
+        {
+            var hashes = new Dictionary<string, string>(ids.Count, StringComparer.Ordinal);
+            var fields = new HashSet<string> { ProductFields.ContentHash };
+            var found = FindDocs(searcher.IndexReader, ids);
+            foreach (var (id, doc) in found)
+            {
+                if (searcher.Doc(doc, fields).Get(ProductFields.ContentHash) is { } hash)
+                {
+                    hashes[id] = hash;
+                }
+            }
+
+            return hashes;
+        }, empty));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Ids of the last commit, read from the id terms (no stored fields are loaded); unordered.</remarks>
+    public IAsyncEnumerable<string> GetAllIdsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Enumerate(this, cancellationToken);
+
+        static async IAsyncEnumerable<string> Enumerate(LocalProductIndex index, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            var ids = index.Read(AllIds, []);
+            foreach (var id in ids)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return id;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<long> CountAsync(CancellationToken cancellationToken = default)
+        => Task.FromResult(Read(searcher => (long)searcher.IndexReader.NumDocs, 0L));
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <see cref="RankingMode.Vector"/> needs <see cref="ProductQuery.Vector"/>; keyword text that is null or analyses to no
+    /// term gives no keyword hits. In <see cref="RankingMode.Hybrid"/> each side contributes up to
+    /// <c>max(Fusion.CandidateCount, Top)</c> candidates that pass the filters, fused with <see cref="RankFusion"/>.
+    /// </remarks>
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Top);
+        if (query.Mode == RankingMode.Vector && query.Vector is null)
+        {
+            throw new ArgumentException("A vector query needs ProductQuery.Vector.", nameof(query));
+        }
+
+        IReadOnlyList<SearchHit> none = [];
+        if (query.Top == 0)
+        {
+            return Task.FromResult(none);
+        }
+
+        bool vectorSide = query.Mode != RankingMode.Keyword && query.Vector is not null;
+        bool keywordSide = query.Mode != RankingMode.Vector && !string.IsNullOrWhiteSpace(query.Text);
+        int wanted = query.Mode == RankingMode.Hybrid ? Math.Max(query.Fusion.CandidateCount, query.Top) : query.Top;
+
+        return Task.FromResult(Read(searcher =>
+        {
+            int live = searcher.IndexReader.NumDocs;
+            if (live == 0)
+            {
+                return none;
+            }
+
+            // No side can return more than the index holds; this also keeps huge Top values from sizing huge heaps.
+            int candidates = Math.Min(wanted, live);
+            var products = new Dictionary<int, IndexedProduct>();
+            var vector = vectorSide ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
+            var keyword = keywordSide ? KeywordSearch(searcher, query, candidates, products) : [];
+            var hits = query.Mode switch
+            {
+                RankingMode.Vector => RankFusion.FromVector(vector),
+                RankingMode.Keyword => RankFusion.FromKeyword(keyword),
+                _ => RankFusion.Fuse(vector, keyword, query.Fusion),
+            };
+            return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
+        }, none));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Uncommitted writes are rolled back, not committed.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Wait for a write in flight; later writers see _disposed and throw.
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_writer is { } writer)
+            {
+                if (writer.HasUncommittedChanges())
+                {
+                    writer.Rollback();
+                }
+                else
+                {
+                    writer.Dispose();
+                }
+
+                _writer = null;
+            }
+
+            lock (_readerGate)
+            {
+                _searchers?.Dispose();
+                _searchers = null;
+            }
+
+            _analyzer.Dispose();
+            _directory.Dispose();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------------------
+
+    private static List<string> AllIds(IndexSearcher searcher)
+    {
+        var ids = new List<string>();
+        DocsEnum? docs = null;
+        foreach (var leaf in searcher.IndexReader.Leaves)
+        {
+            var reader = leaf.AtomicReader;
+            var terms = reader.GetTerms(ProductFields.Id);
+            if (terms is null)
+            {
+                continue;
+            }
+
+            var termsEnum = terms.GetEnumerator();
+            while (termsEnum.MoveNext())
+            {
+                docs = termsEnum.Docs(reader.LiveDocs, docs, DocsFlags.NONE);
+                if (docs.NextDoc() != DocIdSetIterator.NO_MORE_DOCS)
+                {
+                    ids.Add(termsEnum.Term.Utf8ToString());
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    // The global doc id of a live product, or -1.
+    private static int FindDoc(IndexReader reader, string id)
+    {
+        var term = new Term(ProductFields.Id, id);
+        foreach (var leaf in reader.Leaves)
+        {
+            var docs = leaf.AtomicReader.GetTermDocsEnum(term);
+            if (docs is not null && docs.NextDoc() is var doc && doc != DocIdSetIterator.NO_MORE_DOCS)
+            {
+                return leaf.DocBase + doc;
+            }
+        }
+
+        return -1;
+    }
+
+    // One terms enumerator per segment, seeking the ids in sorted order: cheap for ingestion batches.
+    private static List<(string Id, int Doc)> FindDocs(IndexReader reader, IReadOnlyList<string> ids)
+    {
+        var sorted = ids.Where(id => !string.IsNullOrEmpty(id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var found = new List<(string, int)>(sorted.Count);
+        var remaining = new HashSet<string>(sorted, StringComparer.Ordinal);
+        DocsEnum? docs = null;
+        foreach (var leaf in reader.Leaves)
+        {
+            if (remaining.Count == 0)
+            {
+                break;
+            }
+
+            var terms = leaf.AtomicReader.GetTerms(ProductFields.Id);
+            if (terms is null)
+            {
+                continue;
+            }
+
+            var termsEnum = terms.GetEnumerator();
+            foreach (var id in sorted)
+            {
+                if (!remaining.Contains(id) || !termsEnum.SeekExact(new BytesRef(id)))
+                {
+                    continue;
+                }
+
+                docs = termsEnum.Docs(leaf.AtomicReader.LiveDocs, docs, DocsFlags.NONE);
+                int doc = docs.NextDoc();
+                if (doc != DocIdSetIterator.NO_MORE_DOCS)
+                {
+                    found.Add((id, leaf.DocBase + doc));
+                    remaining.Remove(id);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private List<ScoredCandidate> VectorSearch(
+        IndexSearcher searcher,
+        ProductQuery query,
+        int k,
+        Dictionary<int, IndexedProduct> products,
+        CancellationToken cancellationToken)
+    {
+        var q = query.Vector!.Value.Span;
+        var filter = new VectorFilter(query);
+
+        // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
+        var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
+        foreach (var leaf in searcher.IndexReader.Leaves)
+        {
+            var segment = Segment(leaf.AtomicReader);
+            if (segment.Dimensions == 0)
+            {
+                continue;
+            }
+
+            if (segment.Dimensions != q.Length)
+            {
+                throw new ArgumentException(
+                    $"The query vector has {q.Length} dimensions; the index at {_path} holds {segment.Dimensions}-dimensional vectors.",
+                    nameof(query));
+            }
+
+            var live = leaf.AtomicReader.LiveDocs;
+            var matrix = segment.Matrix.AsSpan();
+            int dims = segment.Dimensions;
+            for (int doc = 0; doc < segment.Count; doc++)
+            {
+                if (doc % CancellationCheckInterval == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (!segment.HasVector[doc] || (live is not null && !live.Get(doc)) || !segment.Matches(doc, filter))
+                {
+                    continue;
+                }
+
+                float score = TensorPrimitives.Dot(matrix.Slice(doc * dims, dims), q);
+                if (heap.Count < k)
+                {
+                    heap.Enqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
+                }
+                else if (heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, segment.Ids[doc]), worst) > 0)
+                {
+                    heap.DequeueEnqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
+                }
+            }
+        }
+
+        var result = new ScoredCandidate[heap.Count];
+        for (int i = result.Length - 1; i >= 0; i--)
+        {
+            heap.TryDequeue(out int doc, out var priority);
+            result[i] = new ScoredCandidate(Load(searcher, doc, products), priority.Score);
+        }
+
+        return [.. result];
+    }
+
+    private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<int, IndexedProduct> products)
+    {
+        var text = BuildTextQuery(query.Text!);
+        if (text is null)
+        {
+            return [];
+        }
+
+        var top = searcher.Search(text, BuildFilter(query), k);
+        var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
+        foreach (var hit in top.ScoreDocs)
+        {
+            result.Add(new ScoredCandidate(Load(searcher, hit.Doc, products), hit.Score));
+        }
+
+        return result;
+    }
+
+    /// <summary>SHOULD clauses of the analysed terms over the boosted fields; null when the text has no term.</summary>
+    /// <remarks>No query parser: user text is only ever analysed, so quotes, colons or brackets cannot fail.</remarks>
+    internal BooleanQuery? BuildTextQuery(string text)
+    {
+        var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
+        var codes = _options.ModelNumberBoost > 0 ? ProductTextAnalyzer.ModelCodes(text, _options.MaxQueryTerms) : [];
+        (string Field, float Boost)[] fields =
+        [
+            (ProductFields.Title, _options.TitleBoost),
+            (ProductFields.Brand, _options.BrandBoost),
+            (ProductFields.Category, _options.CategoryBoost),
+            (ProductFields.Description, _options.DescriptionBoost),
+        ];
+
+        var query = new BooleanQuery();
+        foreach (var term in terms)
+        {
+            foreach (var (field, boost) in fields)
+            {
+                if (boost > 0)
+                {
+                    query.Add(new TermQuery(new Term(field, term)) { Boost = boost }, Occur.SHOULD);
+                }
+            }
+        }
+
+        foreach (var code in codes)
+        {
+            query.Add(new TermQuery(new Term(ProductFields.ModelCode, code)) { Boost = _options.ModelNumberBoost }, Occur.SHOULD);
+        }
+
+        return query.Clauses.Count == 0 ? null : query;
+    }
+
+    private static BooleanFilter? BuildFilter(ProductQuery query)
+    {
+        var f = query.Filter;
+        var filter = new BooleanFilter();
+        void Must(Query q) => filter.Add(new FilterClause(new QueryWrapperFilter(q), Occur.MUST));
+        void MustNot(string field, IEnumerable<string> values)
+        {
+            var terms = values.Select(v => new Term(field, v)).ToList();
+            if (terms.Count > 0)
+            {
+                filter.Add(new FilterClause(new TermsFilter(terms), Occur.MUST_NOT));
+            }
+        }
+
+        if (f.Category is { } category)
+        {
+            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductDocuments.Key(category))));
+        }
+
+        if (f.Brand is { } brand)
+        {
+            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductDocuments.Key(brand))));
+        }
+
+        if (f.MinPrice is not null || f.MaxPrice is not null)
+        {
+            Must(NumericRangeQuery.NewDoubleRange(ProductFields.PriceNumber, (double?)f.MinPrice, (double?)f.MaxPrice, true, true));
+        }
+
+        if (f.InStock is { } inStock)
+        {
+            Must(new TermQuery(new Term(ProductFields.InStock, inStock ? ProductFields.True : ProductFields.False)));
+        }
+
+        if (f.Source is { } source)
+        {
+            Must(new TermQuery(new Term(ProductFields.Source, source)));
+        }
+
+        if (f.ExcludeSource is { } excludeSource)
+        {
+            MustNot(ProductFields.Source, [excludeSource]);
+        }
+
+        MustNot(ProductFields.Id, query.ExcludeIds);
+        MustNot(ProductFields.GroupId, query.ExcludeGroupIds);
+        return filter.Clauses.Count == 0 ? null : filter;
+    }
+
+    private static IndexedProduct Load(IndexSearcher searcher, int doc, Dictionary<int, IndexedProduct> products)
+    {
+        if (!products.TryGetValue(doc, out var product))
+        {
+            product = ProductDocuments.Read(searcher.Doc(doc));
+            products[doc] = product;
+        }
+
+        return product;
+    }
+
+    private SegmentVectors Segment(AtomicReader reader)
+        => _segments.GetValue(reader.CoreCacheKey, _ => new Lazy<SegmentVectors>(() => SegmentVectors.Load(reader))).Value;
+
+    private T Read<T>(Func<IndexSearcher, T> read, T empty)
+    {
+        ThrowIfDisposed();
+        SearcherManager? manager;
+        try
+        {
+            manager = Searchers(blocking: false);
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Reading the index at {_path} failed: {ex.Message}", ex);
+        }
+
+        if (manager is null)
+        {
+            return empty;
+        }
+
+        // Throws ObjectDisposedException (Lucene's AlreadyClosedException) when the index was disposed meanwhile.
+        var searcher = manager.Acquire();
+        try
+        {
+            return read(searcher);
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Reading the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            manager.Release(searcher);
+        }
+    }
+
+    // The searcher manager, refreshed to the latest commit; null while the folder holds no commit yet.
+    private SearcherManager? Searchers(bool blocking)
+    {
+        var manager = Volatile.Read(ref _searchers);
+        if (manager is null)
+        {
+            lock (_readerGate)
+            {
+                ThrowIfDisposed();
+                manager = _searchers;
+                if (manager is null)
+                {
+                    if (!DirectoryReader.IndexExists(_directory))
+                    {
+                        return null;
+                    }
+
+                    manager = new SearcherManager(_directory, new Factory(this));
+                    Volatile.Write(ref _searchers, manager);
+                    return manager;
+                }
+            }
+        }
+
+        if (blocking)
+        {
+            manager.MaybeRefreshBlocking();
+        }
+        else
+        {
+            manager.MaybeRefresh();
+        }
+
+        return manager;
+    }
+
+    private void OnNewReader(IndexReader reader)
+    {
+        if (reader is DirectoryReader directoryReader
+            && directoryReader.IndexCommit.UserData.TryGetValue(DimensionsKey, out var stored)
+            && int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out int fromCommit)
+            && fromCommit > 0)
+        {
+            Volatile.Write(ref _dimensions, fromCommit);
+            return;
+        }
+
+        if (Volatile.Read(ref _dimensions) != 0)
+        {
+            return;
+        }
+
+        // An index without the commit record: take the dimensions from the first stored vector.
+        var fields = new HashSet<string> { ProductFields.Vector };
+        foreach (var leaf in reader.Leaves)
+        {
+            var live = leaf.AtomicReader.LiveDocs;
+            for (int doc = 0; doc < leaf.AtomicReader.MaxDoc; doc++)
+            {
+                if (live is not null && !live.Get(doc))
+                {
+                    continue;
+                }
+
+                if (leaf.AtomicReader.Document(doc, fields).GetBinaryValue(ProductFields.Vector) is { Length: > 0 } bytes)
+                {
+                    Volatile.Write(ref _dimensions, bytes.Length / sizeof(float));
+                    return;
+                }
+            }
+        }
+    }
+
+    // ---- writing (callers hold _writeGate) -----------------------------------------------------------------------
+
+    private IndexWriter Writer()
+    {
+        if (_readOnly)
+        {
+            throw new ProductIndexException($"The index at {_path} was opened read-only; it cannot be written.");
+        }
+
+        if (_writer is not null)
+        {
+            return _writer;
+        }
+
+        var config = new IndexWriterConfig(ProductTextAnalyzer.Version, _analyzer)
+        {
+            OpenMode = OpenMode.CREATE_OR_APPEND,
+            Similarity = new BM25Similarity(),
+            WriteLockTimeout = 0,
+        };
+
+        try
+        {
+            _writer = new IndexWriter(_directory, config);
+        }
+        catch (LockObtainFailedException ex)
+        {
+            throw new ProductIndexException(
+                $"The index at {_path} is being written by another process (or another open index instance); only one writer at a time. Wait for it to finish, or read with readOnly.",
+                ex);
+        }
+
+        if (Volatile.Read(ref _dimensions) == 0
+            && _writer.CommitData.TryGetValue(DimensionsKey, out var stored)
+            && int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out int fromCommit))
+        {
+            Volatile.Write(ref _dimensions, fromCommit);
+        }
+
+        return _writer;
+    }
+
+    private void RecordDimensions(IndexWriter writer, int dimensions)
+    {
+        Volatile.Write(ref _dimensions, dimensions);
+        string value = dimensions.ToString(CultureInfo.InvariantCulture);
+        if (!writer.CommitData.TryGetValue(DimensionsKey, out var current) || current != value)
+        {
+            var data = new Dictionary<string, string>(writer.CommitData) { [DimensionsKey] = value };
+            writer.SetCommitData(data);
+        }
+    }
+
+    private ProductIndexException DimensionMismatch(int known, int requested, string what)
+        => new($"The index at {_path} holds {known}-dimensional vectors, but {what} has {requested} dimensions. "
+            + "An index holds one embedding model's vectors: use a new index folder when changing the model.");
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private sealed class Factory(LocalProductIndex owner) : SearcherFactory
+    {
+        public override IndexSearcher NewSearcher(IndexReader reader)
+        {
+            owner.OnNewReader(reader);
+            return new IndexSearcher(reader) { Similarity = new BM25Similarity() };
+        }
+    }
+
+    private sealed class WorstFirst : IComparer<(float Score, string Id)>
+    {
+        public static WorstFirst Instance { get; } = new();
+
+        // Negative when x ranks below y: lower score, or equal score and larger id.
+        public int Compare((float Score, string Id) x, (float Score, string Id) y)
+        {
+            int byScore = x.Score.CompareTo(y.Score);
+            return byScore != 0 ? byScore : string.CompareOrdinal(y.Id, x.Id);
+        }
+    }
+}

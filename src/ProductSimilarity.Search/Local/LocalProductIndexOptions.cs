@@ -1,0 +1,35 @@
+namespace ProductSimilarity.Search.Local;
+
+/// <summary>Keyword (BM25) settings of <see cref="LocalProductIndex"/>.</summary>
+/// <remarks>
+/// Immutable; thread-safe. The boosts multiply each field's BM25 score; a query term scores in every field that holds
+/// it and the parts add up. The defaults favour the title, where products from different shops agree most: a query
+/// made of one shop's title finds the same product listed by another shop even when that shop's description is long
+/// and different. A boost of 0 leaves the field out of keyword queries.
+/// </remarks>
+public sealed record LocalProductIndexOptions
+{
+    /// <summary>The defaults.</summary>
+    public static LocalProductIndexOptions Default { get; } = new();
+
+    /// <summary>Boost of the title field.</summary>
+    public float TitleBoost { get; init; } = 1.0f;
+
+    /// <summary>Boost of the brand field.</summary>
+    public float BrandBoost { get; init; } = 0.5f;
+
+    /// <summary>Boost of the category field.</summary>
+    public float CategoryBoost { get; init; } = 0.3f;
+
+    /// <summary>Boost of the description field.</summary>
+    public float DescriptionBoost { get; init; } = 0.2f;
+
+    /// <summary>
+    /// Boost of the model-number field: title chunks holding letters and digits, with separators removed, so that
+    /// <c>WH-1000XM4</c> and <c>wh1000xm4</c> match each other.
+    /// </summary>
+    public float ModelNumberBoost { get; init; } = 1.0f;
+
+    /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
+    public int MaxQueryTerms { get; init; } = 64;
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Lucene.Net.Documents;
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Indexing;
+
+namespace ProductSimilarity.Search.Local;
+
+/// <summary>Field names of the embedded index's Lucene documents.</summary>
+internal static class ProductFields
+{
+    // Stored and indexed as one untokenised term: the key for UpdateDocument / DeleteDocuments.
+    public const string Id = "id";
+    public const string ContentHash = "hash";
+
+    // float32 little-endian bytes.
+    public const string Vector = "vec";
+
+    // Analysed (BM25) and stored.
+    public const string Title = "title";
+    public const string Description = "description";
+    public const string Brand = "brand";
+    public const string Category = "category";
+
+    // Untokenised, lower-cased filter keys (not stored; the stored value is in Brand / Category).
+    public const string BrandKey = "brand_key";
+    public const string CategoryKey = "category_key";
+
+    // Model numbers without separators (see ProductTextAnalyzer.ModelCodes); indexed only.
+    public const string ModelCode = "model_code";
+
+    // Stored as the invariant decimal string; PriceNumber is the indexed numeric copy for range filters.
+    public const string Price = "price";
+    public const string PriceNumber = "price_num";
+
+    // Untokenised, stored, exact.
+    public const string InStock = "in_stock";
+    public const string GroupId = "group_id";
+    public const string Source = "source";
+
+    // Stored only.
+    public const string Currency = "currency";
+    public const string ImageUrl = "image_url";
+    public const string Deleted = "deleted";
+    public const string Attributes = "attributes";
+
+    public const string True = "true";
+    public const string False = "false";
+}
+
+/// <summary>Maps <see cref="IndexedProduct"/> to and from Lucene documents.</summary>
+/// <remarks>Stateless; thread-safe.</remarks>
+internal static class ProductDocuments
+{
+    /// <summary>Builds the document of one product.</summary>
+    public static Document Create(IndexedProduct indexed)
+    {
+        var p = indexed.Product;
+        var doc = new Document
+        {
+            new StringField(ProductFields.Id, p.Id, Field.Store.YES),
+            new StoredField(ProductFields.ContentHash, indexed.ContentHash),
+            new StoredField(ProductFields.Vector, MemoryMarshal.AsBytes(indexed.Vector.Span).ToArray()),
+            new TextField(ProductFields.Title, p.Title, Field.Store.YES),
+        };
+
+        if (p.Description is { } description)
+        {
+            doc.Add(new TextField(ProductFields.Description, description, Field.Store.YES));
+        }
+
+        if (p.Brand is { } brand)
+        {
+            doc.Add(new TextField(ProductFields.Brand, brand, Field.Store.YES));
+            doc.Add(new StringField(ProductFields.BrandKey, Key(brand), Field.Store.NO));
+        }
+
+        if (p.Category is { } category)
+        {
+            doc.Add(new TextField(ProductFields.Category, category, Field.Store.YES));
+            doc.Add(new StringField(ProductFields.CategoryKey, Key(category), Field.Store.NO));
+        }
+
+        foreach (var code in ProductTextAnalyzer.ModelCodes(p.Title))
+        {
+            doc.Add(new StringField(ProductFields.ModelCode, code, Field.Store.NO));
+        }
+
+        if (p.Price is { } price)
+        {
+            doc.Add(new StoredField(ProductFields.Price, price.ToString(CultureInfo.InvariantCulture)));
+            doc.Add(new DoubleField(ProductFields.PriceNumber, (double)price, Field.Store.NO));
+        }
+
+        if (p.InStock is { } inStock)
+        {
+            doc.Add(new StringField(ProductFields.InStock, inStock ? ProductFields.True : ProductFields.False, Field.Store.YES));
+        }
+
+        AddStoredString(doc, ProductFields.GroupId, p.GroupId, indexed: true);
+        AddStoredString(doc, ProductFields.Source, p.Source, indexed: true);
+        AddStoredString(doc, ProductFields.Currency, p.Currency, indexed: false);
+        AddStoredString(doc, ProductFields.ImageUrl, p.ImageUrl, indexed: false);
+
+        if (p.Deleted)
+        {
+            doc.Add(new StoredField(ProductFields.Deleted, 1));
+        }
+
+        if (p.Attributes.Count > 0)
+        {
+            doc.Add(new StoredField(ProductFields.Attributes, JsonSerializer.Serialize(p.Attributes)));
+        }
+
+        return doc;
+    }
+
+    /// <summary>Reads a product back from its stored fields.</summary>
+    public static IndexedProduct Read(Document doc)
+    {
+        var attributesJson = doc.Get(ProductFields.Attributes);
+        var product = new Product
+        {
+            Id = doc.Get(ProductFields.Id),
+            Title = doc.Get(ProductFields.Title) ?? string.Empty,
+            Description = doc.Get(ProductFields.Description),
+            Brand = doc.Get(ProductFields.Brand),
+            Category = doc.Get(ProductFields.Category),
+            Price = doc.Get(ProductFields.Price) is { } price ? decimal.Parse(price, NumberStyles.Number, CultureInfo.InvariantCulture) : null,
+            Currency = doc.Get(ProductFields.Currency),
+            InStock = doc.Get(ProductFields.InStock) switch
+            {
+                ProductFields.True => true,
+                ProductFields.False => false,
+                _ => null,
+            },
+            GroupId = doc.Get(ProductFields.GroupId),
+            ImageUrl = doc.Get(ProductFields.ImageUrl),
+            Source = doc.Get(ProductFields.Source),
+            Deleted = doc.GetField(ProductFields.Deleted) is not null,
+            Attributes = attributesJson is null
+                ? new Dictionary<string, string>()
+                : JsonSerializer.Deserialize<Dictionary<string, string>>(attributesJson) ?? [],
+        };
+
+        var bytes = doc.GetBinaryValue(ProductFields.Vector);
+        float[] vector = bytes is null
+            ? []
+            : MemoryMarshal.Cast<byte, float>(bytes.Bytes.AsSpan(bytes.Offset, bytes.Length)).ToArray();
+
+        return new IndexedProduct
+        {
+            Product = product,
+            ContentHash = doc.Get(ProductFields.ContentHash) ?? string.Empty,
+            Vector = vector,
+        };
+    }
+
+    /// <summary>The filter key of a category or brand: exact, case-insensitive.</summary>
+    public static string Key(string value) => value.ToLowerInvariant();
+
+    private static void AddStoredString(Document doc, string name, string? value, bool indexed)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        doc.Add(indexed ? new StringField(name, value, Field.Store.YES) : new StoredField(name, value));
+    }
+}

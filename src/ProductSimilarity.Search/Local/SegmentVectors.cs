@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Lucene.Net.Index;
+using ProductSimilarity.Core.Indexing;
+
+namespace ProductSimilarity.Search.Local;
+
+/// <summary>
+/// The vectors and filter columns of one Lucene segment, held in memory for exact search: one contiguous row-major
+/// <c>float[]</c> matrix (row = segment doc id) and one array per filter column.
+/// </summary>
+/// <remarks>
+/// Lucene segments are immutable, so this is loaded once per segment core and shared by every reader generation that
+/// contains the segment; deletions are applied at search time from the reader's live docs. Loaded rows include
+/// deleted documents (their stored fields stay readable until a merge drops them). Immutable after construction;
+/// thread-safe.
+/// </remarks>
+internal sealed class SegmentVectors
+{
+    private static readonly HashSet<string> LoadedFields =
+    [
+        ProductFields.Id, ProductFields.Vector, ProductFields.Category, ProductFields.Brand, ProductFields.Price,
+        ProductFields.InStock, ProductFields.Source, ProductFields.GroupId,
+    ];
+
+    private SegmentVectors(int count, int dimensions)
+    {
+        Count = count;
+        Dimensions = dimensions;
+        Matrix = new float[(long)count * dimensions];
+        HasVector = new bool[count];
+        Ids = new string[count];
+        Categories = new string?[count];
+        Brands = new string?[count];
+        Prices = new double[count];
+        InStock = new sbyte[count];
+        Sources = new string?[count];
+        GroupIds = new string?[count];
+    }
+
+    /// <summary>Rows (the segment's max doc).</summary>
+    public int Count { get; }
+
+    /// <summary>Vector dimensions of this segment, 0 when it holds no vector.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>Row-major vectors, <see cref="Count"/> x <see cref="Dimensions"/>.</summary>
+    public float[] Matrix { get; }
+
+    /// <summary>Whether the row has a vector of <see cref="Dimensions"/> floats.</summary>
+    public bool[] HasVector { get; }
+
+    /// <summary>Product ids.</summary>
+    public string[] Ids { get; }
+
+    /// <summary>Lower-cased categories.</summary>
+    public string?[] Categories { get; }
+
+    /// <summary>Lower-cased brands.</summary>
+    public string?[] Brands { get; }
+
+    /// <summary>Prices, NaN when missing.</summary>
+    public double[] Prices { get; }
+
+    /// <summary>Stock flag: 1 true, 0 false, -1 unknown.</summary>
+    public sbyte[] InStock { get; }
+
+    /// <summary>Sources.</summary>
+    public string?[] Sources { get; }
+
+    /// <summary>Variant group ids.</summary>
+    public string?[] GroupIds { get; }
+
+    /// <summary>Reads every document of the segment.</summary>
+    public static SegmentVectors Load(AtomicReader reader)
+    {
+        int count = reader.MaxDoc;
+        var rows = new Row[count];
+        int dimensions = 0;
+        var visitor = new RowVisitor();
+        for (int doc = 0; doc < count; doc++)
+        {
+            visitor.Row = new Row();
+            reader.Document(doc, visitor);
+            rows[doc] = visitor.Row;
+            if (dimensions == 0 && visitor.Row.Vector is { Length: > 0 } v)
+            {
+                dimensions = v.Length / sizeof(float);
+            }
+        }
+
+        var segment = new SegmentVectors(count, dimensions);
+        for (int doc = 0; doc < count; doc++)
+        {
+            var row = rows[doc];
+            segment.Ids[doc] = row.Id ?? string.Empty;
+            segment.Categories[doc] = row.Category is null ? null : ProductDocuments.Key(row.Category);
+            segment.Brands[doc] = row.Brand is null ? null : ProductDocuments.Key(row.Brand);
+            segment.Prices[doc] = row.Price is null ? double.NaN : (double)decimal.Parse(row.Price, NumberStyles.Number, CultureInfo.InvariantCulture);
+            segment.InStock[doc] = row.InStock switch
+            {
+                ProductFields.True => 1,
+                ProductFields.False => 0,
+                _ => -1,
+            };
+            segment.Sources[doc] = row.Source;
+            segment.GroupIds[doc] = row.GroupId;
+            if (row.Vector is { } bytes && bytes.Length == dimensions * sizeof(float) && dimensions > 0)
+            {
+                MemoryMarshal.Cast<byte, float>(bytes).CopyTo(segment.Matrix.AsSpan(doc * dimensions, dimensions));
+                segment.HasVector[doc] = true;
+            }
+        }
+
+        return segment;
+    }
+
+    /// <summary>Whether row <paramref name="doc"/> passes the filter and exclusions of <paramref name="query"/>.</summary>
+    public bool Matches(int doc, in VectorFilter query)
+    {
+        if (query.IsEmpty)
+        {
+            return true;
+        }
+
+        var f = query.Filter;
+        if (query.Category is { } category && !string.Equals(Categories[doc], category, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (query.Brand is { } brand && !string.Equals(Brands[doc], brand, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (query.MinPrice is { } min && !(Prices[doc] >= min))
+        {
+            return false;
+        }
+
+        if (query.MaxPrice is { } max && !(Prices[doc] <= max))
+        {
+            return false;
+        }
+
+        if (f.InStock is { } inStock && InStock[doc] != (inStock ? 1 : 0))
+        {
+            return false;
+        }
+
+        if (f.Source is { } source && !string.Equals(Sources[doc], source, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (f.ExcludeSource is { } excluded && string.Equals(Sources[doc], excluded, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (query.ExcludeIds.Count > 0 && query.ExcludeIds.Contains(Ids[doc]))
+        {
+            return false;
+        }
+
+        return query.ExcludeGroupIds.Count == 0 || GroupIds[doc] is not { } group || !query.ExcludeGroupIds.Contains(group);
+    }
+
+    private sealed class Row
+    {
+        public string? Id;
+        public byte[]? Vector;
+        public string? Category;
+        public string? Brand;
+        public string? Price;
+        public string? InStock;
+        public string? Source;
+        public string? GroupId;
+    }
+
+    private sealed class RowVisitor : StoredFieldVisitor
+    {
+        public Row Row { get; set; } = new();
+
+        public override Status NeedsField(FieldInfo fieldInfo)
+            => LoadedFields.Contains(fieldInfo.Name) ? Status.YES : Status.NO;
+
+        public override void BinaryField(FieldInfo fieldInfo, byte[] value)
+        {
+            if (fieldInfo.Name == ProductFields.Vector)
+            {
+                Row.Vector = value;
+            }
+        }
+
+        public override void StringField(FieldInfo fieldInfo, string value)
+        {
+            switch (fieldInfo.Name)
+            {
+                case ProductFields.Id: Row.Id = value; break;
+                case ProductFields.Category: Row.Category = value; break;
+                case ProductFields.Brand: Row.Brand = value; break;
+                case ProductFields.Price: Row.Price = value; break;
+                case ProductFields.InStock: Row.InStock = value; break;
+                case ProductFields.Source: Row.Source = value; break;
+                case ProductFields.GroupId: Row.GroupId = value; break;
+                default: break;
+            }
+        }
+    }
+}
+
+/// <summary>The vector side's view of a query's filter and exclusions, with the case-insensitive keys pre-lowered.</summary>
+internal readonly struct VectorFilter
+{
+    public VectorFilter(ProductQuery query)
+    {
+        Filter = query.Filter;
+        Category = query.Filter.Category is { } c ? ProductDocuments.Key(c) : null;
+        Brand = query.Filter.Brand is { } b ? ProductDocuments.Key(b) : null;
+        MinPrice = query.Filter.MinPrice is { } min ? (double)min : null;
+        MaxPrice = query.Filter.MaxPrice is { } max ? (double)max : null;
+        ExcludeIds = query.ExcludeIds;
+        ExcludeGroupIds = query.ExcludeGroupIds;
+        IsEmpty = query.Filter.IsEmpty && ExcludeIds.Count == 0 && ExcludeGroupIds.Count == 0;
+    }
+
+    public ProductFilter Filter { get; }
+
+    public string? Category { get; }
+
+    public string? Brand { get; }
+
+    public double? MinPrice { get; }
+
+    public double? MaxPrice { get; }
+
+    public IReadOnlySet<string> ExcludeIds { get; }
+
+    public IReadOnlySet<string> ExcludeGroupIds { get; }
+
+    public bool IsEmpty { get; }
+}
