@@ -1,3 +1,7 @@
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Text;
+
 namespace ProductSimilarity.Core.Catalog;
 
 /// <summary>Catalog file formats.</summary>
@@ -14,15 +18,108 @@ public enum CatalogFormat
 /// Streams products out of a CSV or JSON Lines catalog (optionally gzip-compressed), rejecting bad rows with
 /// their line and field while keeping every good row.
 /// </summary>
-/// <remarks>Stateless between calls; thread-safe. Each <see cref="ReadAsync"/> keeps only the set of ids seen so far.</remarks>
+/// <remarks>
+/// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync"/> keeps only the set of ids seen so far.</para>
+/// <para>
+/// Input is decoded as UTF-8 (a byte order mark is skipped) with replacement: a row with an invalid byte sequence in a
+/// field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
+/// </para>
+/// <para>
+/// Fields: <c>id</c> and <c>title</c> are required (title may be blank on a row marked <c>deleted</c>, since it only
+/// removes the product); <c>description</c>, <c>brand</c>, <c>category</c>, <c>price</c>, <c>currency</c>,
+/// <c>in_stock</c>, <c>group_id</c>, <c>image_url</c>, <c>source</c> and <c>deleted</c> are optional; names match
+/// ignoring case, with <c>-</c> or a space for <c>_</c>, and a few aliases (<c>name</c>, <c>product_name</c>,
+/// <c>product_id</c>, <c>manufacturer</c>, <c>instock</c>, <c>item_group_id</c>, <c>image</c>, <c>image_link</c>,
+/// <c>is_deleted</c>). Every other column or property becomes an attribute (blank values left out). Prices use the
+/// invariant culture and may start with <c>$ € £ ¥ ￥</c>; negative prices are rejected. Booleans accept
+/// true/false, yes/no, y/n and 1/0 in any case. Ids are unique within a file: a repeated id is rejected naming the
+/// line of the first one.
+/// </para>
+/// <para>
+/// CSV: see <see cref="CsvRecordScanner"/> for how broken quotes are detected and how reading re-synchronises at the
+/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are split and
+/// unescaped by Sep.
+/// </para>
+/// </remarks>
 public sealed class CatalogReader
 {
+    /// <summary>Longest raw field accepted, in characters; longer fields reject their row without being kept in memory.</summary>
+    public const int MaxRawFieldLength = 1_000_000;
+
+    /// <summary>Longest raw row (CSV record or JSON line) accepted, in characters.</summary>
+    public const int MaxRawRowLength = 4_000_000;
+
+    private const int StreamBufferSize = 64 * 1024;
+
     /// <summary>Detects the format (and compression) from a file or blob name: <c>.csv</c>, <c>.jsonl</c>/<c>.ndjson</c>/<c>.json</c>, each optionally <c>.gz</c>.</summary>
     /// <exception cref="CatalogFormatException">The extension is not recognised.</exception>
-    public static (CatalogFormat Format, bool Gzip) DetectFormat(string fileName) => throw new NotImplementedException();
+    public static (CatalogFormat Format, bool Gzip) DetectFormat(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        var name = Path.GetFileName(fileName.AsSpan().Trim());
+        var gzip = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        if (gzip)
+        {
+            name = name[..^3];
+        }
+
+        var extension = Path.GetExtension(name);
+        if (extension.Equals(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return (CatalogFormat.Csv, gzip);
+        }
+
+        if (extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".ndjson", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (CatalogFormat.JsonLines, gzip);
+        }
+
+        throw new CatalogFormatException(fileName, 0,
+            "unrecognised catalog format; expected a .csv, .jsonl, .ndjson or .json file, optionally gzip-compressed (.gz)");
+    }
 
     /// <summary>Reads rows from <paramref name="stream"/>; the name is used for format detection and in errors.</summary>
+    /// <remarks>
+    /// The stream is read forward once, never buffered whole, and left open. The format is checked when this method is
+    /// called; everything else when the rows are enumerated.
+    /// </remarks>
     /// <exception cref="CatalogFormatException">The file as a whole cannot be read (empty, no header, no id/title column).</exception>
     public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var (format, gzip) = DetectFormat(fileName);
+        return ReadCoreAsync(stream, fileName, format, gzip, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<CatalogRow> ReadCoreAsync(
+        Stream stream, string fileName, CatalogFormat format, bool gzip, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var input = gzip ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
+        try
+        {
+            using var text = new StreamReader(
+                input,
+                new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false),
+                detectEncodingFromByteOrderMarks: true,
+                bufferSize: StreamBufferSize,
+                leaveOpen: true);
+            var source = new CatalogCharSource(text, fileName);
+            var rows = format == CatalogFormat.Csv
+                ? CsvCatalogParser.ReadAsync(source, fileName, cancellationToken)
+                : JsonLinesCatalogParser.ReadAsync(source, fileName, cancellationToken);
+            await foreach (var row in rows.ConfigureAwait(false))
+            {
+                yield return row;
+            }
+        }
+        finally
+        {
+            if (gzip)
+            {
+                await input.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 }

@@ -65,7 +65,7 @@ public sealed class OnnxEmbeddingOptions
     /// <summary>Path of an operator-supplied ONNX model; empty means the bundled all-MiniLM-L6-v2.</summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>Path of the model's WordPiece <c>vocab.txt</c>; required with <see cref="ModelPath"/>.</summary>
+    /// <summary>Path of the model's WordPiece <c>vocab.txt</c>; default: <c>vocab.txt</c> next to <see cref="ModelPath"/>.</summary>
     public string? VocabPath { get; set; }
 
     /// <summary>Maximum tokens per text, including [CLS] and [SEP].</summary>

@@ -30,10 +30,6 @@ public sealed class ProductSimilarityOptionsValidator : IValidateOptions<Product
                 failures.Add($"{root}:Embeddings:AzureOpenAI:Deployment is required when Provider=AzureOpenAI.");
             }
         }
-        else if (!string.IsNullOrWhiteSpace(embeddings.Onnx.ModelPath) && string.IsNullOrWhiteSpace(embeddings.Onnx.VocabPath))
-        {
-            failures.Add($"{root}:Embeddings:Onnx:VocabPath is required when Onnx:ModelPath is set.");
-        }
 
         var index = options.Index;
         if (index.Provider == IndexProvider.AzureAISearch)

@@ -1,0 +1,546 @@
+using System.Buffers;
+
+namespace ProductSimilarity.Core.Catalog;
+
+/// <summary>What is wrong with a scanned CSV record.</summary>
+internal enum CsvProblem
+{
+    None,
+
+    /// <summary>A <c>"</c> inside a field that did not start with one (<c>12" screen</c>).</summary>
+    StrayQuote,
+
+    /// <summary>Text after the closing quote of a quoted field (<c>"a"b</c>).</summary>
+    TextAfterQuote,
+
+    /// <summary>The input ended inside a quoted field that started on the record's only line.</summary>
+    UnterminatedQuote,
+
+    /// <summary>A quoted field ran over several lines and the record turned out malformed; the lines after the first were re-read.</summary>
+    BrokenQuote,
+
+    /// <summary>A field is longer than the raw field limit.</summary>
+    FieldTooLong,
+
+    /// <summary>The record is longer than the raw row limit.</summary>
+    RowTooLong,
+}
+
+/// <summary>
+/// Splits a CSV character stream into records (logical rows), tracking physical line numbers and recovering from
+/// broken quotes, so that one bad row never swallows the good rows after it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Sep (like most CSV readers) treats every <c>"</c> as a quote toggle and, given an unterminated quote, returns the
+/// whole rest of the file as one field of one row, without an error. So record boundaries are found here, with an
+/// RFC 4180 state machine that is stricter about quotes: a quote opens a quoted field only at the start of a field
+/// (after optional spaces), and a closing quote may only be followed by spaces, a comma or the end of the line. Any
+/// other quote flags the record (<see cref="CsvProblem.StrayQuote"/>, <see cref="CsvProblem.TextAfterQuote"/>), and
+/// flagged records are never given to Sep. Records that pass are well-formed CSV on which Sep's splitting and
+/// unescaping agree with this scanner.
+/// </para>
+/// <para>
+/// Re-synchronisation: a quoted field may legitimately span lines, so a record that does is kept while it is
+/// well-formed. It is treated as a broken quote, reported at its first line and skipped, and reading resumes at the
+/// physical line after its first line (the lines already consumed are pushed back and scanned again) when: the input
+/// ends inside the quotes; the record is flagged as above; its column count differs from the header's; or it grows
+/// past the raw field or row limit. An unterminated quote therefore costs at most one re-scan of
+/// <see cref="CatalogReader.MaxRawFieldLength"/> characters.
+/// </para>
+/// <para>
+/// Memory is bounded: a field longer than the field limit on the record's first line is counted but not stored
+/// (the row is rejected with its length), and a record never stores more than the row limit.
+/// </para>
+/// <para>Not thread-safe.</para>
+/// </remarks>
+internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLength, int maxRowLength)
+{
+    private static readonly SearchValues<char> OutsideQuotes = SearchValues.Create(",\"\r\n");
+    private static readonly SearchValues<char> InsideQuotes = SearchValues.Create("\"\r\n");
+
+    private enum State
+    {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        AfterQuote,
+        AfterQuoteSpace,
+    }
+
+    private char[] record = new char[4096];
+    private int stored;
+    private int contentLength;
+    private long nextLine = 1;
+    private bool previousWasCarriageReturn;
+
+    private State state;
+    private int column;
+    private long fieldLength;
+    private long rowLength;
+    private bool started;
+    private bool discardField;
+    private bool discardRow;
+    private int firstLineEnd;
+    private int multiLineColumn;
+    private int idStart;
+    private int idEnd;
+    private bool resyncPending;
+
+    /// <summary>The header's column count, once known; 0 disables the column-count check on multi-line records.</summary>
+    public int ExpectedColumns { get; set; }
+
+    /// <summary>The index of the id column, once known, so that rejected rows can still name their id.</summary>
+    public int IdColumn { get; set; } = -1;
+
+    /// <summary>1-based physical line where the current record starts.</summary>
+    public long StartLine { get; private set; }
+
+    /// <summary>How many columns the current record has (by this scanner's rules).</summary>
+    public int ColumnCount { get; private set; }
+
+    /// <summary>The first problem found in the current record.</summary>
+    public CsvProblem Problem { get; private set; }
+
+    /// <summary>The 0-based column of <see cref="Problem"/>, or -1 for the whole row.</summary>
+    public int ProblemColumn { get; private set; }
+
+    /// <summary>For <see cref="CsvProblem.FieldTooLong"/> and <see cref="CsvProblem.RowTooLong"/>: the length counted.</summary>
+    public long ProblemLength { get; private set; }
+
+    /// <summary>For <see cref="CsvProblem.FieldTooLong"/>: the over-long field was quoted and not closed on its line.</summary>
+    public bool ProblemQuoteLeftOpen { get; private set; }
+
+    /// <summary>The record's text without its line terminator (valid until the next read).</summary>
+    public ReadOnlySpan<char> Content => record.AsSpan(0, contentLength);
+
+    /// <summary>Reads the next non-blank record.</summary>
+    /// <returns><c>false</c> at the end of the input.</returns>
+    public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Begin();
+            while (true)
+            {
+                if (source.Available.IsEmpty && !await source.FillAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (!started)
+                    {
+                        return false;
+                    }
+
+                    EndAtEndOfInput();
+                    break;
+                }
+
+                if (Scan())
+                {
+                    break;
+                }
+            }
+
+            if (Problem == CsvProblem.None && Content.Trim(" \t").IsEmpty)
+            {
+                continue; // blank line
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The id of a rejected record when its id column could be read; <c>null</c> otherwise.</summary>
+    public string? TryGetId()
+    {
+        if (idStart < 0 || idEnd < idStart || idEnd > contentLength)
+        {
+            return null;
+        }
+
+        var raw = record.AsSpan(idStart, idEnd - idStart).Trim(' ');
+        if (raw.Length >= 2 && raw[0] == '"' && raw[^1] == '"')
+        {
+            raw = raw[1..^1];
+        }
+
+        var id = raw.ToString().Replace("\"\"", "\"", StringComparison.Ordinal).Trim();
+        return id.Length == 0 || id.Length > CatalogLimits.MaxIdLength ? null : id;
+    }
+
+    private void Begin()
+    {
+        StartLine = nextLine;
+        stored = 0;
+        contentLength = 0;
+        state = State.FieldStart;
+        column = 0;
+        fieldLength = 0;
+        rowLength = 0;
+        started = false;
+        discardField = false;
+        discardRow = false;
+        firstLineEnd = -1;
+        multiLineColumn = -1;
+        idStart = IdColumn == 0 ? 0 : -1;
+        idEnd = -1;
+        resyncPending = false;
+        ColumnCount = 0;
+        Problem = CsvProblem.None;
+        ProblemColumn = -1;
+        ProblemLength = 0;
+        ProblemQuoteLeftOpen = false;
+    }
+
+    /// <summary>Consumes available characters; returns <c>true</c> when the record has ended.</summary>
+    private bool Scan()
+    {
+        var span = source.Available;
+        var i = 0;
+        var done = false;
+        while (i < span.Length && !done)
+        {
+            var c = span[i];
+            if (previousWasCarriageReturn)
+            {
+                previousWasCarriageReturn = false;
+                if (c == '\n')
+                {
+                    // Second half of a CRLF: part of a quoted field when the record goes on, else the previous terminator.
+                    if (started && !Take(span.Slice(i, 1)))
+                    {
+                        done = true;
+                        break;
+                    }
+
+                    i++;
+                    continue;
+                }
+            }
+
+            started = true;
+            switch (state)
+            {
+                case State.Quoted:
+                {
+                    var run = RunLength(span[i..], InsideQuotes);
+                    if (run > 0)
+                    {
+                        if (!Take(span.Slice(i, run)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i += run;
+                    }
+                    else if (c == '"')
+                    {
+                        if (!Take(span.Slice(i, 1)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i++;
+                        state = State.AfterQuote;
+                    }
+                    else if (discardField || discardRow)
+                    {
+                        // An over-long quoted field on the record's first line runs on to the next line: stop here and
+                        // resume at the next line rather than swallowing more lines.
+                        ProblemQuoteLeftOpen = true;
+                        i++;
+                        previousWasCarriageReturn = c == '\r';
+                        nextLine++;
+                        EndRecord(storeTerminator: null);
+                        done = true;
+                    }
+                    else
+                    {
+                        if (!Take(span.Slice(i, 1)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i++;
+                        previousWasCarriageReturn = c == '\r';
+                        nextLine++;
+                        if (firstLineEnd < 0)
+                        {
+                            firstLineEnd = stored;
+                            multiLineColumn = column;
+                        }
+                    }
+
+                    break;
+                }
+
+                case State.Unquoted:
+                {
+                    var run = RunLength(span[i..], OutsideQuotes);
+                    if (run > 0)
+                    {
+                        if (!Take(span.Slice(i, run)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i += run;
+                    }
+                    else if (c == '"')
+                    {
+                        SetProblem(CsvProblem.StrayQuote, column);
+                        if (!Take(span.Slice(i, 1)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i++;
+                    }
+                    else
+                    {
+                        i++;
+                        done = Delimiter(c);
+                    }
+
+                    break;
+                }
+
+                case State.FieldStart:
+                    if (c == '"' || c == ' ')
+                    {
+                        if (!Take(span.Slice(i, 1)))
+                        {
+                            done = true;
+                            break;
+                        }
+
+                        i++;
+                        state = c == '"' ? State.Quoted : State.FieldStart;
+                    }
+                    else if (c is ',' or '\r' or '\n')
+                    {
+                        i++;
+                        done = Delimiter(c);
+                    }
+                    else
+                    {
+                        state = State.Unquoted;
+                    }
+
+                    break;
+
+                default: // AfterQuote, AfterQuoteSpace
+                    if (c is ',' or '\r' or '\n')
+                    {
+                        i++;
+                        done = Delimiter(c);
+                        break;
+                    }
+
+                    if (c == ' ')
+                    {
+                        state = State.AfterQuoteSpace;
+                    }
+                    else if (c == '"' && state == State.AfterQuote)
+                    {
+                        state = State.Quoted; // an escaped quote ("")
+                    }
+                    else
+                    {
+                        SetProblem(CsvProblem.TextAfterQuote, column);
+                        state = State.Unquoted;
+                    }
+
+                    if (!Take(span.Slice(i, 1)))
+                    {
+                        done = true;
+                        break;
+                    }
+
+                    i++;
+                    break;
+            }
+        }
+
+        source.Advance(i);
+        if (resyncPending)
+        {
+            Resync();
+        }
+
+        return done;
+    }
+
+    private static int RunLength(ReadOnlySpan<char> span, SearchValues<char> stops)
+    {
+        var index = span.IndexOfAny(stops);
+        return index < 0 ? span.Length : index;
+    }
+
+    /// <summary>Handles a comma or line break outside quotes; returns <c>true</c> when the record ended.</summary>
+    private bool Delimiter(char c)
+    {
+        if (c == ',')
+        {
+            EndField();
+            Store(',');
+            rowLength++;
+            column++;
+            fieldLength = 0;
+            discardField = false;
+            state = State.FieldStart;
+            if (column == IdColumn)
+            {
+                idStart = stored;
+            }
+
+            return false;
+        }
+
+        previousWasCarriageReturn = c == '\r';
+        nextLine++;
+        EndRecord(storeTerminator: c);
+        return true;
+    }
+
+    /// <summary>Counts and (within the limits) stores characters; <c>false</c> aborts the record for re-synchronisation.</summary>
+    private bool Take(ReadOnlySpan<char> chars)
+    {
+        fieldLength += chars.Length;
+        rowLength += chars.Length;
+        if (fieldLength > maxFieldLength || rowLength > maxRowLength)
+        {
+            if (firstLineEnd >= 0)
+            {
+                // Past the first line nothing is dropped, so that the lines can be pushed back and read again.
+                contentLength = stored;
+                ColumnCount = column + 1;
+                Problem = CsvProblem.BrokenQuote;
+                ProblemColumn = multiLineColumn;
+                resyncPending = true;
+                return false;
+            }
+
+            if (fieldLength > maxFieldLength && !discardField)
+            {
+                discardField = true;
+                SetProblem(CsvProblem.FieldTooLong, column);
+            }
+
+            if (rowLength > maxRowLength && !discardRow)
+            {
+                discardRow = true;
+                SetProblem(CsvProblem.RowTooLong, -1);
+            }
+        }
+
+        if (!discardField && !discardRow)
+        {
+            Store(chars);
+        }
+
+        return true;
+    }
+
+    private void Store(char c) => Store([c]);
+
+    private void Store(ReadOnlySpan<char> chars)
+    {
+        if (discardRow)
+        {
+            return;
+        }
+
+        if (stored + chars.Length > record.Length)
+        {
+            Array.Resize(ref record, Math.Max(stored + chars.Length, record.Length * 2));
+        }
+
+        chars.CopyTo(record.AsSpan(stored));
+        stored += chars.Length;
+    }
+
+    private void EndField()
+    {
+        if (column == IdColumn)
+        {
+            idEnd = discardField || discardRow ? -1 : stored;
+        }
+
+        if (Problem == CsvProblem.FieldTooLong && ProblemColumn == column)
+        {
+            ProblemLength = fieldLength;
+        }
+    }
+
+    private void EndRecord(char? storeTerminator)
+    {
+        EndField();
+        contentLength = stored;
+        if (Problem == CsvProblem.RowTooLong)
+        {
+            ProblemLength = rowLength;
+        }
+
+        if (storeTerminator is { } terminator)
+        {
+            Store(terminator); // kept (after the content) so that a re-synchronisation pushes back exact text
+        }
+
+        ColumnCount = column + 1;
+        CheckMultiLine();
+    }
+
+    private void EndAtEndOfInput()
+    {
+        if (state == State.Quoted)
+        {
+            SetProblem(CsvProblem.UnterminatedQuote, column);
+        }
+
+        EndRecord(storeTerminator: null);
+        if (resyncPending)
+        {
+            Resync();
+        }
+    }
+
+    private void CheckMultiLine()
+    {
+        if (firstLineEnd < 0)
+        {
+            return;
+        }
+
+        var quoteProblem = Problem is CsvProblem.StrayQuote or CsvProblem.TextAfterQuote or CsvProblem.UnterminatedQuote;
+        if (quoteProblem || (ExpectedColumns > 0 && ColumnCount != ExpectedColumns))
+        {
+            Problem = CsvProblem.None;
+            SetProblem(CsvProblem.BrokenQuote, multiLineColumn);
+            resyncPending = true;
+        }
+    }
+
+    private void SetProblem(CsvProblem problem, int problemColumn)
+    {
+        if (Problem == CsvProblem.None)
+        {
+            Problem = problem;
+            ProblemColumn = problemColumn;
+        }
+    }
+
+    /// <summary>Skips the record and makes the line after its first line the next one read.</summary>
+    private void Resync()
+    {
+        resyncPending = false;
+        source.PushBack(record.AsSpan(firstLineEnd, stored - firstLineEnd));
+        previousWasCarriageReturn = record[firstLineEnd - 1] == '\r';
+        nextLine = StartLine + 1;
+        contentLength = Math.Min(contentLength, firstLineEnd);
+    }
+}

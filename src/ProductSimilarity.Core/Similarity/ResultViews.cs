@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+using ProductSimilarity.Core.Indexing;
+
+namespace ProductSimilarity.Core.Similarity;
+
+/// <summary>The public JSON shape of a product (HTTP API and <c>psim --json</c>). The vector is never included.</summary>
+public sealed record ProductView(
+    string Id,
+    string Title,
+    string? Brand,
+    string? Category,
+    decimal? Price,
+    string? Currency,
+    bool? InStock,
+    string? GroupId,
+    string? ImageUrl,
+    string? Source,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description = null)
+{
+    /// <summary>Maps an indexed product; <paramref name="withDescription"/> adds the description.</summary>
+    public static ProductView From(IndexedProduct product, bool withDescription = false)
+    {
+        ArgumentNullException.ThrowIfNull(product);
+        var p = product.Product;
+        return new(p.Id, p.Title, p.Brand, p.Category, p.Price, p.Currency, p.InStock, p.GroupId, p.ImageUrl, p.Source, withDescription ? p.Description : null);
+    }
+}
+
+/// <summary>The public JSON shape of a ranked result: the product and the score parts that explain its rank.</summary>
+public sealed record HitView(
+    ProductView Product,
+    double Score,
+    double? VectorScore,
+    double? KeywordScore,
+    int? VectorRank,
+    int? KeywordRank)
+{
+    /// <summary>Maps a search hit.</summary>
+    public static HitView From(SearchHit hit)
+    {
+        ArgumentNullException.ThrowIfNull(hit);
+        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank);
+    }
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
+}

@@ -1,0 +1,183 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Ingestion;
+using ProductSimilarity.Core.Tests.Fakes;
+
+namespace ProductSimilarity.Core.Tests.Ingestion;
+
+public sealed class IngestionPipelineTests
+{
+    private const string Catalog = """
+        id,title,brand,price,category,group_id
+        A1,Wireless Earbuds Pro,Sonic,59.90,Audio,
+        A2,<b>Chef's Knife</b> 20cm,Blade,35.00,Kitchen,
+        A3,Rice Cooker 5L,Cookwell,89.00,Kitchen,
+        ,Missing Id,Nobody,1.00,Misc,
+        A4,Bad Price,Nobody,twelve,Misc,
+        A5,Running Shoe 42,Swift,120.00,Shoes,G1
+        """;
+
+    [Fact]
+    public async Task IngestAsync_NewCatalog_EmbedsGoodRowsAndReportsRejected()
+    {
+        var (pipeline, index, generator) = Create();
+        var errors = new ListRowErrorSink();
+
+        var summary = await pipeline.IngestAsync(Stream(Catalog), "shop.csv", errors);
+
+        Assert.Equal(6, summary.RowsRead);
+        Assert.Equal(4, summary.Embedded);
+        Assert.Equal(2, summary.Rejected);
+        Assert.Equal(0, summary.Unchanged);
+        Assert.Equal(4, generator.TextsEmbedded);
+        Assert.Equal(["A1", "A2", "A3", "A5"], index.Committed.Select(p => p.Id).Order());
+        Assert.Equal("Chef's Knife 20cm", index.Committed.Single(p => p.Id == "A2").Product.Title);
+        Assert.Equal(["id", "price"], errors.Errors.Select(e => e.Field!).Order());
+        Assert.All(errors.Errors, e => Assert.Equal("shop.csv", e.File));
+        Assert.Equal([5L, 6L], errors.Errors.Select(e => e.Line).Order());
+        Assert.Equal("bow-test", summary.Model);
+    }
+
+    [Fact]
+    public async Task IngestAsync_SameCatalogTwice_DoesNotReEmbed()
+    {
+        var (pipeline, index, generator) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        var before = generator.TextsEmbedded;
+
+        var summary = await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+
+        Assert.Equal(before, generator.TextsEmbedded);
+        Assert.Equal(0, summary.Embedded);
+        Assert.Equal(4, summary.Unchanged);
+        Assert.Equal(4, index.Committed.Count);
+    }
+
+    [Fact]
+    public async Task IngestAsync_TitleChanged_ReEmbedsOnlyThatProduct()
+    {
+        var (pipeline, index, generator) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        var before = generator.TextsEmbedded;
+        var oldVector = index.Committed.Single(p => p.Id == "A1").Vector.ToArray();
+
+        var summary = await pipeline.IngestAsync(Stream(Catalog.Replace("Wireless Earbuds Pro", "Wired Headphones Max", StringComparison.Ordinal)), "shop.csv", new ListRowErrorSink());
+
+        Assert.Equal(1, generator.TextsEmbedded - before);
+        Assert.Equal(1, summary.Embedded);
+        Assert.Equal(3, summary.Unchanged);
+        var a1 = index.Committed.Single(p => p.Id == "A1");
+        Assert.Equal("Wired Headphones Max", a1.Product.Title);
+        Assert.NotEqual(oldVector, a1.Vector.ToArray());
+    }
+
+    [Fact]
+    public async Task IngestAsync_OnlyPriceChanged_RewritesWithoutReEmbedding()
+    {
+        var (pipeline, index, generator) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        var before = generator.TextsEmbedded;
+
+        var summary = await pipeline.IngestAsync(Stream(Catalog.Replace("89.00", "79.00", StringComparison.Ordinal)), "shop.csv", new ListRowErrorSink());
+
+        Assert.Equal(before, generator.TextsEmbedded);
+        Assert.Equal(1, summary.Updated);
+        Assert.Equal(79.00m, index.Committed.Single(p => p.Id == "A3").Product.Price);
+    }
+
+    [Fact]
+    public async Task IngestAsync_ModelChanged_ReEmbedsEverything()
+    {
+        var (pipeline, index, _) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        var other = new BagOfWordsEmbeddingGenerator(modelId: "bow-test-v2");
+        var pipeline2 = new IngestionPipeline(index, other, Options.Create(new ProductSimilarityOptions()), NullLogger<IngestionPipeline>.Instance);
+
+        var summary = await pipeline2.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+
+        Assert.Equal(4, summary.Embedded);
+        Assert.Equal(4, other.TextsEmbedded);
+    }
+
+    [Fact]
+    public async Task IngestAsync_DeletedColumn_RemovesProduct()
+    {
+        var (pipeline, index, _) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+
+        var summary = await pipeline.IngestAsync(Stream("id,title,deleted\nA2,Chef's Knife,true\n"), "delete.csv", new ListRowErrorSink());
+
+        Assert.Equal(1, summary.Deleted);
+        Assert.DoesNotContain(index.Committed, p => p.Id == "A2");
+        Assert.Equal(3, index.Committed.Count);
+    }
+
+    [Fact]
+    public async Task IngestAsync_SnapshotMode_RemovesProductsMissingFromFileButKeepsRejectedIds()
+    {
+        var (pipeline, index, _) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        const string snapshot = "id,title,price\nA1,Wireless Earbuds Pro,59.90\nA3,Rice Cooker 5L,not-a-price\n";
+
+        var summary = await pipeline.IngestAsync(Stream(snapshot), "snap.csv", new ListRowErrorSink(), mode: IngestionMode.Snapshot);
+
+        Assert.Equal(2, summary.Deleted); // A2 and A5; A3 was rejected, so it is kept
+        Assert.Equal(["A1", "A3"], index.Committed.Select(p => p.Id).Order());
+    }
+
+    [Fact]
+    public async Task IngestAsync_CrashMidRunThenRerun_EveryProductExactlyOnce()
+    {
+        var rows = new StringBuilder("id,title,brand\n");
+        for (var i = 0; i < 100; i++)
+        {
+            rows.Append(System.Globalization.CultureInfo.InvariantCulture, $"P{i:000},Product number {i} widget,Brand{i % 7}\n");
+        }
+
+        var index = new InMemoryProductIndex { FailOnUpsertCall = 6 };
+        var generator = new BagOfWordsEmbeddingGenerator();
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = 10, CommitEvery = 2 } });
+        var pipeline = new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance);
+
+        await Assert.ThrowsAsync<IOException>(() => pipeline.IngestAsync(Stream(rows.ToString()), "big.csv", new ListRowErrorSink()));
+        index.Crash();
+        Assert.Equal(40, index.Committed.Count); // two checkpoints of two batches each survived
+
+        var summary = await pipeline.IngestAsync(Stream(rows.ToString()), "big.csv", new ListRowErrorSink());
+
+        Assert.Equal(40, summary.Unchanged);
+        Assert.Equal(60, summary.Embedded);
+        Assert.Equal(100, index.Committed.Count);
+        Assert.Equal(100, index.Committed.Select(p => p.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task IngestAsync_ReportsProgress()
+    {
+        var (pipeline, _, _) = Create(batchSize: 2);
+        var reports = new List<IngestionProgress>();
+
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink(), new SynchronousProgress(reports.Add));
+
+        Assert.NotEmpty(reports);
+        Assert.Equal(6, reports[^1].RowsRead);
+        Assert.True(reports[^1].BytesRead > 0);
+    }
+
+    private static (IngestionPipeline Pipeline, InMemoryProductIndex Index, BagOfWordsEmbeddingGenerator Generator) Create(int batchSize = 64)
+    {
+        var index = new InMemoryProductIndex();
+        var generator = new BagOfWordsEmbeddingGenerator();
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = batchSize } });
+        return (new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance), index, generator);
+    }
+
+    private static MemoryStream Stream(string text) => new(Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\n")));
+
+    private sealed class SynchronousProgress(Action<IngestionProgress> report) : IProgress<IngestionProgress>
+    {
+        public void Report(IngestionProgress value) => report(value);
+    }
+}

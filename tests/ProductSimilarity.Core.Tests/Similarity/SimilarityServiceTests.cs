@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Tests.Fakes;
+
+namespace ProductSimilarity.Core.Tests.Similarity;
+
+public sealed class SimilarityServiceTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+    private readonly InMemoryProductIndex index = new();
+    private readonly BagOfWordsEmbeddingGenerator generator = new();
+    private readonly SimilarityService service;
+
+    public SimilarityServiceTests()
+    {
+        service = new SimilarityService(index, generator, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        Add("E1", "wireless earbuds noise cancelling", "Audio", 50m);
+        Add("E2", "wireless earbuds bluetooth", "Audio", 30m);
+        Add("E3", "wireless earbuds sport", "Audio", 80m, group: "G-E3");
+        Add("E3b", "wireless earbuds sport", "Audio", 80m, group: "G-E3");
+        Add("K1", "chef knife steel", "Kitchen", 40m);
+        Add("K2", "chef knife ceramic", "Kitchen", 25m);
+        Add("K3", "bread knife steel", "Kitchen", 20m);
+        index.CommitAsync().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public async Task SimilarAsync_ExcludesItselfAndItsVariants()
+    {
+        var result = await service.SimilarAsync(new SimilarRequest { Id = "E3", Top = 10 });
+
+        Assert.Equal("E3", result.Query!.Id);
+        Assert.DoesNotContain(result.Hits, h => h.Product.Id is "E3" or "E3b");
+        Assert.Contains(result.Hits[0].Product.Id, new[] { "E1", "E2" });
+        Assert.True(result.Hits[0].VectorScore > result.Hits[^1].VectorScore);
+    }
+
+    [Fact]
+    public async Task SimilarAsync_UnknownId_ThrowsProductNotFound()
+    {
+        var ex = await Assert.ThrowsAsync<ProductNotFoundException>(() => service.SimilarAsync(new SimilarRequest { Id = "nope" }));
+        Assert.Equal("nope", ex.Id);
+        Assert.Contains("'nope'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SimilarAsync_Filters_ArePassedToTheIndex()
+    {
+        var result = await service.SimilarAsync(new SimilarRequest { Id = "K1", Filter = new ProductFilter { MaxPrice = 22m } });
+
+        Assert.Equal(["K3"], result.Hits.Select(h => h.Product.Id));
+    }
+
+    [Fact]
+    public async Task SearchAsync_FindsByMeaningOfText()
+    {
+        var result = await service.SearchAsync("Chef Knife", 2);
+
+        Assert.All(result.Hits, h => Assert.StartsWith("K", h.Product.Id, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RecommendAsync_ExcludesPurchasedAndSeenAndPurchasedVariants()
+    {
+        var result = await service.RecommendAsync(new RecommendationRequest
+        {
+            History =
+            [
+                new HistoryEvent("E1", InteractionKind.View, Now.AddHours(-1)),
+                new HistoryEvent("E3", InteractionKind.Purchase, Now.AddDays(-1)),
+            ],
+            Top = 10,
+        });
+
+        var ids = result.Hits.Select(h => h.Product.Id).ToList();
+        Assert.DoesNotContain("E1", ids);
+        Assert.DoesNotContain("E3", ids);
+        Assert.DoesNotContain("E3b", ids);
+        Assert.Equal("E2", ids[0]);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_IncludePurchased_AllowsReplenishment()
+    {
+        var result = await service.RecommendAsync(new RecommendationRequest
+        {
+            History = [new HistoryEvent("K2", InteractionKind.Purchase, Now)],
+            ExcludePurchased = false,
+        });
+
+        Assert.Equal("K2", result.Hits[0].Product.Id);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_RecentStrongEventsWeighMore()
+    {
+        var old = await service.RecommendAsync(new RecommendationRequest
+        {
+            History =
+            [
+                new HistoryEvent("K1", InteractionKind.View, Now.AddDays(-60)),
+                new HistoryEvent("E1", InteractionKind.Cart, Now.AddMinutes(-5)),
+            ],
+        });
+
+        Assert.StartsWith("E", old.Hits[0].Product.Id, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_UnknownIdsOnly_ReturnsEmpty()
+    {
+        var result = await service.RecommendAsync(new RecommendationRequest { History = [new HistoryEvent("ghost", InteractionKind.View, null)] });
+
+        Assert.Empty(result.Hits);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_TooLongHistory_Throws()
+    {
+        var history = Enumerable.Range(0, RecommendationRequest.MaxHistory + 1).Select(i => new HistoryEvent($"x{i}", InteractionKind.View, null)).ToList();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => service.RecommendAsync(new RecommendationRequest { History = history }));
+    }
+
+    private void Add(string id, string title, string category, decimal price, string? group = null)
+    {
+        var product = new Product { Id = id, Title = title, Category = category, Price = price, GroupId = group };
+        index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = generator.Embed(title) }]).GetAwaiter().GetResult();
+    }
+}
