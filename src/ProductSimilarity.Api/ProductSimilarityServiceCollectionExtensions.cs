@@ -1,0 +1,69 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Evaluation;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ingestion;
+using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Embeddings.AzureOpenAI;
+using ProductSimilarity.Embeddings.Onnx;
+using ProductSimilarity.Search.AzureAISearch;
+using ProductSimilarity.Search.Local;
+
+namespace ProductSimilarity.Api;
+
+/// <summary>The one composition root shared by the Functions app, <c>psim</c> and the tests.</summary>
+public static class ProductSimilarityServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the options tree (bound from <c>ProductSimilarity</c>, validated on start), the embedding generator
+    /// pipeline (provider chosen by <c>ProductSimilarity:Embeddings:Provider</c>, wrapped with logging and OpenTelemetry),
+    /// the index (<c>ProductSimilarity:Index:Provider</c>), the ingestion pipeline, the similarity service and the evaluator.
+    /// </summary>
+    public static IServiceCollection AddProductSimilarity(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<ProductSimilarityOptions>()
+            .Bind(configuration.GetSection(ProductSimilarityOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductSimilarityOptions>, ProductSimilarityOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddLogging();
+
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Embeddings;
+            IEmbeddingGenerator<string, Embedding<float>> inner = options.Provider switch
+            {
+                EmbeddingProvider.AzureOpenAI => AzureOpenAIEmbeddingGeneratorFactory.Create(options.AzureOpenAI),
+                _ => OnnxBertEmbeddingGenerator.Create(options.Onnx),
+            };
+            return new EmbeddingGeneratorBuilder<string, Embedding<float>>(inner)
+                .UseLogging(sp.GetService<ILoggerFactory>())
+                .UseOpenTelemetry(sp.GetService<ILoggerFactory>(), sourceName: "ProductSimilarity")
+                .Build(sp);
+        });
+
+        services.TryAddSingleton<IProductIndex>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index;
+            return options.Provider switch
+            {
+                IndexProvider.AzureAISearch => AzureAISearchProductIndex.Create(options.AzureAISearch),
+                _ => LocalProductIndex.Open(options.Local.Path),
+            };
+        });
+
+        services.TryAddSingleton<IngestionPipeline>();
+        services.TryAddSingleton<SimilarityService>();
+        services.TryAddSingleton<RetrievalEvaluator>();
+        return services;
+    }
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using ProductSimilarity.Core.Similarity;
+
+namespace ProductSimilarity.Cli.Commands;
+
+/// <summary><c>psim search "TEXT"</c>: products matching free text.</summary>
+internal static class SearchCommand
+{
+    public const int MaxQueryLength = 1000;
+
+    public static Command Create(CliConsole console)
+    {
+        var text = new Argument<string>("TEXT") { Description = "What to look for, in any language the model and analyzer handle." };
+        var top = PsimApp.TopOption();
+        var json = PsimApp.JsonOption();
+        var ranking = PsimApp.RankingOption();
+        var filters = new PsimApp.FilterOptions();
+        var command = new Command("search", "Search products by text (hybrid: meaning and keywords).") { text, top, json, ranking };
+        filters.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var query = parse.GetRequiredValue(text);
+            if (string.IsNullOrWhiteSpace(query) || query.Length > MaxQueryLength)
+            {
+                throw new CliException($"TEXT must be 1 to {MaxQueryLength} characters.", ExitCodes.Usage);
+            }
+
+            await using var services = CliHost.Build(PsimApp.Globals(parse));
+            var result = await services.GetRequiredService<SimilarityService>()
+                .SearchAsync(query, parse.GetValue(top), filters.Read(parse), parse.GetValue(ranking), ct).ConfigureAwait(false);
+            var hits = result.Hits.Select(HitView.From).ToList();
+            if (parse.GetValue(json))
+            {
+                console.WriteJson(new { query, results = hits });
+            }
+            else
+            {
+                console.WriteHits($"Search: {query}", hits);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

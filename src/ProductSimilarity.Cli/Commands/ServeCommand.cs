@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ProductSimilarity.Api;
+
+namespace ProductSimilarity.Cli.Commands;
+
+/// <summary><c>psim serve</c>: the same HTTP API as the Functions app, from the same code, on a local port.</summary>
+internal static class ServeCommand
+{
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static Command Create(CliConsole console)
+    {
+        var urls = new Option<string>("--urls") { Description = $"Address to listen on. Default: {DefaultUrl}.", DefaultValueFactory = _ => DefaultUrl };
+        var command = new Command("serve", "Serve the HTTP API (/api/products/{id}/similar, /api/search, /api/recommendations, /api/health...) locally. No function keys are required locally.") { urls };
+        command.SetAction(async (parse, ct) =>
+        {
+            var globals = PsimApp.Globals(parse);
+            var builder = WebApplication.CreateSlimBuilder();
+            if (globals.ConfigFile is { } config)
+            {
+                builder.Configuration.AddJsonFile(Path.GetFullPath(config), optional: false);
+            }
+            else
+            {
+                builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "psim.json"), optional: true);
+            }
+
+            if (globals.Index is { } index)
+            {
+                builder.Configuration["ProductSimilarity:Index:Provider"] = "Local";
+                builder.Configuration["ProductSimilarity:Index:Local:Path"] = index;
+            }
+
+            builder.Logging.SetMinimumLevel(globals.Verbose ? LogLevel.Debug : LogLevel.Information);
+            builder.WebHost.UseUrls(parse.GetRequiredValue(urls));
+            builder.Services.AddProductSimilarity(builder.Configuration);
+            var app = builder.Build();
+            app.MapProductApi();
+            console.Note($"psim serve: listening on {parse.GetRequiredValue(urls)} (Ctrl+C to stop)");
+            await app.StartAsync(ct).ConfigureAwait(false);
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

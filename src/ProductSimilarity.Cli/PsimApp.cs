@@ -1,0 +1,143 @@
+using System.CommandLine;
+using ProductSimilarity.Cli.Commands;
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Similarity;
+
+namespace ProductSimilarity.Cli;
+
+/// <summary>The psim command tree. Runs in-process for tests with any output writers.</summary>
+internal static class PsimApp
+{
+    public static readonly Option<string?> IndexOption = new("--index")
+    {
+        Description = $"Local index folder. Default: ProductSimilarity:Index:Local:Path from psim.json or the environment, else '{LocalIndexOptions.DefaultPath}'.",
+        Recursive = true,
+        HelpName = "DIR",
+    };
+
+    public static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "JSON configuration file (default: ./psim.json when present).",
+        Recursive = true,
+        HelpName = "FILE",
+    };
+
+    public static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Debug logging to stderr.",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var console = new CliConsole(stdout, stderr);
+        var root = new RootCommand("psim: product similarity and recommendations. Ingest a catalog, then ask for similar products, search or recommendations.")
+        {
+            IndexOption,
+            ConfigOption,
+            VerboseOption,
+            IngestCommand.Create(console),
+            SimilarCommand.Create(console),
+            SearchCommand.Create(console),
+            RecommendCommand.Create(console),
+            EvalCommand.Create(console),
+            BenchCommand.Create(console),
+            DemoCommand.Create(console),
+            ServeCommand.Create(console),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync("Run 'psim --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ex.ExitCode;
+        }
+        catch (ProductNotFoundException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (CatalogFormatException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (ProductIndexException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync("cancelled.").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FileNotFoundException)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
+
+    public static GlobalSettings Globals(ParseResult parse) =>
+        new(parse.GetValue(IndexOption), parse.GetValue(ConfigOption), parse.GetValue(VerboseOption));
+
+    /// <summary>Shared <c>--top</c>, <c>--json</c>, <c>--ranking</c> and filter options.</summary>
+    public static Option<int> TopOption() => new("--top", "-k")
+    {
+        Description = "Number of results (1-100).",
+        DefaultValueFactory = _ => 10,
+        Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 100) { r.AddError("--top must be between 1 and 100."); } } },
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of a table." };
+
+    public static Option<RankingMode?> RankingOption() => new("--ranking")
+    {
+        Description = "vector, keyword or hybrid. Default: ProductSimilarity:Ranking:Mode (hybrid).",
+    };
+
+    public sealed class FilterOptions
+    {
+        public Option<string?> Category { get; } = new("--category") { Description = "Only this category (exact, case-insensitive)." };
+        public Option<string?> Brand { get; } = new("--brand") { Description = "Only this brand (exact, case-insensitive)." };
+        public Option<decimal?> MinPrice { get; } = new("--min-price") { Description = "Lowest price (inclusive)." };
+        public Option<decimal?> MaxPrice { get; } = new("--max-price") { Description = "Highest price (inclusive)." };
+        public Option<bool?> InStock { get; } = new("--in-stock") { Description = "true: only products in stock; false: only out of stock." };
+
+        public void AddTo(Command command)
+        {
+            command.Add(Category);
+            command.Add(Brand);
+            command.Add(MinPrice);
+            command.Add(MaxPrice);
+            command.Add(InStock);
+        }
+
+        public ProductFilter Read(ParseResult parse) => new()
+        {
+            Category = parse.GetValue(Category),
+            Brand = parse.GetValue(Brand),
+            MinPrice = parse.GetValue(MinPrice),
+            MaxPrice = parse.GetValue(MaxPrice),
+            InStock = parse.GetValue(InStock),
+        };
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text.Json;
+
+namespace ProductSimilarity.Cli.Tests;
+
+[Collection("psim")]
+public sealed class CliTests
+{
+    private const string Catalog = """
+        id,title,brand,category,price,in_stock,group_id
+        E1,Wireless Noise Cancelling Earbuds,Sonic,Electronics > Audio,79.00,true,
+        E2,Bluetooth Earphones with ANC,Auris,Electronics > Audio,59.00,true,
+        E3,Sport Wireless Earbuds Blue,Sonic,Electronics > Audio,49.00,true,G3
+        E4,Sport Wireless Earbuds Red,Sonic,Electronics > Audio,49.00,false,G3
+        K1,Chef's Knife 20 cm Stainless Steel,Blade,Home & Kitchen > Cookware,35.00,true,
+        K2,Japanese Santoku Kitchen Knife,Kiru,Home & Kitchen > Cookware,45.00,true,
+        K3,Cast Iron Frying Pan 28 cm,Forge,Home & Kitchen > Cookware,39.00,true,
+        Z1,小米 无线蓝牙耳机 主动降噪,小米,Electronics > Audio,299.00,true,
+        """;
+
+    [Fact]
+    public async Task Help_PrintsCommands_ExitsZero()
+    {
+        var (exit, stdout, _) = await PsimRunner.RunAsync("--help");
+
+        Assert.Equal(0, exit);
+        foreach (var command in new[] { "ingest", "similar", "search", "recommend", "eval", "demo", "serve", "bench", "--index" })
+        {
+            Assert.Contains(command, stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task UnknownOption_ExitsTwo()
+    {
+        var (exit, _, stderr) = await PsimRunner.RunAsync("similar", "X", "--bogus");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--bogus", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TopOutOfRange_ExitsTwo()
+    {
+        var (exit, _, stderr) = await PsimRunner.RunAsync("similar", "X", "--top", "0");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--top", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_MissingFile_ExitsTwoWithMessage()
+    {
+        using var dir = new TempDir();
+        var (exit, _, stderr) = await PsimRunner.RunAsync("ingest", dir.File("nope.csv"), "--index", dir.File("index"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("nope.csv", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task IngestSimilarSearchRecommend_EndToEnd()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("shop.csv");
+        await File.WriteAllTextAsync(catalog, Catalog.ReplaceLineEndings("\n") + "\n,No id,x,y,1,true,\nK9,Bad price,x,y,cheap,true,\n");
+        var index = dir.File("index");
+
+        var ingest = await PsimRunner.RunAsync("ingest", catalog, "--index", index, "--json");
+        Assert.Equal(3, ingest.Exit); // finished, some rows rejected
+        using (var summary = JsonDocument.Parse(ingest.Out))
+        {
+            Assert.Equal(10, summary.RootElement.GetProperty("rowsRead").GetInt32());
+            Assert.Equal(8, summary.RootElement.GetProperty("embedded").GetInt32());
+            Assert.Equal(2, summary.RootElement.GetProperty("rejected").GetInt32());
+        }
+
+        var errors = await File.ReadAllLinesAsync(catalog + ".errors.jsonl");
+        Assert.Equal(2, errors.Length);
+        Assert.Contains(errors, l => l.Contains("\"line\":10", StringComparison.Ordinal) && l.Contains("\"field\":\"id\"", StringComparison.Ordinal));
+        Assert.Contains(errors, l => l.Contains("\"line\":11", StringComparison.Ordinal) && l.Contains("\"field\":\"price\"", StringComparison.Ordinal));
+
+        var again = await PsimRunner.RunAsync("ingest", catalog, "--index", index, "--json");
+        using (var summary = JsonDocument.Parse(again.Out))
+        {
+            Assert.Equal(0, summary.RootElement.GetProperty("embedded").GetInt32());
+            Assert.Equal(8, summary.RootElement.GetProperty("unchanged").GetInt32());
+        }
+
+        var similar = await PsimRunner.RunAsync("similar", "E3", "--index", index, "--json", "--top", "3");
+        Assert.Equal(0, similar.Exit);
+        using (var doc = JsonDocument.Parse(similar.Out))
+        {
+            var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+            var ids = results.Select(r => r.GetProperty("product").GetProperty("id").GetString()).ToList();
+            Assert.DoesNotContain("E3", ids);
+            Assert.DoesNotContain("E4", ids); // its variant
+            Assert.Contains(ids[0], new[] { "E1", "E2", "Z1" });
+            Assert.True(results[0].TryGetProperty("vectorScore", out _));
+            Assert.True(results[0].GetProperty("score").GetDouble() >= results[^1].GetProperty("score").GetDouble());
+        }
+
+        var table = await PsimRunner.RunAsync("similar", "K1", "--index", index, "--top", "2");
+        Assert.Equal(0, table.Exit);
+        Assert.Contains("K2", table.Out, StringComparison.Ordinal);
+
+        var filtered = await PsimRunner.RunAsync("similar", "E1", "--index", index, "--json", "--in-stock", "false");
+        using (var doc = JsonDocument.Parse(filtered.Out))
+        {
+            Assert.Equal(["E4"], doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()));
+        }
+
+        var search = await PsimRunner.RunAsync("search", "蓝牙耳机", "--index", index, "--json", "--top", "1");
+        Assert.Equal(0, search.Exit);
+        Assert.Contains("\"Z1\"", search.Out, StringComparison.Ordinal);
+
+        var recommend = await PsimRunner.RunAsync("recommend", "K1:purchase", "E1:view", "--index", index, "--json");
+        Assert.Equal(0, recommend.Exit);
+        using (var doc = JsonDocument.Parse(recommend.Out))
+        {
+            var ids = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()).ToList();
+            Assert.DoesNotContain("K1", ids);
+            Assert.DoesNotContain("E1", ids);
+            Assert.NotEmpty(ids);
+        }
+    }
+
+    [Fact]
+    public async Task Similar_UnknownId_ExitsOneWithClearMessage()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("shop.csv");
+        await File.WriteAllTextAsync(catalog, Catalog);
+        var index = dir.File("index");
+        Assert.Equal(0, (await PsimRunner.RunAsync("ingest", catalog, "--index", index)).Exit);
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("similar", "does-not-exist", "--index", index);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("'does-not-exist' was not found", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public async Task Ingest_EmptyFile_ExitsOneNamingFile()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("empty.csv");
+        await File.WriteAllTextAsync(catalog, string.Empty);
+
+        var (exit, _, stderr) = await PsimRunner.RunAsync("ingest", catalog, "--index", dir.File("index"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("empty.csv", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Eval_TinyLabelledCatalog_PrintsExactlyOneJsonObject()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("catalog.jsonl");
+        await File.WriteAllLinesAsync(catalog,
+        [
+            """{"id":"a:1","title":"adobe photoshop elements 6","brand":"adobe","source":"a"}""",
+            """{"id":"a:2","title":"microsoft office 2007 home and student","brand":"microsoft","source":"a"}""",
+            """{"id":"a:3","title":"norton antivirus 2008","brand":"symantec","source":"a"}""",
+            """{"id":"g:1","title":"photoshop elements 6.0 win","source":"g"}""",
+            """{"id":"g:2","title":"ms office home & student 2007","source":"g"}""",
+            """{"id":"g:3","title":"symantec norton anti-virus 2008 retail","source":"g"}""",
+        ]);
+        var matches = dir.File("matches.csv");
+        await File.WriteAllTextAsync(matches, "id_a,id_b\na:1,g:1\na:2,g:2\na:3,g:3\n");
+        var filesBefore = Directory.GetFiles(dir.Path).Length;
+
+        var (exit, stdout, _) = await PsimRunner.RunAsync("eval", "--catalog", catalog, "--matches", matches, "--json");
+
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(["queries", "recall@1", "recall@10", "mrr@10"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(6, doc.RootElement.GetProperty("queries").GetInt32());
+        Assert.Equal(1.0, doc.RootElement.GetProperty("recall@1").GetDouble());
+        Assert.Equal(filesBefore, Directory.GetFiles(dir.Path).Length); // eval leaves nothing behind
+    }
+
+    [Fact]
+    public async Task Eval_PairsWithoutSplit_ExitsTwo()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("x.csv");
+        await File.WriteAllTextAsync(file, "id_a,id_b\n");
+
+        var (exit, _, stderr) = await PsimRunner.RunAsync("eval", "--catalog", file, "--matches", file, "--pairs", file);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--split", stderr, StringComparison.Ordinal);
+    }
+}
+
+[CollectionDefinition("psim", DisableParallelization = true)]
+public sealed class PsimCollection;
