@@ -1,1 +1,4 @@
-namespace ProductSimilarity.Api;
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("ProductSimilarity.Functions.Tests")]
+[assembly: InternalsVisibleTo("ProductSimilarity.Api.Tests")]

@@ -1,0 +1,35 @@
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Similarity;
+
+namespace ProductSimilarity.Api.Http;
+
+/// <summary>Input limits of the HTTP API. A request outside them gets a 400 ProblemDetails naming the field.</summary>
+public static class ApiLimits
+{
+    /// <summary>Smallest accepted <c>top</c>.</summary>
+    public const int MinTop = 1;
+
+    /// <summary>Largest accepted <c>top</c>.</summary>
+    public const int MaxTop = 100;
+
+    /// <summary>The <c>top</c> used when the request does not say.</summary>
+    public const int DefaultTop = 10;
+
+    /// <summary>Longest accepted product id (the catalog limit).</summary>
+    public const int MaxIdLength = CatalogLimits.MaxIdLength;
+
+    /// <summary>Longest accepted search text, in characters.</summary>
+    public const int MaxQueryLength = 1_000;
+
+    /// <summary>Longest accepted category or brand filter, in characters.</summary>
+    public const int MaxFilterLength = 256;
+
+    /// <summary>Most history events in one recommendation request.</summary>
+    public const int MaxHistory = RecommendationRequest.MaxHistory;
+
+    /// <summary>Most ids in one recommendation request's <c>exclude</c> list.</summary>
+    public const int MaxExclude = 1_000;
+
+    /// <summary>Largest accepted request body, in bytes.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+}

@@ -1,0 +1,99 @@
+using System.Text.Json.Serialization;
+using ProductSimilarity.Core.Similarity;
+
+namespace ProductSimilarity.Api.Http;
+
+/// <summary>Body of <c>POST /api/recommendations</c>.</summary>
+/// <remarks>The history is used for this request only: it is never stored or logged.</remarks>
+public sealed record RecommendationBody
+{
+    /// <summary>What the user looked at, carted or bought (1..<see cref="ApiLimits.MaxHistory"/> events).</summary>
+    public IReadOnlyList<HistoryItemBody?>? History { get; init; }
+
+    /// <summary>Ids never to recommend (at most <see cref="ApiLimits.MaxExclude"/>).</summary>
+    public IReadOnlyList<string?>? Exclude { get; init; }
+
+    /// <summary>Number of results (1..100, default 10).</summary>
+    public int? Top { get; init; }
+
+    /// <summary>Structured filters.</summary>
+    public FilterBody? Filters { get; init; }
+
+    /// <summary>Whether purchased products are excluded (default true).</summary>
+    public bool? ExcludePurchased { get; init; }
+}
+
+/// <summary>One history event in a <see cref="RecommendationBody"/>.</summary>
+public sealed record HistoryItemBody
+{
+    /// <summary>The product id.</summary>
+    public string? Id { get; init; }
+
+    /// <summary><c>view</c>, <c>cart</c> or <c>purchase</c> (default <c>view</c>).</summary>
+    public string? Event { get; init; }
+
+    /// <summary>When it happened (ISO 8601); missing counts as now.</summary>
+    public DateTimeOffset? At { get; init; }
+}
+
+/// <summary>Filters in a JSON body; the same conditions as the query-string filters.</summary>
+public sealed record FilterBody
+{
+    /// <summary>Exact category (case-insensitive).</summary>
+    public string? Category { get; init; }
+
+    /// <summary>Exact brand (case-insensitive).</summary>
+    public string? Brand { get; init; }
+
+    /// <summary>Inclusive lower price bound.</summary>
+    public decimal? MinPrice { get; init; }
+
+    /// <summary>Inclusive upper price bound.</summary>
+    public decimal? MaxPrice { get; init; }
+
+    /// <summary>Only products with this stock flag.</summary>
+    public bool? InStock { get; init; }
+}
+
+/// <summary>Response of the similar-items, search and recommendation routes.</summary>
+/// <param name="Query">The product asked about (similar items only).</param>
+/// <param name="Items">Ranked results, best first, each with its score parts.</param>
+public sealed record ResultsResponse(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProductView? Query,
+    IReadOnlyList<HitView> Items)
+{
+    /// <summary>Maps a service result.</summary>
+    public static ResultsResponse From(SimilarityResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new(result.Query is null ? null : ProductView.From(result.Query), [.. result.Hits.Select(HitView.From)]);
+    }
+}
+
+/// <summary>Response of <c>GET /api/products/{id}</c>: the stored product, without its vector.</summary>
+/// <param name="Product">The product fields, with the description.</param>
+/// <param name="Attributes">Every other catalog column, verbatim.</param>
+/// <param name="ContentHash">Hash of what the embedding was computed from.</param>
+public sealed record ProductResponse(ProductView Product, IReadOnlyDictionary<string, string> Attributes, string ContentHash);
+
+/// <summary>Response of <c>GET /api/health</c>.</summary>
+/// <param name="Status"><c>healthy</c> or <c>unhealthy</c>.</param>
+/// <param name="Documents">Products in the index, when it answered.</param>
+/// <param name="Model">The embedding model id, when known.</param>
+/// <param name="Dimensions">The model's vector dimensions, when known.</param>
+/// <param name="IndexDimensions">The dimensions the index stores, when it holds vectors.</param>
+/// <param name="Error">What failed, when unhealthy.</param>
+public sealed record HealthResponse(
+    string Status,
+    long? Documents,
+    string? Model,
+    int? Dimensions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? IndexDimensions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error)
+{
+    /// <summary>The status value of a healthy service.</summary>
+    public const string Healthy = "healthy";
+
+    /// <summary>The status value of an unhealthy service.</summary>
+    public const string Unhealthy = "unhealthy";
+}
