@@ -31,7 +31,7 @@ status=$?
 # Sum the counters of every test run (one .trx per test project).
 totals=$(cat "$results"/*.trx 2>/dev/null | tr '<' '\n' | grep '^Counters ' | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/[^0-9]/, "", kv[2]); c[kv[1]] += kv[2] } }
-  END { printf "%d %d %d %d", c["total"], c["passed"], c["failed"], c["notExecuted"] }')
+  END { printf "%d %d %d %d", c["total"], c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["total"] - c["executed"] }')
 read -r total passed failed skipped <<<"${totals:-0 0 0 0}"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"

@@ -184,6 +184,30 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Ingest_BundledBadCatalog_RejectsBadRowsKeepsAllGoodRows()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("bad-catalog.csv");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "samples", "bad-catalog.csv"), catalog);
+        var index = dir.File("index");
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("ingest", catalog, "--index", index, "--json");
+
+        Assert.Equal(3, exit);
+        Assert.Contains("rejected row(s) written to", stderr, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(stdout);
+        Assert.Equal(12, summary.RootElement.GetProperty("rowsRead").GetInt32());
+        Assert.Equal(8, summary.RootElement.GetProperty("embedded").GetInt32());
+        Assert.Equal(4, summary.RootElement.GetProperty("rejected").GetInt32());
+        var errors = (await File.ReadAllLinesAsync(catalog + ".errors.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([4, 6, 8, 10], errors.Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Equal(["id", "id", "price", "title"], errors.Select(e => e.GetProperty("field").GetString()));
+        Assert.All(errors, e => Assert.Equal("bad-catalog.csv", e.GetProperty("file").GetString()));
+        await using var reader = ProductSimilarity.Search.Local.LocalProductIndex.Open(index, readOnly: true);
+        Assert.Equal(8, await reader.CountAsync());
+    }
+
+    [Fact]
     public async Task Eval_PairsWithoutSplit_ExitsTwo()
     {
         using var dir = new TempDir();
