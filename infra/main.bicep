@@ -252,7 +252,6 @@ var embeddingSettings = enableAzureOpenAI
 
 var ingestionSettings = {
   ProductSimilarity__Ingestion__Mode: ingestionMode
-  ProductSimilarity__Ingestion__CatalogContainer: containers.catalogs
   ProductSimilarity__Ingestion__StatusContainer: containers.status
   ProductSimilarity__Ingestion__ErrorContainer: containers.errors
 }

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
 using ProductSimilarity.Api.Ingestion;
+using ProductSimilarity.Core.Configuration;
 
 namespace ProductSimilarity.Functions;
 
@@ -14,7 +15,7 @@ public sealed class CatalogIngestionFunction(BlobCatalogIngestor ingestor)
     /// <summary>Runs the ingestion pipeline on the blob and writes its status document and error report.</summary>
     [Function(nameof(IngestCatalog))]
     public Task IngestCatalog(
-        [BlobTrigger("catalogs/{name}", Source = BlobTriggerSource.EventGrid, Connection = "CatalogStorage")] BlobClient catalog,
+        [BlobTrigger(IngestionOptions.CatalogContainer + "/{name}", Source = BlobTriggerSource.EventGrid, Connection = "CatalogStorage")] BlobClient catalog,
         string name,
         CancellationToken cancellationToken) => ingestor.IngestAsync(catalog, cancellationToken);
 }

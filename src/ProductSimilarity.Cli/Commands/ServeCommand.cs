@@ -31,6 +31,8 @@ internal static class ServeCommand
                 builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "psim.json"), optional: true);
             }
 
+            builder.Configuration.AddEnvironmentVariables(); // same order as every other command: file, environment, flags
+
             if (globals.Index is { } index)
             {
                 builder.Configuration["ProductSimilarity:Index:Provider"] = "Local";
@@ -38,6 +40,10 @@ internal static class ServeCommand
             }
 
             builder.Logging.SetMinimumLevel(globals.Verbose ? LogLevel.Debug : LogLevel.Information);
+            // Request URLs carry user input (search text, product ids viewed): keep them out of the log.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
             builder.WebHost.UseUrls(parse.GetRequiredValue(urls));
             builder.Services.AddProductSimilarity(builder.Configuration);
             var app = builder.Build();

@@ -54,9 +54,6 @@ public sealed class EmbeddingOptions
 
     /// <summary>Azure OpenAI settings.</summary>
     public AzureOpenAIEmbeddingOptions AzureOpenAI { get; set; } = new();
-
-    /// <summary>Optional path of a trained adapter applied on top of the base embeddings.</summary>
-    public string? AdapterPath { get; set; }
 }
 
 /// <summary><c>ProductSimilarity:Embeddings:Onnx</c>.</summary>
@@ -194,8 +191,8 @@ public sealed class IngestionOptions
     [Range(1, 10000)]
     public int CommitEvery { get; set; } = 16;
 
-    /// <summary>Container that the blob trigger watches.</summary>
-    public string CatalogContainer { get; set; } = "catalogs";
+    /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
+    public const string CatalogContainer = "catalogs";
 
     /// <summary>Container for status documents.</summary>
     public string StatusContainer { get; set; } = "catalog-status";

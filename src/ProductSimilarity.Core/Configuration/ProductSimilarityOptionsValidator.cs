@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace ProductSimilarity.Core.Configuration;
@@ -12,6 +13,11 @@ public sealed class ProductSimilarityOptionsValidator : IValidateOptions<Product
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         const string root = ProductSimilarityOptions.SectionName;
+        ValidateAnnotations(failures, $"{root}:Embeddings:Onnx", options.Embeddings.Onnx);
+        ValidateAnnotations(failures, $"{root}:Embeddings:AzureOpenAI", options.Embeddings.AzureOpenAI);
+        ValidateAnnotations(failures, $"{root}:Index:AzureAISearch", options.Index.AzureAISearch);
+        ValidateAnnotations(failures, $"{root}:Ranking", options.Ranking);
+        ValidateAnnotations(failures, $"{root}:Ingestion", options.Ingestion);
 
         var embeddings = options.Embeddings;
         if (embeddings.Provider == EmbeddingProvider.AzureOpenAI)
@@ -54,6 +60,22 @@ public sealed class ProductSimilarityOptionsValidator : IValidateOptions<Product
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // ValidateDataAnnotations checks only the root object; the ranges live on the nested sections.
+    private static void ValidateAnnotations(List<string> failures, string section, object value)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
+        {
+            foreach (var result in results)
+            {
+                foreach (var member in result.MemberNames.DefaultIfEmpty(string.Empty))
+                {
+                    failures.Add($"{section}:{member}: {result.ErrorMessage}");
+                }
+            }
+        }
     }
 
     /// <summary>Analyzers accepted for Azure AI Search text fields.</summary>

@@ -31,8 +31,8 @@ public sealed partial class IngestionPipeline(
     public string ModelId =>
         generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
 
-    /// <summary>The adapter in use, or null.</summary>
-    public string? Adapter => options.Value.Embeddings.AdapterPath is { Length: > 0 } path ? Path.GetFileName(path) : null;
+    /// <summary>The adapter applied on top of the model; null: no adapter (fine-tuned adapters are not built yet).</summary>
+    public string? Adapter => null;
 
     /// <summary>Ingests one catalog stream.</summary>
     /// <param name="catalog">The catalog bytes (CSV or JSON Lines, optionally gzip; see <see cref="CatalogReader"/>).</param>
@@ -55,7 +55,7 @@ public sealed partial class IngestionPipeline(
         var settings = options.Value.Ingestion;
         var effectiveMode = mode ?? settings.Mode;
         var stopwatch = Stopwatch.StartNew();
-        var modelId = ModelId + (Adapter is { } adapter ? "+" + adapter : string.Empty);
+        var modelId = ModelId;
         var counting = new CountingStream(catalog);
         long? totalBytes = catalog.CanSeek ? catalog.Length : null;
         var run = new Run(modelId);

@@ -8,7 +8,10 @@ using ProductSimilarity.Core.Text;
 namespace ProductSimilarity.Core.Similarity;
 
 /// <summary>Similar items, text search and recommendations over an <see cref="IProductIndex"/>. Shared by every host.</summary>
-/// <remarks>Thread-safe. Recommendation histories are used for the one call and are never stored or logged.</remarks>
+/// <remarks>
+/// Thread-safe. Recommendation histories are used for the one call and are never stored or logged. Every list keeps only
+/// the best-ranked variant of each <c>group_id</c>.
+/// </remarks>
 public sealed class SimilarityService(
     IProductIndex index,
     IEmbeddingGenerator<string, Embedding<float>> generator,
@@ -41,8 +44,7 @@ public sealed class SimilarityService(
                 ? new HashSet<string>(StringComparer.Ordinal) { group }
                 : new HashSet<string>(StringComparer.Ordinal),
         };
-        var hits = await index.SearchAsync(query, cancellationToken).ConfigureAwait(false);
-        return new SimilarityResult(product, hits);
+        return new SimilarityResult(product, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Products matching free text.</summary>
@@ -66,7 +68,7 @@ public sealed class SimilarityService(
             Filter = filter ?? new ProductFilter(),
             Top = top,
         };
-        return new SimilarityResult(null, await index.SearchAsync(query, cancellationToken).ConfigureAwait(false));
+        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -156,7 +158,32 @@ public sealed class SimilarityService(
             ExcludeIds = exclude,
             ExcludeGroupIds = excludeGroups,
         };
-        return new SimilarityResult(null, await index.SearchAsync(query, cancellationToken).ConfigureAwait(false));
+        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Runs the query and keeps only the best-ranked variant of each <c>group_id</c>, so a list never shows the same
+    /// shoe in three sizes. Asks the index for extra results to make up for the collapsed ones.
+    /// </summary>
+    private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken)
+    {
+        var hits = await index.SearchAsync(query with { Top = Math.Min(query.Top * 3, query.Top + 50) }, cancellationToken).ConfigureAwait(false);
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<SearchHit>(query.Top);
+        foreach (var hit in hits)
+        {
+            if (kept.Count == query.Top)
+            {
+                break;
+            }
+
+            if (hit.Product.Product.GroupId is not { Length: > 0 } group || groups.Add(group))
+            {
+                kept.Add(hit);
+            }
+        }
+
+        return kept;
     }
 
     private static double KindWeight(InteractionKind kind) => kind switch

@@ -40,6 +40,25 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public async Task SimilarAsync_OtherProductsVariants_CollapsedToBestRanked()
+    {
+        var result = await service.SimilarAsync(new SimilarRequest { Id = "E2", Top = 10 });
+
+        var ids = result.Hits.Select(h => h.Product.Id).ToList();
+        Assert.Single(ids, id => id is "E3" or "E3b");
+        Assert.Equal(5, ids.Count); // 7 products - E2 itself - one collapsed variant
+    }
+
+    [Fact]
+    public async Task SearchAsync_TopLimit_FilledAfterCollapsing()
+    {
+        var result = await service.SearchAsync("wireless earbuds sport", 2);
+
+        Assert.Equal(2, result.Hits.Count);
+        Assert.Single(result.Hits, h => h.Product.Id is "E3" or "E3b");
+    }
+
+    [Fact]
     public async Task SimilarAsync_UnknownId_ThrowsProductNotFound()
     {
         var ex = await Assert.ThrowsAsync<ProductNotFoundException>(() => service.SimilarAsync(new SimilarRequest { Id = "nope" }));
