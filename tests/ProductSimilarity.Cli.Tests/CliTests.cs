@@ -90,7 +90,7 @@ public sealed class CliTests
         Assert.Equal(0, similar.Exit);
         using (var doc = JsonDocument.Parse(similar.Out))
         {
-            var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+            var results = doc.RootElement.GetProperty("items").EnumerateArray().ToList();
             var ids = results.Select(r => r.GetProperty("product").GetProperty("id").GetString()).ToList();
             Assert.DoesNotContain("E3", ids);
             Assert.DoesNotContain("E4", ids); // its variant
@@ -106,7 +106,7 @@ public sealed class CliTests
         var filtered = await PsimRunner.RunAsync("similar", "E1", "--index", index, "--json", "--in-stock", "false");
         using (var doc = JsonDocument.Parse(filtered.Out))
         {
-            Assert.Equal(["E4"], doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()));
+            Assert.Equal(["E4"], doc.RootElement.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()));
         }
 
         var search = await PsimRunner.RunAsync("search", "蓝牙耳机", "--index", index, "--json", "--top", "1");
@@ -117,7 +117,7 @@ public sealed class CliTests
         Assert.Equal(0, recommend.Exit);
         using (var doc = JsonDocument.Parse(recommend.Out))
         {
-            var ids = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()).ToList();
+            var ids = doc.RootElement.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()).ToList();
             Assert.DoesNotContain("K1", ids);
             Assert.DoesNotContain("E1", ids);
             Assert.NotEmpty(ids);

@@ -120,6 +120,7 @@ public sealed partial class BlobCatalogIngestor(
             RowsRead = summary.RowsRead,
             Embedded = summary.Embedded,
             Unchanged = summary.Unchanged,
+            Updated = summary.Updated,
             Rejected = summary.Rejected,
             Deleted = summary.Deleted,
             Duration = summary.Duration,

@@ -52,6 +52,9 @@ public sealed record CatalogIngestionStatus
     /// <summary>Products whose content had not changed, so were not re-embedded.</summary>
     public long Unchanged { get; init; }
 
+    /// <summary>Products whose stored fields (price, stock...) changed but whose text did not: rewritten without re-embedding.</summary>
+    public long Updated { get; init; }
+
     /// <summary>Rows rejected; see <see cref="ErrorReport"/>.</summary>
     public long Rejected { get; init; }
 

@@ -45,7 +45,7 @@ internal static class RecommendCommand
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {
-                console.WriteJson(new { results = hits });
+                console.WriteJson(new { items = hits });
             }
             else
             {

@@ -32,7 +32,7 @@ internal static class SearchCommand
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {
-                console.WriteJson(new { query, results = hits });
+                console.WriteJson(new { query, items = hits });
             }
             else
             {

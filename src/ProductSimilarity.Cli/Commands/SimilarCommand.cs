@@ -35,7 +35,7 @@ internal static class SimilarCommand
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {
-                console.WriteJson(new { query = ProductView.From(result.Query!), results = hits });
+                console.WriteJson(new { query = ProductView.From(result.Query!), items = hits });
             }
             else
             {
