@@ -109,6 +109,20 @@ internal static class PsimApp
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of a table." };
 
+    public static Option<OnnxQuantization?> QuantizationOption() => new("--quantization")
+    {
+        Description = "none or int8: run the local ONNX model as it is or quantised to int8 (faster on CPU). Default: ProductSimilarity:Embeddings:Onnx:Quantization (none).",
+    };
+
+    /// <summary>Maps <c>--quantization</c>, when given, onto its configuration key.</summary>
+    public static void AddQuantizationOverride(ParseResult parse, Option<OnnxQuantization?> option, IDictionary<string, string?> overrides)
+    {
+        if (parse.GetValue(option) is { } quantization)
+        {
+            overrides["ProductSimilarity:Embeddings:Onnx:Quantization"] = quantization.ToString();
+        }
+    }
+
     public static Option<RankingMode?> RankingOption() => new("--ranking")
     {
         Description = "vector, keyword or hybrid. Default: ProductSimilarity:Ranking:Mode (hybrid).",

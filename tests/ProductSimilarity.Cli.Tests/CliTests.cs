@@ -207,6 +207,21 @@ public sealed class CliTests
         Assert.Equal(8, await reader.CountAsync());
     }
 
+    [Theory]
+    [InlineData("none", "all-MiniLM-L6-v2")]
+    [InlineData("int8", "all-MiniLM-L6-v2-int8")]
+    public async Task Bench_SampleCatalog_PrintsFiguresForTheChosenModel(string quantization, string model)
+    {
+        var (exit, stdout, _) = await PsimRunner.RunAsync("bench", "--queries", "20", "--quantization", quantization, "--json");
+
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(model, doc.RootElement.GetProperty("model").GetString());
+        Assert.Equal(240, doc.RootElement.GetProperty("products").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("productsPerSecond").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("similarP99Ms").GetDouble() >= doc.RootElement.GetProperty("similarP50Ms").GetDouble());
+    }
+
     [Fact]
     public async Task Eval_PairsWithoutSplit_ExitsTwo()
     {

@@ -16,8 +16,9 @@ internal static class BenchCommand
     {
         var catalog = new Option<FileInfo>("--catalog") { Description = "Catalog to ingest (default: the bundled sample).", };
         var queries = new Option<int>("--queries") { Description = "Similar-items queries to time.", DefaultValueFactory = _ => 500 };
+        var quantization = PsimApp.QuantizationOption();
         var json = PsimApp.JsonOption();
-        var command = new Command("bench", "Measure ingestion throughput and similar-items latency on a temporary index.") { catalog, queries, json };
+        var command = new Command("bench", "Measure ingestion throughput and similar-items latency on a temporary index.") { catalog, queries, quantization, json };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(catalog)?.FullName ?? DemoCommand.SampleCatalogPath();
@@ -26,10 +27,12 @@ internal static class BenchCommand
                 throw new CliException($"catalog file '{file}' was not found.", ExitCodes.Usage);
             }
 
+            var overrides = new Dictionary<string, string?>();
+            PsimApp.AddQuantizationOverride(parse, quantization, overrides);
             var temp = Directory.CreateTempSubdirectory("psim-bench-");
             try
             {
-                var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") });
+                var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") }, overrides);
                 await using (services.ConfigureAwait(false))
                 {
                     var summary = await IngestCommand.RunAsync(services, console, file, Path.Combine(temp.FullName, "errors.jsonl"), null, ct).ConfigureAwait(false);

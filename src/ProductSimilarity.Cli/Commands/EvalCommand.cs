@@ -19,10 +19,11 @@ internal static class EvalCommand
         var ranking = PsimApp.RankingOption();
         var model = new Option<FileInfo?>("--model") { Description = "An operator-supplied ONNX model to evaluate instead of the bundled all-MiniLM-L6-v2 (needs --vocab)." };
         var vocab = new Option<FileInfo?>("--vocab") { Description = "The WordPiece vocab.txt of --model." };
+        var quantization = PsimApp.QuantizationOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, json,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,6 +50,8 @@ internal static class EvalCommand
                 overrides["ProductSimilarity:Embeddings:Onnx:ModelPath"] = m.FullName;
                 overrides["ProductSimilarity:Embeddings:Onnx:VocabPath"] = parse.GetValue(vocab)?.FullName;
             }
+
+            PsimApp.AddQuantizationOverride(parse, quantization, overrides);
 
             var temp = Directory.CreateTempSubdirectory("psim-eval-");
             try

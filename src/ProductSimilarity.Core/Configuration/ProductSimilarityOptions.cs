@@ -76,6 +76,27 @@ public sealed class OnnxEmbeddingOptions
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.</summary>
     [Range(0, 256)]
     public int Threads { get; set; }
+
+    /// <summary>
+    /// <c>None</c> (default) runs the model as it is; <c>Int8</c> quantises its weight matrices to int8 in memory at
+    /// start-up for faster CPU inference. The model id gets the suffix <c>-int8</c>, so switching re-embeds the catalog.
+    /// </summary>
+    [EnumDataType(typeof(OnnxQuantization))]
+    public OnnxQuantization Quantization { get; set; } = OnnxQuantization.None;
+}
+
+/// <summary>How the local ONNX embedding model is run.</summary>
+public enum OnnxQuantization
+{
+    /// <summary>The model as it is (fp32 for the bundled all-MiniLM-L6-v2).</summary>
+    None,
+
+    /// <summary>
+    /// Dynamic int8 quantisation: the weights of every MatMul with constant weights become int8 (symmetric, per
+    /// output column) and the activations are quantised at run time. About twice as fast on CPU; embeddings stay
+    /// above 0.99 cosine to fp32.
+    /// </summary>
+    Int8,
 }
 
 /// <summary><c>ProductSimilarity:Embeddings:AzureOpenAI</c>.</summary>

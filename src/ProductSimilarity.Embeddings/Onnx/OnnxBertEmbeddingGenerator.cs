@@ -39,7 +39,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     private readonly BertInputEncoder _encoder;
     private readonly BertOnnxSchema _schema;
     private readonly string[] _outputNames;
-        private readonly int _batchSize;
+    private readonly int _batchSize;
     private readonly bool _hasTokenTypes;
     private readonly EmbeddingGeneratorMetadata _metadata;
     private int _disposed;
@@ -58,9 +58,13 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         _metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, modelId, Dimensions);
     }
 
+    /// <summary>The suffix <see cref="ModelId"/> gets when the model runs quantised to int8.</summary>
+    public const string Int8ModelIdSuffix = "-int8";
+
     /// <summary>
     /// The model id: <see cref="BundledModelId"/> for the bundled model, otherwise the file name of
-    /// <see cref="OnnxEmbeddingOptions.ModelPath"/>.
+    /// <see cref="OnnxEmbeddingOptions.ModelPath"/>; followed by <see cref="Int8ModelIdSuffix"/> with
+    /// <see cref="OnnxQuantization.Int8"/>, so vectors of the two variants never pass for each other.
     /// </summary>
     public string ModelId { get; }
 
@@ -71,12 +75,17 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     /// <param name="options">
     /// With <see cref="OnnxEmbeddingOptions.ModelPath"/> unset, the bundled all-MiniLM-L6-v2. With it set, that
     /// ONNX file and <see cref="OnnxEmbeddingOptions.VocabPath"/> (default: <c>vocab.txt</c> beside the model); the
-    /// vocabulary is read as an uncased BERT WordPiece vocabulary.
+    /// vocabulary is read as an uncased BERT WordPiece vocabulary. With <see cref="OnnxEmbeddingOptions.Quantization"/>
+    /// set to <see cref="OnnxQuantization.Int8"/>, the model is quantised in memory by <see cref="OnnxInt8Quantizer"/>
+    /// before it is loaded (about 0.2 s for all-MiniLM-L6-v2, so nothing is cached on disk).
     /// </param>
     /// <exception cref="ValidationException">An option is out of its documented range.</exception>
     /// <exception cref="ArgumentException"><see cref="OnnxEmbeddingOptions.VocabPath"/> is set without a model path.</exception>
     /// <exception cref="FileNotFoundException">The model or vocabulary file does not exist; the message names the path.</exception>
-    /// <exception cref="InvalidOperationException">The model is not a BERT-style encoder with a per-token output.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The model is not a BERT-style encoder with a per-token output, or int8 quantisation was asked for and the model
+    /// has no MatMul with constant float weights to quantise.
+    /// </exception>
     public static OnnxBertEmbeddingGenerator Create(OnnxEmbeddingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -84,7 +93,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
         string modelId;
         string modelName;
-        byte[]? bundledModel = null;
+        byte[]? modelBytes = null;
         string? modelPath = null;
         BertTokenizer tokenizer;
         if (string.IsNullOrWhiteSpace(options.ModelPath))
@@ -103,7 +112,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
                 tokenizer = BertInputEncoder.CreateUncasedTokenizer(vocab);
             }
 
-            bundledModel = BundledMiniLm.ReadModel();
+            modelBytes = BundledMiniLm.ReadModel();
         }
         else
         {
@@ -128,6 +137,17 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
             tokenizer = BertInputEncoder.CreateUncasedTokenizer(vocab);
         }
 
+        if (options.Quantization == OnnxQuantization.Int8)
+        {
+            modelBytes = QuantizeInt8(modelBytes ?? File.ReadAllBytes(modelPath!), modelName);
+            modelId += Int8ModelIdSuffix;
+            modelName += " (int8)";
+        }
+        else if (options.Quantization != OnnxQuantization.None)
+        {
+            throw new ArgumentException($"Quantization '{options.Quantization}' is not supported; use None or Int8.", nameof(options));
+        }
+
         InferenceSession session;
         using (var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL })
         {
@@ -138,8 +158,8 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
             try
             {
-                session = bundledModel is not null
-                    ? new InferenceSession(bundledModel, sessionOptions)
+                session = modelBytes is not null
+                    ? new InferenceSession(modelBytes, sessionOptions)
                     : new InferenceSession(modelPath!, sessionOptions);
             }
             catch (OnnxRuntimeException ex)
@@ -158,6 +178,26 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
             session.Dispose();
             throw;
         }
+    }
+
+    private static byte[] QuantizeInt8(byte[] model, string modelName)
+    {
+        byte[] quantized;
+        int nodes;
+        try
+        {
+            quantized = OnnxInt8Quantizer.Quantize(model, out nodes);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidOperationException($"The embedding model '{modelName}' could not be quantised to int8: {ex.Message}", ex);
+        }
+
+        return nodes > 0
+            ? quantized
+            : throw new InvalidOperationException(
+                $"The embedding model '{modelName}' has no MatMul with constant float weights to quantise to int8; " +
+                "set ProductSimilarity:Embeddings:Onnx:Quantization to None.");
     }
 
     /// <inheritdoc/>
