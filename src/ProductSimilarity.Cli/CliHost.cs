@@ -10,41 +10,10 @@ namespace ProductSimilarity.Cli;
 /// <summary>Builds the service provider for one command: configuration from psim.json, environment and flags.</summary>
 internal static class CliHost
 {
-    /// <summary>Configuration sources, later wins: <c>psim.json</c> (or <c>--config</c>), environment variables
-    /// (<c>ProductSimilarity__Index__Local__Path</c>), then command-line flags such as <c>--index</c>.</summary>
+    /// <summary>Builds the service provider for a command, with the sources of <see cref="PsimConfiguration.AddPsimConfiguration"/>.</summary>
     public static ServiceProvider Build(GlobalSettings settings, IDictionary<string, string?>? overrides = null)
     {
-        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (settings.Index is { } index)
-        {
-            values["ProductSimilarity:Index:Provider"] = nameof(IndexProvider.Local);
-            values["ProductSimilarity:Index:Local:Path"] = index;
-        }
-
-        if (overrides is not null)
-        {
-            foreach (var (key, value) in overrides)
-            {
-                values[key] = value;
-            }
-        }
-
-        var builder = new ConfigurationBuilder();
-        if (settings.ConfigFile is { } file)
-        {
-            if (!File.Exists(file))
-            {
-                throw new CliException($"config file '{file}' was not found.", ExitCodes.Usage);
-            }
-
-            builder.AddJsonFile(Path.GetFullPath(file), optional: false);
-        }
-        else
-        {
-            builder.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "psim.json"), optional: true);
-        }
-
-        var configuration = builder.AddEnvironmentVariables().AddInMemoryCollection(values).Build();
+        var configuration = new ConfigurationBuilder().AddPsimConfiguration(settings, overrides).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging
@@ -64,6 +33,46 @@ internal static class CliHost
         }
 
         return provider;
+    }
+}
+
+/// <summary>Configuration layering shared by every command, <c>psim serve</c> included.</summary>
+internal static class PsimConfiguration
+{
+    /// <summary>Configuration sources, later wins: <c>psim.json</c> (or <c>--config</c>), environment variables
+    /// (<c>ProductSimilarity__Index__Local__Path</c>), then command-line flags such as <c>--index</c>.</summary>
+    public static IConfigurationBuilder AddPsimConfiguration(this IConfigurationBuilder builder, GlobalSettings settings, IDictionary<string, string?>? overrides = null)
+    {
+        if (settings.ConfigFile is { } file)
+        {
+            if (!File.Exists(file))
+            {
+                throw new CliException($"config file '{file}' was not found.", ExitCodes.Usage);
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(file), optional: false);
+        }
+        else
+        {
+            builder.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "psim.json"), optional: true);
+        }
+
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (settings.Index is { } index)
+        {
+            values["ProductSimilarity:Index:Provider"] = nameof(IndexProvider.Local);
+            values["ProductSimilarity:Index:Local:Path"] = index;
+        }
+
+        if (overrides is not null)
+        {
+            foreach (var (key, value) in overrides)
+            {
+                values[key] = value;
+            }
+        }
+
+        return builder.AddEnvironmentVariables().AddInMemoryCollection(values);
     }
 }
 

@@ -69,27 +69,13 @@ internal static class PsimApp
             await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return ex.ExitCode;
         }
-        catch (ProductNotFoundException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (CatalogFormatException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (ProductIndexException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
         catch (OperationCanceledException)
         {
             await stderr.WriteLineAsync("cancelled.").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FileNotFoundException)
+        catch (Exception ex) when (ex is ProductNotFoundException or CatalogFormatException or ProductIndexException
+            or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;

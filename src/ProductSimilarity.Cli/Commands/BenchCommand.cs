@@ -29,68 +29,58 @@ internal static class BenchCommand
 
             var overrides = new Dictionary<string, string?>();
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
-            var temp = Directory.CreateTempSubdirectory("psim-bench-");
-            try
+            return await IngestCommand.WithTemporaryIndexAsync(parse, console, file, overrides, async (services, summary) =>
             {
-                var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") }, overrides);
-                await using (services.ConfigureAwait(false))
+                var index = services.GetRequiredService<IProductIndex>();
+                var service = services.GetRequiredService<SimilarityService>();
+                var ids = new List<string>();
+                await foreach (var id in index.GetAllIdsAsync(ct).ConfigureAwait(false))
                 {
-                    var summary = await IngestCommand.RunAsync(services, console, file, Path.Combine(temp.FullName, "errors.jsonl"), null, ct).ConfigureAwait(false);
-                    var index = services.GetRequiredService<IProductIndex>();
-                    var service = services.GetRequiredService<SimilarityService>();
-                    var ids = new List<string>();
-                    await foreach (var id in index.GetAllIdsAsync(ct).ConfigureAwait(false))
-                    {
-                        ids.Add(id);
-                    }
+                    ids.Add(id);
+                }
 
-                    var random = new Random(42);
-                    var n = Math.Min(parse.GetValue(queries), Math.Max(ids.Count, 1) * 10);
-                    var latencies = new double[n];
-                    for (var warm = 0; warm < Math.Min(20, ids.Count); warm++)
-                    {
-                        await service.SimilarAsync(new SimilarRequest { Id = ids[warm] }, ct).ConfigureAwait(false);
-                    }
+                var random = new Random(42);
+                var n = Math.Min(parse.GetValue(queries), Math.Max(ids.Count, 1) * 10);
+                var latencies = new double[n];
+                for (var warm = 0; warm < Math.Min(20, ids.Count); warm++)
+                {
+                    await service.SimilarAsync(new SimilarRequest { Id = ids[warm] }, ct).ConfigureAwait(false);
+                }
 
-                    for (var i = 0; i < n; i++)
-                    {
-                        var id = ids[random.Next(ids.Count)];
-                        var start = Stopwatch.GetTimestamp();
-                        await service.SimilarAsync(new SimilarRequest { Id = id }, ct).ConfigureAwait(false);
-                        latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    }
+                for (var i = 0; i < n; i++)
+                {
+                    var id = ids[random.Next(ids.Count)];
+                    var start = Stopwatch.GetTimestamp();
+                    await service.SimilarAsync(new SimilarRequest { Id = id }, ct).ConfigureAwait(false);
+                    latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
 
-                    Array.Sort(latencies);
-                    var result = new
-                    {
-                        catalog = Path.GetFileName(file),
-                        products = summary.Embedded,
-                        ingestSeconds = Math.Round(summary.Duration.TotalSeconds, 2),
-                        productsPerSecond = Math.Round(summary.Embedded / summary.Duration.TotalSeconds, 1),
-                        queries = n,
-                        similarP50Ms = Math.Round(Percentile(latencies, 0.50), 2),
-                        similarP99Ms = Math.Round(Percentile(latencies, 0.99), 2),
-                        model = summary.Model,
-                        cpus = Environment.ProcessorCount,
-                    };
-                    if (parse.GetValue(json))
-                    {
-                        console.WriteJson(result);
-                    }
-                    else
-                    {
-                        console.Out.WriteLine($"catalog:            {result.catalog} ({result.products} products, model {result.model}, {result.cpus} CPUs)");
-                        console.Out.WriteLine($"ingestion:          {result.ingestSeconds} s, {result.productsPerSecond} products/s");
-                        console.Out.WriteLine($"similar (n={n}):    p50 {result.similarP50Ms} ms, p99 {result.similarP99Ms} ms");
-                    }
+                Array.Sort(latencies);
+                var result = new
+                {
+                    catalog = Path.GetFileName(file),
+                    products = summary.Embedded,
+                    ingestSeconds = Math.Round(summary.Duration.TotalSeconds, 2),
+                    productsPerSecond = Math.Round(summary.Embedded / summary.Duration.TotalSeconds, 1),
+                    queries = n,
+                    similarP50Ms = Math.Round(Percentile(latencies, 0.50), 2),
+                    similarP99Ms = Math.Round(Percentile(latencies, 0.99), 2),
+                    model = summary.Model,
+                    cpus = Environment.ProcessorCount,
+                };
+                if (parse.GetValue(json))
+                {
+                    console.WriteJson(result);
+                }
+                else
+                {
+                    console.Out.WriteLine($"catalog:            {result.catalog} ({result.products} products, model {result.model}, {result.cpus} CPUs)");
+                    console.Out.WriteLine($"ingestion:          {result.ingestSeconds} s, {result.productsPerSecond} products/s");
+                    console.Out.WriteLine($"similar (n={n}):    p50 {result.similarP50Ms} ms, p99 {result.similarP99Ms} ms");
                 }
 
                 return ExitCodes.Ok;
-            }
-            finally
-            {
-                temp.Delete(recursive: true);
-            }
+            }, ct).ConfigureAwait(false);
         });
         return command;
     }

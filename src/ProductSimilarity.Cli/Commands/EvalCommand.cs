@@ -53,48 +53,36 @@ internal static class EvalCommand
 
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
 
-            var temp = Directory.CreateTempSubdirectory("psim-eval-");
-            try
+            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, overrides, async (services, summary) =>
             {
-                EvaluationResult result;
-                var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") }, overrides);
-                await using (services.ConfigureAwait(false))
-                {
-                    var errors = Path.Combine(temp.FullName, "errors.jsonl");
-                    var summary = await IngestCommand.RunAsync(services, console, catalogFile.FullName, errors, null, ct).ConfigureAwait(false);
-                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
-                    var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                    var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                    result = await services.GetRequiredService<RetrievalEvaluator>()
-                        .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
-                }
+                console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
+                var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                return await services.GetRequiredService<RetrievalEvaluator>()
+                    .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
 
-                var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
-                if (parse.GetValue(json))
-                {
-                    console.WriteJson(new Dictionary<string, object>
-                    {
-                        ["queries"] = result.Queries,
-                        ["recall@1"] = Math.Round(result.RecallAt1, 4),
-                        ["recall@10"] = Math.Round(result.RecallAt10, 4),
-                        ["mrr@10"] = Math.Round(result.MrrAt10, 4),
-                    });
-                }
-                else
-                {
-                    console.Out.WriteLine($"ranking:   {mode}");
-                    console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
-                    console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
-                    console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
-                    console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
-                }
-
-                return ExitCodes.Ok;
-            }
-            finally
+            var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
+            if (parse.GetValue(json))
             {
-                temp.Delete(recursive: true);
+                console.WriteJson(new Dictionary<string, object>
+                {
+                    ["queries"] = result.Queries,
+                    ["recall@1"] = Math.Round(result.RecallAt1, 4),
+                    ["recall@10"] = Math.Round(result.RecallAt10, 4),
+                    ["mrr@10"] = Math.Round(result.MrrAt10, 4),
+                });
             }
+            else
+            {
+                console.Out.WriteLine($"ranking:   {mode}");
+                console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
+                console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
+                console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
+                console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
+            }
+
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -77,6 +77,34 @@ internal static class IngestCommand
         return summary;
     }
 
+    /// <summary>
+    /// Ingests a catalog into a temporary index through <see cref="RunAsync"/>, runs <paramref name="body"/> on it and
+    /// removes the index afterwards; <c>eval</c> and <c>bench</c> leave nothing behind.
+    /// </summary>
+    public static async Task<T> WithTemporaryIndexAsync<T>(
+        ParseResult parse,
+        CliConsole console,
+        string catalog,
+        IDictionary<string, string?> overrides,
+        Func<IServiceProvider, IngestionSummary, Task<T>> body,
+        CancellationToken ct)
+    {
+        var temp = Directory.CreateTempSubdirectory("psim-");
+        try
+        {
+            var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") }, overrides);
+            await using (services.ConfigureAwait(false))
+            {
+                var summary = await RunAsync(services, console, catalog, Path.Combine(temp.FullName, "errors.jsonl"), null, ct).ConfigureAwait(false);
+                return await body(services, summary).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
     public static void WriteSummary(CliConsole console, IngestionSummary s)
     {
         console.Out.WriteLine(

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,22 +21,7 @@ internal static class ServeCommand
         {
             var globals = PsimApp.Globals(parse);
             var builder = WebApplication.CreateSlimBuilder();
-            if (globals.ConfigFile is { } config)
-            {
-                builder.Configuration.AddJsonFile(Path.GetFullPath(config), optional: false);
-            }
-            else
-            {
-                builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "psim.json"), optional: true);
-            }
-
-            builder.Configuration.AddEnvironmentVariables(); // same order as every other command: file, environment, flags
-
-            if (globals.Index is { } index)
-            {
-                builder.Configuration["ProductSimilarity:Index:Provider"] = "Local";
-                builder.Configuration["ProductSimilarity:Index:Local:Path"] = index;
-            }
+            builder.Configuration.AddPsimConfiguration(globals); // the same layering as every other command
 
             builder.Logging.SetMinimumLevel(globals.Verbose ? LogLevel.Debug : LogLevel.Information);
             // Request URLs carry user input (search text, product ids viewed): keep them out of the log.

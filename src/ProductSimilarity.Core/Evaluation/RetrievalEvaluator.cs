@@ -83,17 +83,17 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
             ? truth.Keys.ToHashSet(StringComparer.Ordinal)
             : queryPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
 
-        var sources = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var present = new List<string>();
         await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
         {
             if (queryIds.Contains(id))
             {
-                sources[id] = null;
+                present.Add(id);
             }
         }
 
+        present.Sort(StringComparer.Ordinal);
         var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
-        var present = queryIds.Where(sources.ContainsKey).Order(StringComparer.Ordinal).ToList();
         var missing = queryIds.Count - present.Count;
         double hits1 = 0, hits10 = 0, mrr = 0;
         var done = 0;

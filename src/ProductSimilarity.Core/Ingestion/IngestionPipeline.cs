@@ -177,16 +177,21 @@ public sealed partial class IngestionPipeline(
             return;
         }
 
-        if (index.Dimensions is null && toEmbed.Count > 0)
+        var documents = new List<IndexedProduct>(toEmbed.Count + toRewrite.Count);
+        foreach (var (product, hash) in toRewrite)
         {
-            var dims = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions;
-            if (dims is int d)
+            // Only stored fields changed: keep the vector. (Gone since the hash lookup? Then embed it like a new one.)
+            if (await index.GetAsync(product.Id, cancellationToken).ConfigureAwait(false) is { } existing)
             {
-                await index.EnsureCreatedAsync(d, cancellationToken).ConfigureAwait(false);
+                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = existing.Vector });
+                run.Updated++;
+            }
+            else
+            {
+                toEmbed.Add((product, hash));
             }
         }
 
-        var documents = new List<IndexedProduct>(toEmbed.Count + toRewrite.Count);
         if (toEmbed.Count > 0)
         {
             var texts = toEmbed.ConvertAll(x => ProductText.ForEmbedding(x.Product));
@@ -207,22 +212,6 @@ public sealed partial class IngestionPipeline(
             }
 
             run.Embedded += toEmbed.Count;
-        }
-
-        foreach (var (product, hash) in toRewrite)
-        {
-            var existing = await index.GetAsync(product.Id, cancellationToken).ConfigureAwait(false);
-            if (existing is null)
-            {
-                var embedding = await generator.GenerateAsync([ProductText.ForEmbedding(product)], cancellationToken: cancellationToken).ConfigureAwait(false);
-                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = embedding[0].Vector });
-                run.Embedded++;
-            }
-            else
-            {
-                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = existing.Vector });
-                run.Updated++;
-            }
         }
 
         await index.UpsertAsync(documents, cancellationToken).ConfigureAwait(false);
