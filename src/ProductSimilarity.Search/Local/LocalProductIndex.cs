@@ -642,6 +642,7 @@ public sealed class LocalProductIndex : IProductIndex
         return query.Clauses.Count == 0 ? null : query;
     }
 
+    // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
     private static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
@@ -658,12 +659,12 @@ public sealed class LocalProductIndex : IProductIndex
 
         if (f.Category is { } category)
         {
-            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductDocuments.Key(category))));
+            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductFilter.Key(category))));
         }
 
         if (f.Brand is { } brand)
         {
-            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductDocuments.Key(brand))));
+            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductFilter.Key(brand))));
         }
 
         if (f.MinPrice is not null || f.MaxPrice is not null)
