@@ -37,8 +37,8 @@ public enum CatalogFormat
 /// </para>
 /// <para>
 /// CSV: see <see cref="CsvRecordScanner"/> for how broken quotes are detected and how reading re-synchronises at the
-/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are split and
-/// unescaped by Sep.
+/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are unescaped field
+/// by field straight from the scanner's buffer, in the same pass.
 /// </para>
 /// </remarks>
 public sealed class CatalogReader

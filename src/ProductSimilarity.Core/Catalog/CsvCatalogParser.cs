@@ -1,26 +1,15 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
-using nietras.SeparatedValues;
 
 namespace ProductSimilarity.Core.Catalog;
 
 /// <summary>
-/// Reads a CSV catalog: <see cref="CsvRecordScanner"/> finds the records (line numbers, broken quotes, limits), Sep
-/// splits and unescapes the well-formed ones in chunks, and <see cref="ProductRowBuilder"/> validates them.
+/// Reads a CSV catalog in one pass: <see cref="CsvRecordScanner"/> finds the records and their field boundaries (line
+/// numbers, broken quotes, limits), each field is unescaped once straight into the row, and
+/// <see cref="ProductRowBuilder"/> validates it.
 /// </summary>
-/// <remarks>Stateless; thread-safe. Each read holds one chunk of at most 512 records or about 1 M characters.</remarks>
+/// <remarks>Stateless; thread-safe. Each read holds one record at a time.</remarks>
 internal static class CsvCatalogParser
 {
-    private static readonly SepReaderOptions SepOptions = Sep.New(',').Reader(o => o with
-    {
-        HasHeader = false,
-        Unescape = true,
-        Trim = SepTrim.Outer,
-        DisableColCountCheck = true,
-        CultureInfo = CultureInfo.InvariantCulture,
-    });
-
     public static async IAsyncEnumerable<CatalogRow> ReadAsync(
         CatalogCharSource source, string file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -34,54 +23,26 @@ internal static class CsvCatalogParser
         scanner.ExpectedColumns = header.Count;
         scanner.IdColumn = header.IdColumn;
         var builder = new ProductRowBuilder(file);
-        var chunk = new CsvChunk(header, builder);
+        var raw = new RawRow();
         while (await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (scanner.Problem != CsvProblem.None || scanner.ColumnCount != header.Count)
-            {
-                // Rows come out in file order: what is queued goes first.
-                foreach (var row in chunk.Flush())
-                {
-                    yield return row;
-                }
-
-                yield return header.Describe(scanner, builder);
-                continue;
-            }
-
-            chunk.Add(scanner.StartLine, scanner.Content);
-            if (chunk.IsFull)
-            {
-                foreach (var row in chunk.Flush())
-                {
-                    yield return row;
-                }
-            }
-        }
-
-        foreach (var row in chunk.Flush())
-        {
-            yield return row;
+            yield return scanner.Problem != CsvProblem.None || scanner.ColumnCount != header.Count
+                ? header.Describe(scanner, builder)
+                : builder.Build(scanner.StartLine, header.Map(scanner, raw));
         }
     }
 
-    /// <summary>Splits one well-formed record (the header) with Sep.</summary>
-    internal static string[] SplitRecord(ReadOnlySpan<char> content)
+    /// <summary>The unescaped fields of a well-formed record (the header).</summary>
+    internal static string[] SplitRecord(CsvRecordScanner scanner)
     {
-        using var reader = SepOptions.FromText(string.Concat(content, "\n"));
-        foreach (var row in reader)
+        var fields = new string[scanner.ColumnCount];
+        for (var i = 0; i < fields.Length; i++)
         {
-            var cols = new string[row.ColCount];
-            for (var i = 0; i < cols.Length; i++)
-            {
-                cols[i] = row[i].ToString();
-            }
-
-            return cols;
+            fields[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
         }
 
-        return [];
+        return fields;
     }
 
     /// <summary>The header row: column names and what each maps to.</summary>
@@ -121,7 +82,7 @@ internal static class CsvCatalogParser
                 });
             }
 
-            var names = SplitRecord(scanner.Content);
+            var names = SplitRecord(scanner);
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             for (var i = 0; i < names.Length; i++)
             {
@@ -157,6 +118,30 @@ internal static class CsvCatalogParser
             return new CsvHeader(names, roles);
         }
 
+        /// <summary>Unescapes the fields of a well-formed record into <paramref name="raw"/> (reused from row to row).</summary>
+        public RawRow Map(CsvRecordScanner scanner, RawRow raw)
+        {
+            raw.Clear();
+            for (var i = 0; i < names.Length; i++)
+            {
+                var field = scanner.RawField(i);
+                if (roles[i] is { } role)
+                {
+                    raw.Values[(int)role] = field.IsWhiteSpace() ? null : CsvRecordScanner.Unescape(field);
+                }
+                else if (!field.IsWhiteSpace())
+                {
+                    var value = CsvRecordScanner.Unescape(field);
+                    if (!string.IsNullOrWhiteSpace(value))
+                    {
+                        raw.Attributes.Add(new(names[i], value));
+                    }
+                }
+            }
+
+            return raw;
+        }
+
         /// <summary>Turns a record the scanner rejected into a row error.</summary>
         public CatalogRow Describe(CsvRecordScanner scanner, ProductRowBuilder builder)
         {
@@ -181,78 +166,6 @@ internal static class CsvCatalogParser
                 _ => builder.Error(line, scanner.ColumnCount < Count ? NameAt(scanner.ColumnCount) : null, FormattableString.Invariant(
                     $"row has {scanner.ColumnCount} columns but the header has {Count}"), id),
             };
-        }
-    }
-
-    /// <summary>Well-formed records waiting to be split by Sep, with their line numbers.</summary>
-    private sealed class CsvChunk(CsvHeader header, ProductRowBuilder builder)
-    {
-        private const int MaxRows = 512;
-        private const int MaxChars = 1 << 20;
-
-        private readonly StringBuilder text = new();
-        private readonly List<long> lines = [];
-        private readonly List<CatalogRow> output = [];
-        private readonly RawRow raw = new();
-
-        public bool IsFull => lines.Count >= MaxRows || text.Length >= MaxChars;
-
-        public void Add(long line, ReadOnlySpan<char> content)
-        {
-            text.Append(content).Append('\n');
-            lines.Add(line);
-        }
-
-        /// <summary>Parses the queued records. The list returned is reused by the next call.</summary>
-        public List<CatalogRow> Flush()
-        {
-            output.Clear();
-            if (lines.Count == 0)
-            {
-                return output;
-            }
-
-            using (var reader = SepOptions.FromText(text.ToString()))
-            {
-                var index = 0;
-                foreach (var row in reader)
-                {
-                    if (index >= lines.Count)
-                    {
-                        throw new InvalidOperationException("Sep returned more rows than the scanner found.");
-                    }
-
-                    output.Add(Map(row, lines[index++]));
-                }
-
-                if (index != lines.Count)
-                {
-                    throw new InvalidOperationException("Sep returned fewer rows than the scanner found.");
-                }
-            }
-
-            text.Clear();
-            lines.Clear();
-            return output;
-        }
-
-        private CatalogRow Map(SepReader.Row row, long line)
-        {
-            raw.Clear();
-            for (var i = 0; i < row.ColCount; i++)
-            {
-                var span = row[i].Span;
-                if (header.RoleAt(i) is { } field)
-                {
-                    raw.Values[(int)field] = span.IsEmpty ? null : span.ToString();
-                }
-                else if (!span.IsWhiteSpace())
-                {
-                    raw.Attributes.Add(new(header.NameAt(i), span.ToString()));
-                }
-            }
-
-            return builder.Build(line, raw);
         }
     }
 }
