@@ -10,27 +10,112 @@ namespace ProductSimilarity.Core.Catalog;
 /// <remarks>Stateless; thread-safe. Each read holds one record at a time.</remarks>
 internal static class CsvCatalogParser
 {
+    private static readonly char[] Delimiters = [',', ';', '\t', '|'];
+
     public static async IAsyncEnumerable<CatalogRow> ReadAsync(
-        CatalogCharSource source, string file, [EnumeratorCancellation] CancellationToken cancellationToken)
+        CatalogCharSource source, string file, CatalogReadOptions options, char? defaultDelimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var scanner = new CsvRecordScanner(source, CatalogReader.MaxRawFieldLength, CatalogReader.MaxRawRowLength);
+        var delimiter = options.Delimiter;
+        if (delimiter is null)
+        {
+            await source.FillAsync(cancellationToken).ConfigureAwait(false);
+            delimiter = DetectDelimiter(source.Available) ?? defaultDelimiter ?? ',';
+        }
+
+        var scanner = new CsvRecordScanner(source, CatalogReader.MaxRawFieldLength, CatalogReader.MaxRawRowLength, delimiter.Value);
         if (!await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new CatalogFormatException(file, 0, "file is empty");
         }
 
-        var header = CsvHeader.Parse(scanner, file);
+        var header = CsvHeader.Parse(scanner, file, options);
         scanner.ExpectedColumns = header.Count;
         scanner.IdColumn = header.IdColumn;
-        var builder = new ProductRowBuilder(file);
+        var builder = new ProductRowBuilder(file, options.PriceCulture);
         var raw = new RawRow();
         while (await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return scanner.Problem != CsvProblem.None || scanner.ColumnCount != header.Count
-                ? header.Describe(scanner, builder)
-                : builder.Build(scanner.StartLine, header.Map(scanner, raw));
+            if (scanner.Problem != CsvProblem.None || scanner.ColumnCount != header.Count)
+            {
+                yield return header.Describe(scanner, builder);
+            }
+            else if (header.Layout is null)
+            {
+                yield return builder.Build(scanner.StartLine, header.Map(scanner, raw));
+            }
+            else if (header.MapPlatform(scanner, raw))
+            {
+                yield return builder.Build(scanner.StartLine, raw);
+            }
         }
+    }
+
+    /// <summary>
+    /// Picks the delimiter (<c>,</c> <c>;</c> tab <c>|</c>) that splits the header into the most columns and the next
+    /// lines into as many; <c>null</c> when none occurs in the header.
+    /// </summary>
+    internal static char? DetectDelimiter(ReadOnlySpan<char> sample)
+    {
+        Span<int> header = stackalloc int[Delimiters.Length];
+        Span<int> consistent = stackalloc int[Delimiters.Length];
+        Span<int> counts = stackalloc int[Delimiters.Length];
+        var line = 0;
+        var inQuotes = false;
+        for (var i = 0; i <= sample.Length && line < 20; i++)
+        {
+            var c = i < sample.Length ? sample[i] : '\n';
+            if (c == '"')
+            {
+                inQuotes = !inQuotes;
+            }
+            else if (!inQuotes && c is '\n' or '\r')
+            {
+                if (i == sample.Length && line > 0)
+                {
+                    break; // a cut-off last line says nothing
+                }
+
+                for (var d = 0; d < Delimiters.Length; d++)
+                {
+                    if (line == 0)
+                    {
+                        header[d] = counts[d];
+                    }
+                    else if (counts[d] == header[d])
+                    {
+                        consistent[d]++;
+                    }
+                }
+
+                counts.Clear();
+                line++;
+                if (c == '\r' && i + 1 < sample.Length && sample[i + 1] == '\n')
+                {
+                    i++;
+                }
+            }
+            else if (!inQuotes && Delimiters.AsSpan().IndexOf(c) is var d and >= 0)
+            {
+                counts[d]++;
+            }
+        }
+
+        var best = -1;
+        for (var d = 0; d < Delimiters.Length; d++)
+        {
+            if (header[d] == 0)
+            {
+                continue;
+            }
+
+            if (best < 0 || consistent[d] > consistent[best] || (consistent[d] == consistent[best] && header[d] > header[best]))
+            {
+                best = d;
+            }
+        }
+
+        return best < 0 ? null : Delimiters[best];
     }
 
     /// <summary>The unescaped fields of a well-formed record (the header).</summary>
@@ -48,29 +133,25 @@ internal static class CsvCatalogParser
     /// <summary>The header row: column names and what each maps to.</summary>
     private sealed class CsvHeader
     {
-        private readonly string[] names;
-        private readonly CatalogField?[] roles;
+        private readonly CatalogTable table;
+        private readonly string?[] values;
 
-        private CsvHeader(string[] names, CatalogField?[] roles)
+        private CsvHeader(CatalogTable table)
         {
-            this.names = names;
-            this.roles = roles;
-            IdColumn = Array.IndexOf(roles, CatalogField.Id);
+            this.table = table;
+            values = new string?[table.Names.Length];
         }
 
-        public int Count => names.Length;
+        /// <summary>The platform layout, or <c>null</c> for the generic one.</summary>
+        public PlatformLayout? Layout => table.Layout;
 
-        public int IdColumn { get; }
+        public int Count => table.Names.Length;
 
-        public CatalogField? RoleAt(int column) => roles[column];
+        public int IdColumn => table.IdColumn;
 
-        /// <summary>The name used in errors and as the attribute key: the canonical name for known fields, else the header text.</summary>
-        public string NameAt(int column) =>
-            column >= names.Length ? FormattableString.Invariant($"column {column + 1}")
-            : roles[column] is { } field ? CatalogFields.NameOf(field)
-            : names[column];
+        public string NameAt(int column) => table.NameAt(column);
 
-        public static CsvHeader Parse(CsvRecordScanner scanner, string file)
+        public static CsvHeader Parse(CsvRecordScanner scanner, string file, CatalogReadOptions options)
         {
             var line = scanner.StartLine;
             if (scanner.Problem != CsvProblem.None)
@@ -78,50 +159,19 @@ internal static class CsvCatalogParser
                 throw new CatalogFormatException(file, line, "the header row is malformed: " + scanner.Problem switch
                 {
                     CsvProblem.FieldTooLong or CsvProblem.RowTooLong => "it is too long",
-                    _ => "it has an unterminated or stray quote",
+                    _ => "it has an unterminated quote",
                 });
             }
 
-            var names = SplitRecord(scanner);
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            for (var i = 0; i < names.Length; i++)
-            {
-                var name = names[i].Trim();
-                if (name.Contains('\uFFFD', StringComparison.Ordinal))
-                {
-                    throw new CatalogFormatException(file, line, FormattableString.Invariant($"the header row has invalid UTF-8 in column {i + 1}"));
-                }
-
-                if (name.Length == 0)
-                {
-                    name = FormattableString.Invariant($"column {i + 1}");
-                }
-
-                if (!seen.Add(name))
-                {
-                    throw new CatalogFormatException(file, line, $"the header row has the column '{name}' twice");
-                }
-
-                names[i] = name;
-            }
-
-            var roles = CatalogFields.Resolve(names);
-            var hasId = Array.IndexOf(roles, CatalogField.Id) >= 0;
-            var hasTitle = Array.IndexOf(roles, CatalogField.Title) >= 0;
-            if (!hasId || !hasTitle)
-            {
-                var missing = !hasId && !hasTitle ? "'id' or 'title'" : !hasId ? "'id'" : "'title'";
-                var found = ProductRowBuilder.Shorten(string.Join(", ", names));
-                throw new CatalogFormatException(file, line, $"the header row has no {missing} column (found: {found})");
-            }
-
-            return new CsvHeader(names, roles);
+            return new CsvHeader(CatalogTable.Create(SplitRecord(scanner), file, line, options));
         }
 
         /// <summary>Unescapes the fields of a well-formed record into <paramref name="raw"/> (reused from row to row).</summary>
         public RawRow Map(CsvRecordScanner scanner, RawRow raw)
         {
             raw.Clear();
+            var names = table.Names;
+            var roles = table.Roles;
             for (var i = 0; i < names.Length; i++)
             {
                 var field = scanner.RawField(i);
@@ -142,6 +192,17 @@ internal static class CsvCatalogParser
             return raw;
         }
 
+        /// <summary>Maps a well-formed record through the platform layout; <c>false</c> when the layout skips it.</summary>
+        public bool MapPlatform(CsvRecordScanner scanner, RawRow raw)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
+            }
+
+            return table.Map(values, raw);
+        }
+
         /// <summary>Turns a record the scanner rejected into a row error.</summary>
         public CatalogRow Describe(CsvRecordScanner scanner, ProductRowBuilder builder)
         {
@@ -152,8 +213,6 @@ internal static class CsvCatalogParser
             var max = CatalogReader.MaxRawFieldLength;
             return scanner.Problem switch
             {
-                CsvProblem.StrayQuote => builder.Error(line, field,
-                    "unexpected '\"' inside an unquoted field; quote the whole field and double the quotes inside it", id),
                 CsvProblem.TextAfterQuote => builder.Error(line, field, "unexpected text after the closing quote of a quoted field", id),
                 CsvProblem.UnterminatedQuote => builder.Error(line, field, "quoted field is not closed before the end of the file", id),
                 CsvProblem.BrokenQuote => builder.Error(line, field, FormattableString.Invariant(

@@ -7,9 +7,6 @@ internal enum CsvProblem
 {
     None,
 
-    /// <summary>A <c>"</c> inside a field that did not start with one (<c>12" screen</c>).</summary>
-    StrayQuote,
-
     /// <summary>Text after the closing quote of a quoted field (<c>"a"b</c>).</summary>
     TextAfterQuote,
 
@@ -35,10 +32,10 @@ internal enum CsvProblem
 /// Sep (like most CSV readers) treats every <c>"</c> as a quote toggle and, given an unterminated quote, returns the
 /// whole rest of the file as one field of one row, without an error. So record boundaries are found here, with an
 /// RFC 4180 state machine that is stricter about quotes: a quote opens a quoted field only at the start of a field
-/// (after optional spaces), and a closing quote may only be followed by spaces, the delimiter or the end of the line.
-/// Any other quote flags the record (<see cref="CsvProblem.StrayQuote"/>, <see cref="CsvProblem.TextAfterQuote"/>).
-/// The scanner also records where each field ends, so that a well-formed record's fields are unescaped once,
-/// straight from its buffer (<see cref="RawField"/>, <see cref="Unescape"/>): there is no second split.
+/// (after optional spaces), and a closing quote may only be followed by spaces, the delimiter or the end of the line
+/// (else <see cref="CsvProblem.TextAfterQuote"/>). A quote inside an unquoted field (<c>Samsung 55" TV</c>) is text,
+/// as in Python's csv module and Excel. The scanner also records where each field ends, so that a well-formed
+/// record's fields are unescaped once, straight from its buffer (<see cref="RawField"/>, <see cref="Unescape"/>).
 /// </para>
 /// <para>
 /// Re-synchronisation: a quoted field may legitimately span lines, so a record that does is kept while it is
@@ -131,7 +128,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     /// <summary>
     /// The value of a raw field from <see cref="RawField"/>: spaces and tabs around it are trimmed, and a quoted field
-    /// loses its quotes and has its doubled quotes undone.
+    /// loses its quotes and has its doubled quotes undone. A quote inside an unquoted field is kept as it is.
     /// </summary>
     public static string Unescape(ReadOnlySpan<char> raw)
     {
@@ -340,7 +337,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                     }
                     else if (c == '"')
                     {
-                        SetProblem(CsvProblem.StrayQuote, column);
+                        // A quote inside an unquoted field (55" TV) is text, as in Python's csv and Excel.
                         if (!Take(span.Slice(i, 1)))
                         {
                             done = true;
@@ -571,7 +568,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
             return;
         }
 
-        var quoteProblem = Problem is CsvProblem.StrayQuote or CsvProblem.TextAfterQuote or CsvProblem.UnterminatedQuote;
+        var quoteProblem = Problem is CsvProblem.TextAfterQuote or CsvProblem.UnterminatedQuote;
         if (quoteProblem || (ExpectedColumns > 0 && ColumnCount != ExpectedColumns))
         {
             Problem = CsvProblem.None;
