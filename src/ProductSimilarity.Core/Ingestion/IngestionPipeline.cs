@@ -66,9 +66,15 @@ public sealed partial class IngestionPipeline(
         var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
-        await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))
         {
             run.RowsRead++;
+            foreach (var warning in row.Warnings)
+            {
+                run.Warnings++;
+                await errors.WriteAsync(warning, cancellationToken).ConfigureAwait(false);
+            }
+
             if (row.Error is { } error)
             {
                 run.Rejected++;
@@ -136,6 +142,7 @@ public sealed partial class IngestionPipeline(
             Unchanged = run.Unchanged,
             Updated = run.Updated,
             Rejected = run.Rejected,
+            Warnings = run.Warnings,
             Deleted = run.Deleted,
             Duration = stopwatch.Elapsed,
             Model = ModelId,
@@ -238,6 +245,8 @@ public sealed partial class IngestionPipeline(
         public long Updated { get; set; }
 
         public long Rejected { get; set; }
+
+        public long Warnings { get; set; }
 
         public long Deleted { get; set; }
 
