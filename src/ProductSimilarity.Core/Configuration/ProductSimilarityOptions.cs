@@ -212,6 +212,12 @@ public sealed class IngestionOptions
     [Range(1, 10000)]
     public int CommitEvery { get; set; } = 16;
 
+    /// <summary>
+    /// Mask e-mails, phone numbers, card-like numbers and URL query strings in descriptions and reviews before they are
+    /// embedded or indexed (see <c>PiiScrubber</c>). On by default.
+    /// </summary>
+    public bool ScrubPii { get; set; } = true;
+
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
 

@@ -63,6 +63,7 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
+        var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
         await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
@@ -80,7 +81,7 @@ public sealed partial class IngestionPipeline(
                 continue;
             }
 
-            var product = TextNormalizer.Default.Normalize(row.Product!);
+            var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
             if (product.Deleted)
             {
