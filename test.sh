@@ -14,6 +14,14 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   exit 1
 fi
 
+# The training tests drive PyTorch (Debian's python3-torch); install it where apt-get can, else they skip.
+if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "==> apt-get install python3-torch (PyTorch for the training tests)"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-torch libopenblas0-pthread; } >/dev/null \
+    || echo "PyTorch could not be installed; the training tests will be skipped" >&2
+fi
+
 echo "==> dotnet build"
 if ! dotnet build Functions.sln -c Debug -nologo -clp:ErrorsOnly; then
   echo "0 passed, 1 failed"
