@@ -56,6 +56,12 @@ public sealed class EmbeddingOptions
 
     /// <summary>Azure OpenAI settings.</summary>
     public AzureOpenAIEmbeddingOptions AzureOpenAI { get; set; } = new();
+
+    /// <summary>
+    /// Optional linear adapter (<c>adapter.safetensors</c> from <c>psim train --adapter</c>) applied to every vector the
+    /// provider returns; empty: none. Changing it changes the vectors, so the index must be re-embedded.
+    /// </summary>
+    public string? AdapterPath { get; set; }
 }
 
 /// <summary><c>ProductSimilarity:Embeddings:Onnx</c>.</summary>

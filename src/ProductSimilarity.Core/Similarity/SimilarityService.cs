@@ -77,6 +77,8 @@ public sealed class SimilarityService(
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
         {
+            // A query vector from another model would be compared against the stored ones without any error otherwise.
+            EmbeddingModelMismatchException.ThrowIfMismatch(index, generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name);
             vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
         }
 
