@@ -186,4 +186,11 @@ public sealed record SearchHit(
     double? VectorScore,
     double? KeywordScore,
     int? VectorRank,
-    int? KeywordRank);
+    int? KeywordRank)
+{
+    /// <summary>The hit is the same product as the query's (for example the same GTIN), whatever its score; it ranks first.</summary>
+    public bool SameProduct { get; init; }
+
+    /// <summary>Why <see cref="SameProduct"/> is set (<c>same GTIN</c>).</summary>
+    public string? SameProductReason { get; init; }
+}

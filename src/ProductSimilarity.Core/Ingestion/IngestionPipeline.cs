@@ -63,11 +63,18 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
+        var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
-        await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))
         {
             run.RowsRead++;
+            foreach (var warning in row.Warnings)
+            {
+                run.Warnings++;
+                await errors.WriteAsync(warning, cancellationToken).ConfigureAwait(false);
+            }
+
             if (row.Error is { } error)
             {
                 run.Rejected++;
@@ -80,7 +87,7 @@ public sealed partial class IngestionPipeline(
                 continue;
             }
 
-            var product = TextNormalizer.Default.Normalize(row.Product!);
+            var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
             if (product.Deleted)
             {
@@ -135,6 +142,7 @@ public sealed partial class IngestionPipeline(
             Unchanged = run.Unchanged,
             Updated = run.Updated,
             Rejected = run.Rejected,
+            Warnings = run.Warnings,
             Deleted = run.Deleted,
             Duration = stopwatch.Elapsed,
             Model = ModelId,
@@ -237,6 +245,8 @@ public sealed partial class IngestionPipeline(
         public long Updated { get; set; }
 
         public long Rejected { get; set; }
+
+        public long Warnings { get; set; }
 
         public long Deleted { get; set; }
 

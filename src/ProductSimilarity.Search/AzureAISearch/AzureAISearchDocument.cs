@@ -51,6 +51,14 @@ internal sealed class AzureAISearchDocument
     [JsonPropertyName(AzureAISearchSchema.ImageUrl)]
     public string? ImageUrl { get; set; }
 
+    /// <summary>The GTIN-14, normalised on reading the catalog.</summary>
+    [JsonPropertyName(AzureAISearchSchema.Gtin)]
+    public string? Gtin { get; set; }
+
+    /// <summary>The manufacturer part number, normalised like a model code.</summary>
+    [JsonPropertyName(AzureAISearchSchema.Mpn)]
+    public string? Mpn { get; set; }
+
     /// <summary>The product's extra columns as a JSON object string (stored, never searched).</summary>
     [JsonPropertyName(AzureAISearchSchema.Attributes)]
     public string? Attributes { get; set; }
@@ -84,6 +92,8 @@ internal sealed class AzureAISearchDocument
             InStock = p.InStock,
             Source = p.Source,
             ImageUrl = p.ImageUrl,
+            Gtin = p.Gtin,
+            Mpn = p.Mpn,
             Attributes = p.Attributes.Count == 0 ? null : JsonSerializer.Serialize(p.Attributes, AttributeJson),
             ContentHash = item.ContentHash,
             Vector = withVector ? item.Vector.ToArray() : null,
@@ -120,6 +130,8 @@ internal sealed class AzureAISearchDocument
             GroupId = GroupId,
             ImageUrl = ImageUrl,
             Source = Source,
+            Gtin = Gtin,
+            Mpn = Mpn,
         };
         if (attributes is not null)
         {

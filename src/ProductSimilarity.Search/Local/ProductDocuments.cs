@@ -37,6 +37,8 @@ internal static class ProductFields
     // Untokenised, stored, exact.
     public const string InStock = "in_stock";
     public const string GroupId = "group_id";
+    public const string Gtin = "gtin";
+    public const string Mpn = "mpn";
     public const string Source = "source";
 
     // Stored only.
@@ -102,6 +104,8 @@ internal static class ProductDocuments
         AddStoredString(doc, ProductFields.Source, p.Source, indexed: true);
         AddStoredString(doc, ProductFields.Currency, p.Currency, indexed: false);
         AddStoredString(doc, ProductFields.ImageUrl, p.ImageUrl, indexed: false);
+        AddStoredString(doc, ProductFields.Gtin, p.Gtin, indexed: true);
+        AddStoredString(doc, ProductFields.Mpn, p.Mpn, indexed: true);
 
         if (p.Deleted)
         {
@@ -138,6 +142,8 @@ internal static class ProductDocuments
             GroupId = doc.Get(ProductFields.GroupId),
             ImageUrl = doc.Get(ProductFields.ImageUrl),
             Source = doc.Get(ProductFields.Source),
+            Gtin = doc.Get(ProductFields.Gtin),
+            Mpn = doc.Get(ProductFields.Mpn),
             Deleted = doc.GetField(ProductFields.Deleted) is not null,
             Attributes = attributesJson is null
                 ? new Dictionary<string, string>()

@@ -15,7 +15,7 @@ public sealed class AzureAISearchWriteTests
         var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));
         await using var index = FakeSearch.CreateIndex(handler);
         IndexedProduct first = FakeSearch.Product("p1", [0.1f, -0.2f, 0.3f, 0.4f]);
-        first = first with { Product = first.Product with { Brand = "O'Neil", Category = "Home > Audio", Description = null } };
+        first = first with { Product = first.Product with { Brand = "O'Neil", Category = "Home > Audio", Description = null, Gtin = "04006381333931", Mpn = "WH1000XM4" } };
 
         await index.UpsertAsync([first, FakeSearch.Product("p2")]);
 
@@ -36,6 +36,10 @@ public sealed class AzureAISearchWriteTests
         Assert.Equal("o'neil", doc["brandKey"]!.GetValue<string>());
         Assert.Equal("Home > Audio", doc["category"]!.GetValue<string>());
         Assert.Equal("home > audio", doc["categoryKey"]!.GetValue<string>());
+        Assert.Equal("04006381333931", doc["gtin"]!.GetValue<string>());
+        Assert.Equal("WH1000XM4", doc["mpn"]!.GetValue<string>());
+        Assert.True(actions[1]!.AsObject().ContainsKey("gtin")); // null is sent, so a removed GTIN is cleared
+        Assert.Null(actions[1]!["gtin"]);
         Assert.Equal(19.99, doc["price"]!.GetValue<double>());
         Assert.Equal("EUR", doc["currency"]!.GetValue<string>());
         Assert.True(doc["inStock"]!.GetValue<bool>());

@@ -29,6 +29,8 @@ public sealed class LocalProductIndexStorageTests : IDisposable
                 GroupId = "g1",
                 ImageUrl = "https://example.test/a.png",
                 Source = "amazon",
+                Gtin = "04548736112100",
+                Mpn = "WH1000XM4",
                 Attributes = new Dictionary<string, string> { ["colour"] = "black", ["尺寸"] = "大" },
             },
             ContentHash = "abc123",
