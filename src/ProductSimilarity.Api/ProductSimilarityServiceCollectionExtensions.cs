@@ -32,7 +32,6 @@ public static class ProductSimilarityServiceCollectionExtensions
 
         services.AddOptions<ProductSimilarityOptions>()
             .Bind(configuration.GetSection(ProductSimilarityOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductSimilarityOptions>, ProductSimilarityOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
