@@ -106,6 +106,20 @@ internal static class PsimApp
         }
     }
 
+    public static Option<OnnxInt8Scheme?> Int8SchemeOption() => new("--int8-scheme")
+    {
+        Description = "auto, s8, reducerange or u8u8: the int8 weight scheme. Default: ProductSimilarity:Embeddings:Onnx:Int8Scheme (auto: s8 with VNNI, else reducerange).",
+    };
+
+    /// <summary>Maps <c>--int8-scheme</c>, when given, onto its configuration key.</summary>
+    public static void AddInt8SchemeOverride(ParseResult parse, Option<OnnxInt8Scheme?> option, IDictionary<string, string?> overrides)
+    {
+        if (parse.GetValue(option) is { } scheme)
+        {
+            overrides["ProductSimilarity:Embeddings:Onnx:Int8Scheme"] = scheme.ToString();
+        }
+    }
+
     public static Option<RankingMode?> RankingOption() => new("--ranking")
     {
         Description = "vector, keyword or hybrid. Default: ProductSimilarity:Ranking:Mode (hybrid).",

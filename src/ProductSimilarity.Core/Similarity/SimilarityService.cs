@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
 
@@ -76,7 +77,7 @@ public sealed class SimilarityService(
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
         {
-            vector = (await generator.GenerateAsync([clean], cancellationToken: cancellationToken).ConfigureAwait(false))[0].Vector;
+            vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
         }
 
         var query = new ProductQuery

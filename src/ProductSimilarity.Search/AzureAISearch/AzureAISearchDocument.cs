@@ -72,8 +72,9 @@ internal sealed class AzureAISearchDocument
     public float[]? Vector { get; set; }
 
     /// <summary>Maps an indexed product to its search document. Every field is written (nulls included), so
-    /// <c>mergeOrUpload</c> replaces the whole stored document.</summary>
-    public static AzureAISearchDocument From(IndexedProduct item)
+    /// <c>mergeOrUpload</c> replaces the whole stored document; without <paramref name="withVector"/> the vector is left
+    /// out, so a <c>merge</c> keeps the stored one.</summary>
+    public static AzureAISearchDocument From(IndexedProduct item, bool withVector = true)
     {
         Product p = item.Product;
         return new AzureAISearchDocument
@@ -95,7 +96,7 @@ internal sealed class AzureAISearchDocument
             Mpn = p.Mpn,
             Attributes = p.Attributes.Count == 0 ? null : JsonSerializer.Serialize(p.Attributes, AttributeJson),
             ContentHash = item.ContentHash,
-            Vector = item.Vector.ToArray(),
+            Vector = withVector ? item.Vector.ToArray() : null,
         };
     }
 

@@ -22,6 +22,8 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public int? Dimensions { get; private set; }
 
+    public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
+
     public IReadOnlyCollection<IndexedProduct> Committed => committed.Values;
 
     public Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default)
@@ -44,6 +46,29 @@ internal sealed class InMemoryProductIndex : IProductIndex
         }
 
         return Task.CompletedTask;
+    }
+
+    public int Gets { get; private set; }
+
+    public int FieldUpdateCalls { get; private set; }
+
+    public Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
+    {
+        FieldUpdateCalls++;
+        var missing = new List<string>();
+        foreach (var p in products)
+        {
+            if (Visible(p.Id) is { } stored)
+            {
+                pending[p.Id] = p with { Vector = stored.Vector };
+            }
+            else
+            {
+                missing.Add(p.Id);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<string>>(missing);
     }
 
     public Task<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
@@ -89,8 +114,11 @@ internal sealed class InMemoryProductIndex : IProductIndex
         FailOnUpsertCall = 0;
     }
 
-    public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(committed.GetValueOrDefault(id));
+    public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        Gets++;
+        return Task.FromResult(committed.GetValueOrDefault(id));
+    }
 
     public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {

@@ -98,6 +98,49 @@ public sealed class AzureAISearchWriteTests
     }
 
     [Fact]
+    public async Task UpdateFieldsAsync_PriceOnlyChange_PostsMergeActionsWithoutVector()
+    {
+        var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));
+        await using var index = FakeSearch.CreateIndex(handler);
+        IndexedProduct changed = FakeSearch.Product("p1") with { Vector = ReadOnlyMemory<float>.Empty };
+        changed = changed with { Product = changed.Product with { Price = 17.5m, InStock = false }, ContentHash = "hash-new" };
+
+        IReadOnlyList<string> missing = await index.UpdateFieldsAsync([changed, FakeSearch.Product("p2")]);
+
+        Assert.Empty(missing);
+        RecordedRequest request = Assert.Single(handler.Requests);
+        Assert.Equal(IndexPath, request.Path);
+        JsonArray actions = request.Json["value"]!.AsArray();
+        Assert.All(actions, a => Assert.Equal("merge", a!["@search.action"]!.GetValue<string>()));
+        Assert.All(actions, a => Assert.False(a!.AsObject().ContainsKey("vector"), "a merge must not carry the vector"));
+        JsonNode doc = actions[0]!;
+        Assert.Equal("p1", doc["id"]!.GetValue<string>());
+        Assert.Equal(17.5, doc["price"]!.GetValue<double>());
+        Assert.False(doc["inStock"]!.GetValue<bool>());
+        Assert.Equal("hash-new", doc["contentHash"]!.GetValue<string>());
+        Assert.Equal("acme", doc["brandKey"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UpdateFieldsAsync_KeyNotInIndex_ReturnsItAsMissingWithoutRetry()
+    {
+        var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(207, """
+            {
+              "value": [
+                { "key": "p1", "status": true, "errorMessage": null, "statusCode": 200 },
+                { "key": "gone", "status": false, "errorMessage": "Document not found.", "statusCode": 404 }
+              ]
+            }
+            """));
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        IReadOnlyList<string> missing = await index.UpdateFieldsAsync([FakeSearch.Product("p1"), FakeSearch.Product("gone")]);
+
+        Assert.Equal(["gone"], missing);
+        Assert.Single(handler.Requests);
+    }
+
+    [Fact]
     public async Task UpsertAsync_PartialFailure207_ResendsOnlyTheFailedKey()
     {
         var handler = new FakeSearchHandler((request, i) => i == 0

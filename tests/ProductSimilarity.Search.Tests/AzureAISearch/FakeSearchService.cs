@@ -66,9 +66,9 @@ internal sealed class FakeSearchHandler(Func<RecordedRequest, int, HttpResponseM
         return response;
     }
 
-    // The SDK's synchronous methods (used by the Dimensions property) call HttpClient.Send.
+    // The SDK's synchronous methods call HttpClient.Send. The adapter must never do synchronous I/O: fail loudly.
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
-        => SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+        => throw new InvalidOperationException($"Synchronous I/O: {request.Method} {request.RequestUri}");
 }
 
 internal static class FakeSearch
