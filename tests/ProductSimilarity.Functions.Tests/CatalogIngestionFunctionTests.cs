@@ -65,6 +65,31 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
     }
 
     [Fact]
+    public async Task IngestCatalog_MerchantCenterXmlAndXlsxWorkbook_AreIngestedLikeCsv()
+    {
+        const string feed = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel>
+              <item><g:id>X1</g:id><title>Electric Kettle 1.7 l</title><g:price>20.00 EUR</g:price><g:gtin>4006381333931</g:gtin></item>
+              <item><g:id>X2</g:id><title>Two-Slice Toaster</title><g:price>30,00 EUR</g:price></item>
+            </channel></rss>
+            """;
+        var xml = await UploadAsync($"{prefix}/feed.xml", Encoding.UTF8.GetBytes(feed));
+        using var workbook = new MemoryStream();
+        await MiniExcelLibs.MiniExcel.SaveAsAsync(workbook, new[] { new Dictionary<string, object> { ["id"] = "W1", ["title"] = "Countertop Blender" } });
+        var xlsx = await UploadAsync($"{prefix}/catalog.xlsx", workbook.ToArray());
+
+        await host.IngestionFunction.IngestCatalog(xml, xml.Name, default);
+        await host.IngestionFunction.IngestCatalog(xlsx, xlsx.Name, default);
+
+        Assert.Equal(3, await host.Index.CountAsync());
+        Assert.Equal("04006381333931", (await host.Index.GetAsync("X1"))!.Product.Gtin);
+        Assert.Equal(30.00m, (await host.Index.GetAsync("X2"))!.Product.Price);
+        Assert.Equal("Countertop Blender", (await host.Index.GetAsync("W1"))!.Product.Title);
+        Assert.Equal("succeeded", (await ReadJsonAsync("catalog-status", xlsx.Name + ".json")).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task IngestCatalog_SameBlobRedelivered_SkipsWithoutReadingAndSaysSo()
     {
         var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));

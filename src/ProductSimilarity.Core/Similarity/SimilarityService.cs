@@ -143,6 +143,7 @@ public sealed class SimilarityService(
         }
 
         var excludeGroups = new HashSet<string>(StringComparer.Ordinal);
+        var excludeGtins = new HashSet<string>(StringComparer.Ordinal);
         if (request.ExcludePurchased)
         {
             exclude.UnionWith(purchased);
@@ -151,6 +152,12 @@ public sealed class SimilarityService(
                 if (purchased.Contains(product.Id) && product.Product.GroupId is { Length: > 0 } group)
                 {
                     excludeGroups.Add(group);
+                }
+
+                // The same GTIN is the same article under another id: bought already, so not recommended either.
+                if (purchased.Contains(product.Id) && product.Product.Gtin is { Length: > 0 } gtin)
+                {
+                    excludeGtins.Add(gtin);
                 }
             }
         }
@@ -181,14 +188,14 @@ public sealed class SimilarityService(
             ExcludeIds = exclude,
             ExcludeGroupIds = excludeGroups,
         };
-        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken, excludeGtins).ConfigureAwait(false));
     }
 
     /// <summary>
     /// Runs the query and keeps only the best-ranked variant of each <c>group_id</c>, so a list never shows the same
     /// shoe in three sizes. Asks the index for extra results to make up for the collapsed ones.
     /// </summary>
-    private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken, HashSet<string>? excludeGtins = null)
     {
         var hits = await index.SearchAsync(query with { Top = Math.Min(query.Top * 3, query.Top + 50) }, cancellationToken).ConfigureAwait(false);
         var groups = new HashSet<string>(StringComparer.Ordinal);
@@ -198,6 +205,11 @@ public sealed class SimilarityService(
             if (kept.Count == query.Top)
             {
                 break;
+            }
+
+            if (excludeGtins is { Count: > 0 } && hit.Product.Product.Gtin is { } gtin && excludeGtins.Contains(gtin))
+            {
+                continue;
             }
 
             if (hit.Product.Product.GroupId is not { Length: > 0 } group || groups.Add(group))
