@@ -44,6 +44,9 @@ internal static class PsimApp
             EvalCommand.Create(console),
             TrainCommand.Create(console),
             BenchCommand.Create(console),
+            EmbeddingBench.CreateWorker(console),
+            InfoCommand.Create(console),
+            ModelCommand.Create(console),
             DemoCommand.Create(console),
             ServeCommand.Create(console),
         };
@@ -94,7 +97,7 @@ internal static class PsimApp
 
     public static Option<OnnxQuantization?> QuantizationOption() => new("--quantization")
     {
-        Description = "none or int8: run the local ONNX model as it is or quantised to int8 (faster on CPU). Default: ProductSimilarity:Embeddings:Onnx:Quantization (none).",
+        Description = "none or int8: run the local ONNX model as it is or quantised to int8 (faster on CPU). Default: ProductSimilarity:Embeddings:Onnx:Quantization (int8).",
     };
 
     /// <summary>Maps <c>--quantization</c>, when given, onto its configuration key.</summary>

@@ -209,17 +209,75 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("none", "all-MiniLM-L6-v2")]
-    [InlineData("int8", "all-MiniLM-L6-v2-int8")]
+    [InlineData("int8", "all-MiniLM-L6-v2-int8-")]
     public async Task Bench_SampleCatalog_PrintsFiguresForTheChosenModel(string quantization, string model)
     {
-        var (exit, stdout, _) = await PsimRunner.RunAsync("bench", "--queries", "20", "--quantization", quantization, "--json");
+        var (exit, stdout, _) = await PsimRunner.RunAsync("bench", "--queries", "20", "--titles", "0", "--quantization", quantization, "--json");
 
         Assert.Equal(0, exit);
         using var doc = JsonDocument.Parse(stdout);
-        Assert.Equal(model, doc.RootElement.GetProperty("model").GetString());
+        Assert.StartsWith(model, doc.RootElement.GetProperty("model").GetString(), StringComparison.Ordinal);
         Assert.Equal(240, doc.RootElement.GetProperty("products").GetInt32());
         Assert.True(doc.RootElement.GetProperty("productsPerSecond").GetDouble() > 0);
         Assert.True(doc.RootElement.GetProperty("similarP99Ms").GetDouble() >= doc.RootElement.GetProperty("similarP50Ms").GetDouble());
+        Assert.Contains(doc.RootElement.GetProperty("int8_scheme").GetString(), new[] { "S8", "ReduceRange" });
+        Assert.False(string.IsNullOrWhiteSpace(doc.RootElement.GetProperty("cpu").GetString()));
+        Assert.False(doc.RootElement.TryGetProperty("int8_titles_per_s", out _));
+    }
+
+    [Fact]
+    public async Task Bench_WithTitles_MeasuresBaselineFp32AndInt8InChildProcesses()
+    {
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("bench", "--queries", "5", "--titles", "16", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.True(root.GetProperty("sentence_encoder_titles_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("fp32_titles_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("int8_titles_per_s").GetDouble() > 0);
+        var variants = root.GetProperty("embedding").EnumerateArray().ToList();
+        Assert.Equal(["sentence_encoder", "fp32", "int8"], variants.Select(v => v.GetProperty("variant").GetString()));
+        Assert.All(variants, v => Assert.True(v.GetProperty("peak_rss_mb").GetDouble() > 50));
+        Assert.StartsWith("all-MiniLM-L6-v2-int8-", variants[2].GetProperty("model").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Info_EnvironmentAndDefaults_ShowsSchemeCpuFeaturesAndSourceOfEachValue()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("psim.json");
+        await File.WriteAllTextAsync(config, """{"ProductSimilarity":{"Embeddings":{"Onnx":{"Int8Scheme":"ReduceRange"}}}}""");
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("info", "--config", config, "--index", dir.File("idx"), "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal("ReduceRange", root.GetProperty("model").GetProperty("int8_scheme").GetString());
+        Assert.Equal("all-MiniLM-L6-v2-int8-s7", root.GetProperty("model").GetProperty("id").GetString());
+        Assert.Equal("none", root.GetProperty("adapter").GetString());
+        Assert.Equal(0, root.GetProperty("index").GetProperty("documents").GetInt32());
+        var settings = root.GetProperty("configuration").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("key").GetString()!, s => s.GetProperty("source").GetString()!);
+        Assert.Equal($"file {config}", settings["ProductSimilarity:Embeddings:Onnx:Int8Scheme"]);
+        Assert.Equal("command line", settings["ProductSimilarity:Index:Local:Path"]);
+        Assert.Equal("default", settings["ProductSimilarity:Embeddings:Onnx:BatchSize"]);
+    }
+
+    [Fact]
+    public async Task ModelQuantize_BundledModelWithOut_WritesSmallerInt8ModelWithChosenScheme()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("model-int8.onnx");
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("model", "quantize", "--scheme", "u8u8", "--out", output, "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("U8U8", doc.RootElement.GetProperty("scheme").GetString());
+        Assert.Equal(output, doc.RootElement.GetProperty("output").GetString());
+        Assert.True(new FileInfo(output).Length < doc.RootElement.GetProperty("fp32Bytes").GetInt64());
     }
 
     [Fact]

@@ -165,11 +165,12 @@ public sealed class OnnxEmbeddingOptions
     public int Threads { get; set; }
 
     /// <summary>
-    /// <c>None</c> (default) runs the model as it is; <c>Int8</c> quantises its weight matrices to int8 in memory at
-    /// start-up for faster CPU inference. The model id gets the suffix <c>-int8</c>, so switching re-embeds the catalog.
+    /// <c>Int8</c> (default) runs the model with its weight matrices quantised to int8 (scheme: <see cref="Int8Scheme"/>)
+    /// for faster CPU inference at the same retrieval quality; <c>None</c> runs it as it is. The model id names the
+    /// variant (e.g. <c>-int8-s8</c>), so switching re-embeds the catalog.
     /// </summary>
     [EnumDataType(typeof(OnnxQuantization))]
-    public OnnxQuantization Quantization { get; set; } = OnnxQuantization.None;
+    public OnnxQuantization Quantization { get; set; } = OnnxQuantization.Int8;
 
     /// <summary>
     /// Which int8 weight scheme <see cref="OnnxQuantization.Int8"/> uses; <c>Auto</c> (default) picks by the CPU: signed
@@ -227,13 +228,13 @@ public enum OnnxInt8Scheme
 /// <summary>How the local ONNX embedding model is run.</summary>
 public enum OnnxQuantization
 {
-    /// <summary>The model as it is (fp32 for the bundled all-MiniLM-L6-v2).</summary>
+    /// <summary>The model as it is (fp32 for the bundled models).</summary>
     None,
 
     /// <summary>
-    /// Dynamic int8 quantisation: the weights of every MatMul with constant weights become int8 (symmetric, per
-    /// output column) and the activations are quantised at run time. About twice as fast on CPU; embeddings stay
-    /// above 0.99 cosine to fp32.
+    /// Dynamic int8 quantisation (the default): the weights of MatMuls with constant weights become 8-bit (per output
+    /// column) and the activations are quantised at run time. About 1.5-2 times as fast on CPU; embeddings stay above
+    /// 0.99 cosine to fp32 and amazon-google recall@1 within 0.001 of fp32.
     /// </summary>
     Int8,
 }

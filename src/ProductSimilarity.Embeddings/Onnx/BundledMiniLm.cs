@@ -16,7 +16,7 @@ namespace ProductSimilarity.Embeddings.Onnx;
 /// <param name="QueryPrefix">The text put before search queries, or null.</param>
 /// <param name="Dimensions">The vector length.</param>
 /// <remarks>Immutable; thread-safe.</remarks>
-internal sealed record BundledModel(
+public sealed record BundledModel(
     OnnxBundledModel Model,
     string ModelId,
     Assembly Assembly,

@@ -19,7 +19,7 @@ public sealed class MiniLmFixture : IDisposable
 
     public MiniLmFixture()
     {
-        Generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+        Generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None });
         _reference = new Lazy<SentenceEncoder>(() => new SentenceEncoder(_referenceOptions));
     }
 

@@ -221,7 +221,7 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         CopyBundledVocab(folder.File("vocab.txt"));
         string[] texts = ["hello world", "stainless steel water bottle", "z"];
 
-        using var fp32 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath });
+        using var fp32 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath });
         using var int8 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, Quantization = OnnxQuantization.Int8 });
         var expected = await fp32.GenerateAsync(texts);
         var actual = await int8.GenerateAsync(texts);

@@ -19,7 +19,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         CopyBundledVocab(vocabPath);
 
         string[] texts = ["stainless steel water bottle", "trail running shoes"];
-        using (var custom = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, VocabPath = vocabPath, BatchSize = 1, Threads = 1 }))
+        using (var custom = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath, VocabPath = vocabPath, BatchSize = 1, Threads = 1 }))
         {
             var expected = await fixture.Generator.GenerateAsync(texts);
             var actual = await custom.GenerateAsync(texts);
@@ -43,7 +43,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         var modelPath = folder.File("missing.onnx");
 
         var ex = Assert.Throws<FileNotFoundException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, VocabPath = folder.File("vocab.txt") }));
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath, VocabPath = folder.File("vocab.txt") }));
 
         Assert.Equal(modelPath, ex.FileName);
         Assert.Contains(modelPath, ex.Message, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         File.WriteAllBytes(modelPath, TinyOnnxModel.IdentityOverInputIds());
 
         var ex = Assert.Throws<FileNotFoundException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath }));
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath }));
 
         Assert.Equal(folder.File("vocab.txt"), ex.FileName);
         Assert.Contains("VocabPath", ex.Message, StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         var modelPath = folder.File("classifier.onnx");
         File.WriteAllBytes(modelPath, TinyOnnxModel.IdentityOverInputIds());
         CopyBundledVocab(folder.File("vocab.txt"));
-        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath });
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath });
 
         var ex = Assert.Throws<InvalidOperationException>(generator.Load);
 
@@ -87,7 +87,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         File.WriteAllBytes(modelPath, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
         CopyBundledVocab(folder.File("vocab.txt"));
 
-        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, BatchSize = 2 });
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath, BatchSize = 2 });
         var embeddings = await generator.GenerateAsync(["hello world", "", "a much longer product title here"]);
 
         Assert.Equal(1, generator.Dimensions);
@@ -103,7 +103,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         File.WriteAllBytes(modelPath, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
         CopyBundledVocab(folder.File("vocab.txt"));
 
-        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath });
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath });
         Assert.False(generator.IsLoaded);
         Assert.Equal("tiny.onnx", generator.ModelId);
         Assert.False(generator.IsLoaded);
@@ -112,7 +112,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         File.Delete(modelPath);
         Assert.Contains(modelPath, Assert.Throws<InvalidOperationException>(generator.Load).Message, StringComparison.Ordinal);
 
-        using var second = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = CopyTiny(folder) });
+        using var second = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = CopyTiny(folder) });
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => second.GenerateAsync(["a b c"]))));
         Assert.True(second.IsLoaded);
         Assert.All(results, r => Assert.Equal([1f], r[0].Vector.ToArray()));
@@ -129,7 +129,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
     public void Create_VocabWithoutModel_ThrowsArgumentException()
     {
         var ex = Assert.Throws<ArgumentException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { VocabPath = "/somewhere/vocab.txt" }));
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, VocabPath = "/somewhere/vocab.txt" }));
 
         Assert.Contains("ModelPath", ex.Message, StringComparison.Ordinal);
     }
@@ -140,13 +140,13 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
     public void Create_OutOfRangeOptions_ThrowsValidationException(int maxTokens, int batchSize)
     {
         Assert.Throws<ValidationException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { MaxTokens = maxTokens, BatchSize = batchSize }));
+            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, MaxTokens = maxTokens, BatchSize = batchSize }));
     }
 
     [Fact]
     public async Task GenerateAsync_AfterDispose_ThrowsObjectDisposed()
     {
-        var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+        var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None });
         generator.Dispose();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => generator.GenerateAsync(["x"]));
