@@ -20,10 +20,11 @@ internal static class EvalCommand
         var model = new Option<FileInfo?>("--model") { Description = "An operator-supplied ONNX model to evaluate instead of the bundled all-MiniLM-L6-v2 (needs --vocab)." };
         var vocab = new Option<FileInfo?>("--vocab") { Description = "The WordPiece vocab.txt of --model." };
         var quantization = PsimApp.QuantizationOption();
+        var int8Scheme = PsimApp.Int8SchemeOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, json,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +53,7 @@ internal static class EvalCommand
             }
 
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
+            PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
 
             var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, overrides, async (services, summary) =>
             {
