@@ -214,6 +214,16 @@ public sealed class FineTuner(PythonTrainer trainer)
 
     private static (byte[] Model, string? VocabPath, string Name) ReadBaseModel(OnnxEmbeddingOptions options)
     {
+        // The trainer's forward pass is mean pooling over uncased WordPiece ids with no prefixes; refuse what it would not reproduce.
+        bool bundledOther = string.IsNullOrWhiteSpace(options.ModelPath) && options.Model != OnnxBundledModel.MiniLM;
+        if (bundledOther || options.Pooling == OnnxPooling.Cls || options.LowerCase == false
+            || !string.IsNullOrEmpty(options.QueryPrefix) || !string.IsNullOrEmpty(options.PassagePrefix))
+        {
+            throw new InvalidOperationException(
+                "psim train fine-tunes mean-pooled, uncased BERT models without query or passage prefixes (the bundled MiniLM or such a model at Onnx:ModelPath); " +
+                "the configured model is not one. Use psim train --adapter to adapt its frozen vectors instead.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelPath))
         {
             return (BundledMiniLm.ReadModel(), null, BundledMiniLm.ModelId);

@@ -80,6 +80,7 @@ public sealed class LocalProductIndex : IProductIndex
     /// <inheritdoc/>
     public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
+    /// <inheritdoc/>
     public string? EmbeddingModel => Volatile.Read(ref _embeddingModel);
 
     /// <inheritdoc/>

@@ -7,7 +7,7 @@ using ProductSimilarity.Embeddings.Training;
 
 namespace ProductSimilarity.Embeddings.Tests.Training;
 
-public sealed class FineTunerTests
+public sealed class FineTunerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly string[] Sentences =
     [
@@ -87,6 +87,37 @@ public sealed class FineTunerTests
         }
 
         Assert.Contains(Enumerable.Range(0, Sentences.Length), i => TensorPrimitives.CosineSimilarity(original[i].Vector.Span, served[i].Vector.Span) < 0.9999);
+        using var int8 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = result.OutputPath, Quantization = OnnxQuantization.Int8 });
+        var quantised = await int8.GenerateAsync(Sentences);
+        for (int i = 0; i < Sentences.Length; i++)
+        {
+            Assert.True(TensorPrimitives.CosineSimilarity(reference[i], quantised[i].Vector.Span) >= 0.99, Sentences[i]);
+        }
+    }
+
+    /// <summary>
+    /// The acceptance check for a real training run: set PSIM_TRAINED_MODEL to the model.onnx that psim train wrote. This
+    /// process loads it fresh (fp32 and int8) and compares with the trainer's own forward pass over its weights.
+    /// </summary>
+    [SkippableFact]
+    public async Task TrainedModel_LoadedFresh_GivesTheTrainersVectorsInFp32AndInt8()
+    {
+        var path = Environment.GetEnvironmentVariable("PSIM_TRAINED_MODEL");
+        Skip.If(string.IsNullOrEmpty(path), "Acceptance check: set PSIM_TRAINED_MODEL to a model.onnx from psim train.");
+        Skip.If(TrainingTestData.WhyNoTorch is not null, TrainingTestData.WhyNoTorch);
+        var texts = TrainingTestData.Products.Select(p => $"{p.Title} | {p.Brand}").Concat(Sentences).ToArray();
+
+        var reference = await new FineTuner(new PythonTrainer()).EmbedWithTrainerAsync(new OnnxEmbeddingOptions { ModelPath = path }, texts);
+        using var fp32 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = path });
+        using var int8 = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = path, Quantization = OnnxQuantization.Int8 });
+        var a = await fp32.GenerateAsync(texts);
+        var b = await int8.GenerateAsync(texts);
+
+        var minFp32 = Enumerable.Range(0, texts.Length).Min(i => TensorPrimitives.CosineSimilarity(reference[i], a[i].Vector.Span));
+        var minInt8 = Enumerable.Range(0, texts.Length).Min(i => TensorPrimitives.CosineSimilarity(reference[i], b[i].Vector.Span));
+        output.WriteLine($"PSIM_TRAINED_MODEL parity over {texts.Length} texts: min cosine fp32 {minFp32:0.000000}, int8 {minInt8:0.000000}");
+        Assert.True(minFp32 > 0.999, $"fp32 min cosine {minFp32:0.000000}");
+        Assert.True(minInt8 >= 0.99, $"int8 min cosine {minInt8:0.000000}");
     }
 
     [Fact]
