@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Configuration;
 
@@ -21,6 +22,9 @@ public sealed class ProductSimilarityOptions
 
     /// <summary>Ingestion settings.</summary>
     public IngestionOptions Ingestion { get; set; } = new();
+
+    /// <summary>Text cleaning rules (boilerplate, emoji, Chinese script, units).</summary>
+    public TextCleaningOptions Text { get; set; } = new();
 }
 
 /// <summary>Which embedding generator to use.</summary>

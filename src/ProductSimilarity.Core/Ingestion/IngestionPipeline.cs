@@ -26,6 +26,7 @@ public sealed partial class IngestionPipeline(
     ILogger<IngestionPipeline> logger)
 {
     private readonly CatalogReader reader = new();
+    private readonly TextNormalizer normalizer = new(options.Value.Text);
 
     /// <summary>The model id recorded in content hashes and status documents.</summary>
     public string ModelId =>
@@ -80,7 +81,7 @@ public sealed partial class IngestionPipeline(
                 continue;
             }
 
-            var product = TextNormalizer.Default.Normalize(row.Product!);
+            var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
             if (product.Deleted)
             {
