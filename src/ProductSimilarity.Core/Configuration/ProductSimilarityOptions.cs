@@ -185,6 +185,14 @@ public sealed class RankingOptions
     [Range(10, 1000)]
     public int CandidateCount { get; set; } = FusionOptions.Default.CandidateCount;
 
+    /// <summary>
+    /// When at least this share of a query text's tokens are unknown to the embedding model (it cannot read the text),
+    /// hybrid ranking scales the vector weight by the share it can read, so the keyword side leads for that query.
+    /// 1 turns the rule off. Needs a generator that reports its tokenizer's coverage (the local ONNX model does).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double UnknownTokenThreshold { get; set; } = 0.2;
+
     /// <summary>The fusion settings these options describe.</summary>
     public FusionOptions ToFusionOptions() => new()
     {

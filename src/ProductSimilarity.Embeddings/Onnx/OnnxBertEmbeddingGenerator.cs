@@ -6,6 +6,8 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
 using ProductSimilarity.Core.Configuration;
 
+using ProductSimilarity.Core.Text;
+
 namespace ProductSimilarity.Embeddings.Onnx;
 
 /// <summary>
@@ -27,7 +29,7 @@ namespace ProductSimilarity.Embeddings.Onnx;
 /// (<c>[CLS]</c> + first tokens + <c>[SEP]</c>), as sentence-transformers does.
 /// </para>
 /// </remarks>
-public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>, ITokenCoverage
 {
     /// <summary>The provider name reported in <see cref="EmbeddingGeneratorMetadata"/>.</summary>
     public const string ProviderName = "onnx";
@@ -229,6 +231,13 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         {
             return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
         }
+    }
+
+    /// <inheritdoc/>
+    public double UnknownTokenShare(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return _encoder.UnknownShare(text);
     }
 
     /// <inheritdoc/>
