@@ -1,6 +1,5 @@
 using System.CommandLine;
 using ProductSimilarity.Cli.Commands;
-using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
@@ -43,6 +42,7 @@ internal static class PsimApp
             SearchCommand.Create(console),
             RecommendCommand.Create(console),
             EvalCommand.Create(console),
+            TrainCommand.Create(console),
             BenchCommand.Create(console),
             DemoCommand.Create(console),
             ServeCommand.Create(console),
@@ -64,21 +64,18 @@ internal static class PsimApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (CliException ex)
+        catch (Exception ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ex.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            await stderr.WriteLineAsync("cancelled.").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex) when (ex is ProductNotFoundException or CatalogFormatException or ProductIndexException
-            or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            // The one error path of psim: whatever escapes a command ends here as one line on stderr (the stack only
+            // with --verbose), so a user never sees a trace, whichever exception type a library throws.
+            var (message, exitCode) = CliErrors.Describe(ex);
+            await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            if (parse.GetValue(VerboseOption))
+            {
+                await stderr.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+            }
+
+            return exitCode;
         }
     }
 
@@ -106,6 +103,20 @@ internal static class PsimApp
         if (parse.GetValue(option) is { } quantization)
         {
             overrides["ProductSimilarity:Embeddings:Onnx:Quantization"] = quantization.ToString();
+        }
+    }
+
+    public static Option<OnnxInt8Scheme?> Int8SchemeOption() => new("--int8-scheme")
+    {
+        Description = "auto, s8, reducerange or u8u8: the int8 weight scheme. Default: ProductSimilarity:Embeddings:Onnx:Int8Scheme (auto: s8 with VNNI, else reducerange).",
+    };
+
+    /// <summary>Maps <c>--int8-scheme</c>, when given, onto its configuration key.</summary>
+    public static void AddInt8SchemeOverride(ParseResult parse, Option<OnnxInt8Scheme?> option, IDictionary<string, string?> overrides)
+    {
+        if (parse.GetValue(option) is { } scheme)
+        {
+            overrides["ProductSimilarity:Embeddings:Onnx:Int8Scheme"] = scheme.ToString();
         }
     }
 

@@ -17,8 +17,9 @@ internal static class BenchCommand
         var catalog = new Option<FileInfo>("--catalog") { Description = "Catalog to ingest (default: the bundled sample).", };
         var queries = new Option<int>("--queries") { Description = "Similar-items queries to time.", DefaultValueFactory = _ => 500 };
         var quantization = PsimApp.QuantizationOption();
+        var int8Scheme = PsimApp.Int8SchemeOption();
         var json = PsimApp.JsonOption();
-        var command = new Command("bench", "Measure ingestion throughput and similar-items latency on a temporary index.") { catalog, queries, quantization, json };
+        var command = new Command("bench", "Measure ingestion throughput and similar-items latency on a temporary index.") { catalog, queries, quantization, int8Scheme, json };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(catalog)?.FullName ?? DemoCommand.SampleCatalogPath();
@@ -29,6 +30,7 @@ internal static class BenchCommand
 
             var overrides = new Dictionary<string, string?>();
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
+            PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
             return await IngestCommand.WithTemporaryIndexAsync(parse, console, file, overrides, async (services, summary) =>
             {
                 var index = services.GetRequiredService<IProductIndex>();
@@ -37,6 +39,11 @@ internal static class BenchCommand
                 await foreach (var id in index.GetAllIdsAsync(ct).ConfigureAwait(false))
                 {
                     ids.Add(id);
+                }
+
+                if (ids.Count == 0)
+                {
+                    throw new CliException($"nothing to benchmark: no product of '{file}' could be indexed ({summary.Rejected} row(s) rejected).");
                 }
 
                 var random = new Random(42);

@@ -21,12 +21,13 @@ internal static class EvalCommand
         var model = new Option<FileInfo?>("--model") { Description = "An operator-supplied ONNX model to evaluate instead of the bundled all-MiniLM-L6-v2 (needs --vocab)." };
         var vocab = new Option<FileInfo?>("--vocab") { Description = "The WordPiece vocab.txt of --model." };
         var quantization = PsimApp.QuantizationOption();
+        var int8Scheme = PsimApp.Int8SchemeOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
         var compare = new Option<bool>("--compare") { Description = "Measure vector, keyword and every fusion rule on the same index and print a table (with --json: an array of {\"ranking\",...})." };
         var withoutBrands = new Option<bool>("--without-brands") { Description = "Evaluate a harder copy of the catalog: brand field emptied and each product's brand words removed from its title and description." };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, json, compare, withoutBrands,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -55,6 +56,7 @@ internal static class EvalCommand
             }
 
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
+            PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
 
             string? stripped = null;
             var catalogPath = catalogFile.FullName;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using ProductSimilarity.Core.Catalog;
 using System.ComponentModel.DataAnnotations;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
@@ -30,7 +32,7 @@ public sealed class ProductSimilarityOptions
 /// <summary>Which embedding generator to use.</summary>
 public enum EmbeddingProvider
 {
-    /// <summary>A local ONNX BERT model (the bundled all-MiniLM-L6-v2 unless <see cref="OnnxEmbeddingOptions.ModelPath"/> is set).</summary>
+    /// <summary>A local ONNX BERT model (a bundled model unless <see cref="OnnxEmbeddingOptions.ModelPath"/> is set).</summary>
     Onnx,
 
     /// <summary>Hosted Azure OpenAI embeddings.</summary>
@@ -63,11 +65,31 @@ public sealed class EmbeddingOptions
 /// <summary><c>ProductSimilarity:Embeddings:Onnx</c>.</summary>
 public sealed class OnnxEmbeddingOptions
 {
-    /// <summary>Path of an operator-supplied ONNX model; empty means the bundled all-MiniLM-L6-v2.</summary>
+    /// <summary>The bundled model used when <see cref="ModelPath"/> is empty: <c>MiniLM</c> (default) or <c>ArcticXs</c>.</summary>
+    [EnumDataType(typeof(OnnxBundledModel))]
+    public OnnxBundledModel Model { get; set; } = OnnxBundledModel.MiniLM;
+
+    /// <summary>Path of an operator-supplied ONNX model; empty means the bundled model named by <see cref="Model"/>.</summary>
     public string? ModelPath { get; set; }
 
-    /// <summary>Path of the model's WordPiece <c>vocab.txt</c>; default: <c>vocab.txt</c> next to <see cref="ModelPath"/>.</summary>
+    /// <summary>
+    /// Path of the model's tokenizer: a WordPiece <c>vocab.txt</c>, or a Hugging Face <c>tokenizer.json</c> with a
+    /// WordPiece model; default: <c>vocab.txt</c> (else <c>tokenizer.json</c>) next to <see cref="ModelPath"/>.
+    /// </summary>
     public string? VocabPath { get; set; }
+
+    /// <summary>How token states become one vector; <c>Auto</c> is the bundled model's own pooling, mean for other models.</summary>
+    [EnumDataType(typeof(OnnxPooling))]
+    public OnnxPooling Pooling { get; set; } = OnnxPooling.Auto;
+
+    /// <summary>Lower-case (and strip accents) before WordPiece; null is the bundled model's setting, true for other models.</summary>
+    public bool? LowerCase { get; set; }
+
+    /// <summary>Text put before every search query (e.g. e5 <c>query: </c>); null is the bundled model's own prefix, none for other models.</summary>
+    public string? QueryPrefix { get; set; }
+
+    /// <summary>Text put before every product (passage) text (e.g. e5 <c>passage: </c>); null means none.</summary>
+    public string? PassagePrefix { get; set; }
 
     /// <summary>Maximum tokens per text, including [CLS] and [SEP].</summary>
     [Range(8, 512)]
@@ -87,6 +109,58 @@ public sealed class OnnxEmbeddingOptions
     /// </summary>
     [EnumDataType(typeof(OnnxQuantization))]
     public OnnxQuantization Quantization { get; set; } = OnnxQuantization.None;
+
+    /// <summary>
+    /// Which int8 weight scheme <see cref="OnnxQuantization.Int8"/> uses; <c>Auto</c> (default) picks by the CPU: signed
+    /// 8-bit weights where it has VNNI, the saturation-free scheme elsewhere. The model id names the scheme.
+    /// </summary>
+    [EnumDataType(typeof(OnnxInt8Scheme))]
+    public OnnxInt8Scheme Int8Scheme { get; set; } = OnnxInt8Scheme.Auto;
+
+    /// <summary>
+    /// Folder for quantised models when the model's own folder cannot be written (always for a bundled model); empty:
+    /// <c>$XDG_CACHE_HOME/psim/models</c> (or <c>~/.cache/psim/models</c>).
+    /// </summary>
+    public string? CacheDirectory { get; set; }
+}
+
+/// <summary>The embedding models that ship with the app.</summary>
+public enum OnnxBundledModel
+{
+    /// <summary>sentence-transformers all-MiniLM-L6-v2: 384 dimensions, mean pooling, no prefixes.</summary>
+    MiniLM,
+
+    /// <summary>Snowflake snowflake-arctic-embed-xs: 384 dimensions, CLS pooling, a query prefix.</summary>
+    ArcticXs,
+}
+
+/// <summary>How the per-token states of the model become one text vector.</summary>
+public enum OnnxPooling
+{
+    /// <summary>The bundled model's own pooling; mean for an operator-supplied model.</summary>
+    Auto,
+
+    /// <summary>Mean of the token states over the attention mask (sentence-transformers, e5).</summary>
+    Mean,
+
+    /// <summary>The state of the first token, <c>[CLS]</c> (bge, arctic-embed).</summary>
+    Cls,
+}
+
+/// <summary>The int8 weight scheme of <see cref="OnnxQuantization.Int8"/>.</summary>
+public enum OnnxInt8Scheme
+{
+    /// <summary><see cref="S8"/> on a CPU with VNNI (AVX-512 VNNI or AVX-VNNI) or on arm64, else <see cref="ReduceRange"/>.</summary>
+    Auto,
+
+    /// <summary>Signed 8-bit weights (-127..127): the fastest, exact on VNNI, but its 16-bit sums saturate on x86-64 without VNNI.</summary>
+    S8,
+
+    /// <summary>Signed 7-bit weights (-63..63): no 16-bit sum can saturate, so results are the same on every x86-64 CPU.</summary>
+    ReduceRange,
+
+    /// <summary>Unsigned 8-bit weights with a per-column zero point: exact 32-bit sums everywhere, slower kernels.</summary>
+    U8U8,
 }
 
 /// <summary>How the local ONNX embedding model is run.</summary>
@@ -224,6 +298,12 @@ public sealed class IngestionOptions
     [Range(1, 10000)]
     public int CommitEvery { get; set; } = 16;
 
+    /// <summary>
+    /// Mask e-mails, phone numbers, card-like numbers and URL query strings in descriptions and reviews before they are
+    /// embedded or indexed (see <c>PiiScrubber</c>). On by default.
+    /// </summary>
+    public bool ScrubPii { get; set; } = true;
+
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
 
@@ -232,4 +312,58 @@ public sealed class IngestionOptions
 
     /// <summary>Container for rejected-row reports.</summary>
     public string ErrorContainer { get; set; } = "catalog-errors";
+
+    /// <summary>The catalog's platform: Auto (detect from the header), Generic, Shopify, WooCommerce or Gmc.</summary>
+    public CatalogPlatform Format { get; set; } = CatalogPlatform.Auto;
+
+    /// <summary>Generic column map: our field name to the catalog's column name (<c>Columns:id=SKU</c>).</summary>
+    public Dictionary<string, string> Columns { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>CSV delimiter: <c>,</c> <c>;</c> <c>|</c> or <c>tab</c>; empty detects it.</summary>
+    public string? Delimiter { get; set; }
+
+    /// <summary>Culture whose separators prices are read with (for example <c>de-DE</c>); empty infers them per value.</summary>
+    public string? PriceCulture { get; set; }
+
+    /// <summary>Keep draft, archived and private products of Shopify and WooCommerce exports (skipped by default).</summary>
+    public bool IncludeDrafts { get; set; }
+
+    /// <summary>Worksheet of an <c>.xlsx</c> catalog; empty reads the first.</summary>
+    public string? Sheet { get; set; }
+
+    /// <summary>The reader settings these options describe.</summary>
+    /// <exception cref="ArgumentException">An unknown delimiter, culture or column-map field.</exception>
+    public CatalogReadOptions ToReadOptions()
+    {
+        CultureInfo? culture = null;
+        if (!string.IsNullOrWhiteSpace(PriceCulture))
+        {
+            try
+            {
+                culture = CultureInfo.GetCultureInfo(PriceCulture, predefinedOnly: true);
+            }
+            catch (CultureNotFoundException ex)
+            {
+                throw new ArgumentException($"unknown price culture '{PriceCulture}'", nameof(PriceCulture), ex);
+            }
+        }
+
+        foreach (var field in Columns.Keys)
+        {
+            if (!CatalogFields.TryParse(field, out _))
+            {
+                throw new ArgumentException($"unknown field '{field}' in Ingestion:Columns; known fields: {string.Join(", ", CatalogFields.Names)}", nameof(Columns));
+            }
+        }
+
+        return new CatalogReadOptions
+        {
+            Platform = Format,
+            Columns = Columns,
+            Delimiter = CatalogReadOptions.ParseDelimiter(Delimiter),
+            PriceCulture = culture,
+            IncludeDrafts = IncludeDrafts,
+            Sheet = string.IsNullOrWhiteSpace(Sheet) ? null : Sheet,
+        };
+    }
 }

@@ -25,18 +25,30 @@ namespace ProductSimilarity.Core.Text;
 /// </remarks>
 public sealed partial class TextNormalizer
 {
+    private readonly PiiScrubber? _piiScrubber;
     private readonly Boilerplate _boilerplate;
 
-    /// <summary>Creates a normaliser with the given cleaning rules (<see cref="TextCleaningOptions.Default"/> when null).</summary>
-    /// <param name="options">The cleaning rules.</param>
-    public TextNormalizer(TextCleaningOptions? options = null)
+    /// <summary>A normaliser that masks personal data in descriptions and reviews (see <see cref="PiiScrubber"/>), with the
+    /// default cleaning rules.</summary>
+    public TextNormalizer()
+        : this(PiiScrubber.Default)
     {
+    }
+
+    /// <summary>A normaliser that masks personal data with <paramref name="piiScrubber"/> (or leaves it when null) and
+    /// applies <paramref name="options"/> (<see cref="TextCleaningOptions.Default"/> when null).</summary>
+    public TextNormalizer(PiiScrubber? piiScrubber, TextCleaningOptions? options = null)
+    {
+        _piiScrubber = piiScrubber;
         Options = options ?? TextCleaningOptions.Default;
         _boilerplate = new Boilerplate(Options.EffectiveBoilerplate);
     }
 
-    /// <summary>The shared instance, with the default cleaning rules.</summary>
+    /// <summary>The shared instance; it scrubs personal data from descriptions and reviews.</summary>
     public static TextNormalizer Default { get; } = new();
+
+    /// <summary>The shared instance for <c>ProductSimilarity:Ingestion:ScrubPii=false</c>: personal data is left in place.</summary>
+    public static TextNormalizer WithoutPiiScrubbing { get; } = new(piiScrubber: null);
 
     /// <summary>The cleaning rules in force.</summary>
     public TextCleaningOptions Options { get; }
@@ -89,7 +101,9 @@ public sealed partial class TextNormalizer
     /// <summary>Returns the product with every text field cleaned and capped.</summary>
     /// <remarks>
     /// Title, description, brand, category, currency (also upper-cased) and attribute values are cleaned; blank
-    /// attributes are dropped. The id is only trimmed; group id, image address and source are left as read.
+    /// attributes are dropped. The id is only trimmed; group id, image address and source are left as read. The
+    /// description and review-like attributes (a key containing <c>review</c> or <c>comment</c>) then pass the
+    /// <see cref="PiiScrubber"/>, unless this normaliser was built without one.
     /// </remarks>
     public Product Normalize(Product product)
     {
@@ -98,7 +112,7 @@ public sealed partial class TextNormalizer
         {
             Id = product.Id.Trim(),
             Title = KeepIfBlank(Clean(product.Title, MaxTitleLength)) ?? string.Empty,
-            Description = KeepIfBlank(Clean(product.Description, MaxDescriptionLength)),
+            Description = ScrubPii(KeepIfBlank(Clean(product.Description, MaxDescriptionLength))),
             Brand = Clean(product.Brand, MaxShortFieldLength),
             Category = Clean(product.Category, MaxShortFieldLength),
             Currency = Clean(product.Currency, MaxShortFieldLength)?.ToUpperInvariant(),
@@ -164,12 +178,17 @@ public sealed partial class TextNormalizer
         {
             if (Clean(value, MaxShortFieldLength) is { } clean)
             {
-                cleaned[key] = clean;
+                cleaned[key] = IsReviewLike(key) ? ScrubPii(clean) ?? string.Empty : clean;
             }
         }
 
         return cleaned;
     }
+
+    private string? ScrubPii(string? text) => _piiScrubber is null ? text : _piiScrubber.Scrub(text);
+
+    private static bool IsReviewLike(string key) =>
+        key.Contains("review", StringComparison.OrdinalIgnoreCase) || key.Contains("comment", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsInvisible(char c) =>
         (char.IsControl(c) && !char.IsWhiteSpace(c))

@@ -31,15 +31,21 @@ internal sealed class BertInputEncoder
     /// Reads an uncased WordPiece vocabulary (one token a line) with Hugging Face <c>BertTokenizer</c> defaults:
     /// basic tokenisation, lower-casing, accent stripping and one token per CJK character.
     /// </summary>
-    public static BertTokenizer CreateUncasedTokenizer(Stream vocab) =>
+    public static BertTokenizer CreateUncasedTokenizer(Stream vocab) => CreateTokenizer(vocab, lowerCase: true);
+
+    /// <summary>
+    /// Reads a WordPiece vocabulary (one token a line) with Hugging Face <c>BertTokenizer</c> defaults; a cased
+    /// vocabulary (<paramref name="lowerCase"/> false) keeps case and accents, as Hugging Face does.
+    /// </summary>
+    public static BertTokenizer CreateTokenizer(Stream vocab, bool lowerCase) =>
         BertTokenizer.Create(vocab, new BertOptions
         {
-            LowerCaseBeforeTokenization = true,
+            LowerCaseBeforeTokenization = lowerCase,
             ApplyBasicTokenization = true,
             IndividuallyTokenizeCjk = true,
 
             // Uncased BERT strips accents along with lower-casing ("café" -> "cafe"); the library's default keeps them.
-            RemoveNonSpacingMarks = true,
+            RemoveNonSpacingMarks = lowerCase,
         });
 
     /// <summary>The share of <paramref name="text"/>'s WordPieces (within the length budget) that are <c>[UNK]</c>.</summary>
@@ -65,6 +71,71 @@ internal sealed class BertInputEncoder
         }
 
         return (double)unknown / count;
+    }
+
+    /// <summary>
+    /// Reads the WordPiece vocabulary out of a Hugging Face <c>tokenizer.json</c> (<c>model.type</c> <c>WordPiece</c>,
+    /// <c>model.vocab</c> token to id) as <c>vocab.txt</c> lines in id order, and its <c>BertNormalizer</c> lowercase flag.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not JSON, or its model is not WordPiece; the message names <paramref name="path"/>.</exception>
+    public static (MemoryStream Vocab, bool? LowerCase) ReadTokenizerJson(Stream json, string path)
+    {
+        System.Text.Json.JsonDocument document;
+        try
+        {
+            document = System.Text.Json.JsonDocument.Parse(json);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new InvalidDataException($"The tokenizer file '{path}' is not valid JSON: {ex.Message}", ex);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (!root.TryGetProperty("model", out var model)
+                || !model.TryGetProperty("type", out var type)
+                || type.GetString() != "WordPiece"
+                || !model.TryGetProperty("vocab", out var vocab)
+                || vocab.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                var kind = root.TryGetProperty("model", out var m) && m.TryGetProperty("type", out var t) ? t.ToString() : "none";
+                throw new InvalidDataException(
+                    $"The tokenizer file '{path}' has model type '{kind}'; only WordPiece (BERT-family) tokenizer.json files are supported. " +
+                    "Export the model's vocab.txt instead, or use a BERT-family model.");
+            }
+
+            var tokens = new SortedDictionary<int, string>();
+            foreach (var entry in vocab.EnumerateObject())
+            {
+                tokens[entry.Value.GetInt32()] = entry.Name;
+            }
+
+            bool? lowerCase = root.TryGetProperty("normalizer", out var normalizer)
+                && normalizer.ValueKind == System.Text.Json.JsonValueKind.Object
+                && normalizer.TryGetProperty("lowercase", out var lower)
+                && lower.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+                ? lower.GetBoolean()
+                : null;
+
+            var stream = new MemoryStream();
+            using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
+            {
+                int expected = 0;
+                foreach (var (id, token) in tokens)
+                {
+                    if (id != expected++)
+                    {
+                        throw new InvalidDataException($"The tokenizer file '{path}' has no token with id {expected - 1}; WordPiece ids must be 0..N-1.");
+                    }
+
+                    writer.WriteLine(token);
+                }
+            }
+
+            stream.Position = 0;
+            return (stream, lowerCase);
+        }
     }
 
     /// <summary>Encodes <paramref name="text"/>; empty or whitespace text gives <c>[CLS] [SEP]</c>.</summary>

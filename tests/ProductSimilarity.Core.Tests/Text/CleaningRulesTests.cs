@@ -27,14 +27,14 @@ public sealed class CleaningRulesTests
     [Fact]
     public void Normalize_BoilerplateConfigured_ListReplacesDefaults()
     {
-        var normalizer = new TextNormalizer(new TextCleaningOptions { Boilerplate = ["clearance"] });
+        var normalizer = new TextNormalizer(PiiScrubber.Default, new TextCleaningOptions { Boilerplate = ["clearance"] });
         Assert.Equal("包邮 lamp", normalizer.Normalize(new Product { Id = "p", Title = "Clearance 包邮 lamp" }).Title);
     }
 
     [Fact]
     public void Normalize_BoilerplateRemovalOff_TitleKeepsIt()
     {
-        var normalizer = new TextNormalizer(new TextCleaningOptions { RemoveBoilerplate = false });
+        var normalizer = new TextNormalizer(PiiScrubber.Default, new TextCleaningOptions { RemoveBoilerplate = false });
         Assert.Equal("包邮 lamp", normalizer.Normalize(new Product { Id = "p", Title = "包邮 lamp" }).Title);
         Assert.Equal("lamp", normalizer.ForKeywords("包邮 lamp"));
     }

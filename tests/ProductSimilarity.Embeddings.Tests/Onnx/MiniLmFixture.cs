@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.ML.OnnxRuntime;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Embeddings.Onnx;
@@ -14,8 +15,7 @@ public sealed class MiniLmFixture : IDisposable
 {
     private readonly SessionOptions _referenceOptions = new();
     private readonly Lazy<SentenceEncoder> _reference;
-    private readonly Lazy<OnnxBertEmbeddingGenerator> _int8 =
-        new(() => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.Int8 }));
+    private readonly ConcurrentDictionary<OnnxInt8Scheme, Lazy<OnnxBertEmbeddingGenerator>> _int8 = new();
 
     public MiniLmFixture()
     {
@@ -26,8 +26,16 @@ public sealed class MiniLmFixture : IDisposable
     /// <summary>The generator under test, bundled model, default options.</summary>
     public OnnxBertEmbeddingGenerator Generator { get; }
 
-    /// <summary>The bundled model quantised to int8, created on first use.</summary>
-    public OnnxBertEmbeddingGenerator Int8Generator => _int8.Value;
+    /// <summary>The bundled model quantised to int8 with the scheme this CPU gets by default, created on first use.</summary>
+    public OnnxBertEmbeddingGenerator Int8Generator => Int8(OnnxInt8Scheme.Auto);
+
+    /// <summary>The bundled model quantised to int8 with <paramref name="scheme"/>, created on first use.</summary>
+    public OnnxBertEmbeddingGenerator Int8(OnnxInt8Scheme scheme) =>
+        _int8.GetOrAdd(scheme, s => new Lazy<OnnxBertEmbeddingGenerator>(() => OnnxBertEmbeddingGenerator.Create(
+            new OnnxEmbeddingOptions { Quantization = OnnxQuantization.Int8, Int8Scheme = s, CacheDirectory = CacheDirectory.Path }))).Value;
+
+    /// <summary>A private int8 cache folder, so tests never read or write the user's cache.</summary>
+    internal TempDirectory CacheDirectory { get; } = new();
 
     /// <summary>The reference implementation, created on first use.</summary>
     public SentenceEncoder Reference => _reference.Value;
@@ -35,10 +43,12 @@ public sealed class MiniLmFixture : IDisposable
     public void Dispose()
     {
         Generator.Dispose();
-        if (_int8.IsValueCreated)
+        foreach (var generator in _int8.Values.Where(g => g.IsValueCreated))
         {
-            _int8.Value.Dispose();
+            generator.Value.Dispose();
         }
+
+        CacheDirectory.Dispose();
 
         if (_reference.IsValueCreated)
         {

@@ -65,41 +65,104 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         Assert.Contains(gathers, n => n.Input[0] == "embeddings.word_embeddings.weight");
     }
 
-    [Fact]
-    public async Task GenerateAsync_Int8ProductSentences_StayAbove099CosineToFp32()
+    /// <summary>
+    /// Auto is what this CPU runs by default (S8 with VNNI, the saturation-free scheme without). ReduceRange and U8U8
+    /// compute the same integers on every x86-64 CPU, so running them here also proves the quality a CPU without VNNI gets.
+    /// </summary>
+    public static TheoryData<OnnxInt8Scheme> PortableSchemes => [OnnxInt8Scheme.Auto, OnnxInt8Scheme.ReduceRange, OnnxInt8Scheme.U8U8];
+
+    [Theory]
+    [MemberData(nameof(PortableSchemes))]
+    public async Task GenerateAsync_Int8ProductSentences_StayAbove099CosineToFp32(OnnxInt8Scheme scheme)
     {
         var fp32 = await fixture.Generator.GenerateAsync(ProductSentences);
-        var int8 = await fixture.Int8Generator.GenerateAsync(ProductSentences);
+        var int8 = await fixture.Int8(scheme).GenerateAsync(ProductSentences);
 
         Assert.Equal(ProductSentences.Length, int8.Count);
         for (int i = 0; i < ProductSentences.Length; i++)
         {
             UnitLength(int8[i].Vector.Span, 384);
             float cosine = Cosine(fp32[i].Vector.Span, int8[i].Vector.Span);
-            Assert.True(cosine > 0.99f, $"'{ProductSentences[i]}': int8 vs fp32 cosine {cosine}");
+            Assert.True(cosine > 0.99f, $"{fixture.Int8(scheme).ModelId}: '{ProductSentences[i]}': int8 vs fp32 cosine {cosine}");
         }
     }
 
+    [Theory]
+    [InlineData(OnnxInt8Scheme.ReduceRange, (int)TensorProto.Types.DataType.Int8)]
+    [InlineData(OnnxInt8Scheme.U8U8, (int)TensorProto.Types.DataType.Uint8)]
+    public void Quantize_SaturationFreeSchemes_KeepFeedForwardOutputsInFp32(OnnxInt8Scheme scheme, int weightType)
+    {
+        var int8 = ModelProto.Parser.ParseFrom(OnnxInt8Quantizer.Quantize(BundledMiniLm.ReadModel(), scheme));
+
+        var initializers = int8.Graph.Initializer.ToDictionary(t => t.Name);
+        var quantized = int8.Graph.Node.Where(n => n.OpType == OnnxInt8Quantizer.QuantizedOpType).ToList();
+        Assert.Equal(30, quantized.Count);
+        Assert.All(quantized, n => Assert.Equal(weightType, initializers[n.Input[1]].DataType));
+        var kept = int8.Graph.Node.Where(n => n.OpType == "MatMul" && initializers.ContainsKey(n.Input[1])).ToList();
+        Assert.Equal(6, kept.Count);
+        Assert.All(kept, n => Assert.Equal([1536L, 384L], initializers[n.Input[1]].Dims));
+    }
+
     [Fact]
-    public async Task Create_Int8_ModelIdHasInt8Suffix()
+    public async Task Create_Int8_ModelIdNamesTheScheme()
     {
         var generator = fixture.Int8Generator;
 
         var embedding = (await generator.GenerateAsync(["usb flash drive 32gb"]))[0];
 
-        Assert.Equal("all-MiniLM-L6-v2-int8", generator.ModelId);
-        Assert.Equal(OnnxBertEmbeddingGenerator.BundledModelId + OnnxBertEmbeddingGenerator.Int8ModelIdSuffix, generator.ModelId);
-        Assert.Equal("all-MiniLM-L6-v2-int8", embedding.ModelId);
-        Assert.Equal("all-MiniLM-L6-v2-int8", generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId);
+        var expected = "all-MiniLM-L6-v2" + Int8SchemeSelector.ModelIdSuffix(generator.Int8Scheme!.Scheme);
+        Assert.Equal(expected, generator.ModelId);
+        Assert.Equal(expected, embedding.ModelId);
+        Assert.Equal(expected, generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId);
+        Assert.Equal("all-MiniLM-L6-v2-int8-s7", fixture.Int8(OnnxInt8Scheme.ReduceRange).ModelId);
+        Assert.Equal("all-MiniLM-L6-v2-int8-u8", fixture.Int8(OnnxInt8Scheme.U8U8).ModelId);
         Assert.Equal(OnnxBertEmbeddingGenerator.BundledModelId, fixture.Generator.ModelId);
     }
 
+    [Theory]
+    [InlineData(OnnxInt8Scheme.S8, -127, 127)]
+    [InlineData(OnnxInt8Scheme.ReduceRange, -63, 63)]
+    public void Quantize_SignedSchemes_WeightsUseTheirRangeAndZeroPointZero(OnnxInt8Scheme scheme, int min, int max)
+    {
+        var int8 = ModelProto.Parser.ParseFrom(OnnxInt8Quantizer.Quantize(TinyOnnxModel.LinearLayers(seed: 3).ToByteArray(), scheme));
+
+        var weights = int8.Graph.Initializer.Single(t => t.Name == "W1_quantized");
+        var values = weights.RawData.Span.ToArray().Select(b => (int)(sbyte)b).ToList();
+        Assert.Equal((int)TensorProto.Types.DataType.Int8, weights.DataType);
+        Assert.Equal(max, values.Select(Math.Abs).Max());
+        Assert.True(values.Min() >= min);
+        Assert.All(int8.Graph.Initializer.Single(t => t.Name == "W1_zero_point").RawData.Span.ToArray(), b => Assert.Equal(0, b));
+    }
+
     [Fact]
-    public void Quantize_LinearLayers_RewritesWeightMatMulsFoldsOnlyTheBiasAndKeepsOutputsClose()
+    public void Quantize_U8U8_WeightsAreUint8WithPerColumnZeroPoints()
+    {
+        var int8 = ModelProto.Parser.ParseFrom(OnnxInt8Quantizer.Quantize(TinyOnnxModel.LinearLayers(seed: 3).ToByteArray(), OnnxInt8Scheme.U8U8));
+
+        var weights = int8.Graph.Initializer.Single(t => t.Name == "W1_quantized");
+        var zeroPoints = int8.Graph.Initializer.Single(t => t.Name == "W1_zero_point");
+        Assert.Equal((int)TensorProto.Types.DataType.Uint8, weights.DataType);
+        Assert.Equal((int)TensorProto.Types.DataType.Uint8, zeroPoints.DataType);
+        Assert.Equal(weights.Dims[1], zeroPoints.Dims[0]);
+        // Each column spans 0..255 at one end at least, and its zero point sits strictly inside when it has both signs.
+        Assert.Contains(weights.RawData.Span.ToArray(), b => b == 255);
+        Assert.Contains(zeroPoints.RawData.Span.ToArray(), b => b is > 0 and < 255);
+    }
+
+    [Fact]
+    public void Quantize_Auto_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => OnnxInt8Quantizer.Quantize(TinyOnnxModel.LinearLayers(seed: 3).ToByteArray(), OnnxInt8Scheme.Auto));
+    }
+
+    [Theory]
+    [MemberData(nameof(PortableSchemes))]
+    public void Quantize_LinearLayers_RewritesWeightMatMulsFoldsOnlyTheBiasAndKeepsOutputsClose(OnnxInt8Scheme requested)
     {
         var fp32 = TinyOnnxModel.LinearLayers(seed: 3);
+        var scheme = Int8SchemeSelector.Choose(requested, CpuInt8Features.Current).Scheme;
 
-        var bytes = OnnxInt8Quantizer.Quantize(fp32.ToByteArray());
+        var bytes = OnnxInt8Quantizer.Quantize(fp32.ToByteArray(), scheme);
 
         var int8 = ModelProto.Parser.ParseFrom(bytes);
         var nodes = int8.Graph.Node;
@@ -127,7 +190,7 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         float scale = expected.Y.Max(Math.Abs);
         for (int i = 0; i < expected.Y.Length; i++)
         {
-            Assert.True(Math.Abs(expected.Y[i] - actual.Y[i]) < 0.03f * scale, $"Y[{i}]: fp32 {expected.Y[i]}, int8 {actual.Y[i]}");
+            Assert.True(Math.Abs(expected.Y[i] - actual.Y[i]) < 0.03f * scale, $"{scheme}: Y[{i}]: fp32 {expected.Y[i]}, int8 {actual.Y[i]}");
         }
 
         // The activation-by-activation MatMul is untouched, so it is exact.
@@ -164,11 +227,11 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         var actual = await int8.GenerateAsync(texts);
 
         Assert.Equal("projection.onnx", fp32.ModelId);
-        Assert.Equal("projection.onnx-int8", int8.ModelId);
+        Assert.StartsWith("projection.onnx-int8-", int8.ModelId, StringComparison.Ordinal);
         Assert.Equal(4, int8.Dimensions);
         for (int i = 0; i < texts.Length; i++)
         {
-            Assert.Equal("projection.onnx-int8", actual[i].ModelId);
+            Assert.Equal(int8.ModelId, actual[i].ModelId);
             Assert.True(Cosine(expected[i].Vector.Span, actual[i].Vector.Span) > 0.999f, $"'{texts[i]}'");
         }
     }
@@ -181,8 +244,8 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         File.WriteAllBytes(modelPath, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
         CopyBundledVocab(folder.File("vocab.txt"));
 
-        var ex = Assert.Throws<InvalidOperationException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, Quantization = OnnxQuantization.Int8 }));
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath, Quantization = OnnxQuantization.Int8 });
+        var ex = Assert.Throws<InvalidOperationException>(generator.Load);
 
         Assert.Contains(modelPath, ex.Message, StringComparison.Ordinal);
         Assert.Contains("Quantization", ex.Message, StringComparison.Ordinal);

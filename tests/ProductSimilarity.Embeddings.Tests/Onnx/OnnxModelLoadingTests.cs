@@ -64,15 +64,15 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
     }
 
     [Fact]
-    public void Create_ModelWithoutTokenEmbeddingsOutput_ThrowsInvalidOperation()
+    public void Load_ModelWithoutTokenEmbeddingsOutput_ThrowsInvalidOperation()
     {
         using var folder = new TempDirectory();
         var modelPath = folder.File("classifier.onnx");
         File.WriteAllBytes(modelPath, TinyOnnxModel.IdentityOverInputIds());
         CopyBundledVocab(folder.File("vocab.txt"));
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath });
 
-        var ex = Assert.Throws<InvalidOperationException>(
-            () => OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath }));
+        var ex = Assert.Throws<InvalidOperationException>(generator.Load);
 
         Assert.Contains("last_hidden_state", ex.Message, StringComparison.Ordinal);
         Assert.Contains(modelPath, ex.Message, StringComparison.Ordinal);
@@ -93,6 +93,36 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         Assert.Equal(1, generator.Dimensions);
         Assert.Equal("tiny.onnx", generator.ModelId);
         Assert.All(embeddings, e => Assert.Equal([1f], e.Vector.ToArray()));
+    }
+
+    [Fact]
+    public async Task Create_LoadsNothingUntilFirstUseThenLoadsOnceForConcurrentCallers()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("tiny.onnx");
+        File.WriteAllBytes(modelPath, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
+        CopyBundledVocab(folder.File("vocab.txt"));
+
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = modelPath });
+        Assert.False(generator.IsLoaded);
+        Assert.Equal("tiny.onnx", generator.ModelId);
+        Assert.False(generator.IsLoaded);
+
+        // Deleting the file proves the first call, not Create, reads it; then many threads race to load it.
+        File.Delete(modelPath);
+        Assert.Contains(modelPath, Assert.Throws<InvalidOperationException>(generator.Load).Message, StringComparison.Ordinal);
+
+        using var second = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = CopyTiny(folder) });
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => second.GenerateAsync(["a b c"]))));
+        Assert.True(second.IsLoaded);
+        Assert.All(results, r => Assert.Equal([1f], r[0].Vector.ToArray()));
+    }
+
+    private static string CopyTiny(TempDirectory folder)
+    {
+        var path = folder.File("tiny2.onnx");
+        File.WriteAllBytes(path, TinyOnnxModel.SymbolicHiddenSizeTokenOutput());
+        return path;
     }
 
     [Fact]
