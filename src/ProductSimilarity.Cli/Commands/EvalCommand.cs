@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Evaluation;
 
 namespace ProductSimilarity.Cli.Commands;
@@ -22,9 +23,11 @@ internal static class EvalCommand
         var quantization = PsimApp.QuantizationOption();
         var int8Scheme = PsimApp.Int8SchemeOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
+        var compare = new Option<bool>("--compare") { Description = "Measure vector, keyword and every fusion rule on the same index and print a table (with --json: an array of {\"ranking\",...})." };
+        var withoutBrands = new Option<bool>("--without-brands") { Description = "Evaluate a harder copy of the catalog: brand field emptied and each product's brand words removed from its title and description." };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -55,37 +58,147 @@ internal static class EvalCommand
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
             PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
 
-            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, overrides, async (services, summary) =>
+            string? stripped = null;
+            var catalogPath = catalogFile.FullName;
+            if (parse.GetValue(withoutBrands))
             {
-                console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
-                var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                return await services.GetRequiredService<RetrievalEvaluator>()
-                    .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+                stripped = Path.Combine(Path.GetTempPath(), $"psim-nobrand-{Guid.NewGuid():N}.jsonl");
+                await BrandStripping.WriteAsync(catalogPath, stripped, ct).ConfigureAwait(false);
+                catalogPath = stripped;
+            }
 
-            var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
-            if (parse.GetValue(json))
+            try
             {
-                console.WriteJson(new Dictionary<string, object>
+                if (parse.GetValue(compare))
                 {
-                    ["queries"] = result.Queries,
-                    ["recall@1"] = Math.Round(result.RecallAt1, 4),
-                    ["recall@10"] = Math.Round(result.RecallAt10, 4),
-                    ["mrr@10"] = Math.Round(result.MrrAt10, 4),
-                });
-            }
-            else
-            {
-                console.Out.WriteLine($"ranking:   {mode}");
-                console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
-                console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
-                console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
-                console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
-            }
+                    var table = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
+                    {
+                        console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; comparing rankings...");
+                        var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                        var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                        return await services.GetRequiredService<RetrievalEvaluator>()
+                            .CompareAsync(truth, RankingCandidate.Standard, queryPairs, ct).ConfigureAwait(false);
+                    }, ct).ConfigureAwait(false);
+                    WriteTable(console, parse.GetValue(json), table);
+                    return ExitCodes.Ok;
+                }
 
-            return ExitCodes.Ok;
+                var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
+                {
+                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
+                    var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                    var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                    return await services.GetRequiredService<RetrievalEvaluator>()
+                        .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
+                WriteResult(console, parse.GetValue(json), parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default", result);
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                if (stripped is not null)
+                {
+                    File.Delete(stripped);
+                }
+            }
         });
         return command;
+    }
+
+    private static void WriteTable(CliConsole console, bool json, IReadOnlyList<EvaluationResult> table)
+    {
+        var candidates = RankingCandidate.Standard;
+        if (json)
+        {
+            console.WriteJson(candidates.Select((c, i) => new Dictionary<string, object>
+            {
+                ["ranking"] = c.Name,
+                ["queries"] = table[i].Queries,
+                ["recall@1"] = Math.Round(table[i].RecallAt1, 4),
+                ["recall@10"] = Math.Round(table[i].RecallAt10, 4),
+                ["mrr@10"] = Math.Round(table[i].MrrAt10, 4),
+            }).ToList());
+            return;
+        }
+
+        console.Out.WriteLine($"queries: {table.FirstOrDefault()?.Queries ?? 0}");
+        console.Out.WriteLine("| ranking | recall@1 | recall@10 | MRR@10 |");
+        console.Out.WriteLine("|---|---|---|---|");
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            console.Out.WriteLine($"| {candidates[i].Name} | {table[i].RecallAt1:0.0000} | {table[i].RecallAt10:0.0000} | {table[i].MrrAt10:0.0000} |");
+        }
+    }
+
+    private static void WriteResult(CliConsole console, bool json, string mode, EvaluationResult result)
+    {
+        if (json)
+        {
+            console.WriteJson(new Dictionary<string, object>
+            {
+                ["queries"] = result.Queries,
+                ["recall@1"] = Math.Round(result.RecallAt1, 4),
+                ["recall@10"] = Math.Round(result.RecallAt10, 4),
+                ["mrr@10"] = Math.Round(result.MrrAt10, 4),
+            });
+            return;
+        }
+
+        console.Out.WriteLine($"ranking:   {mode}");
+        console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
+        console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
+        console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
+        console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
+    }
+}
+
+/// <summary>The harder copy of a catalog that <c>psim eval --without-brands</c> evaluates: no brand field, and each
+/// product's brand words taken out of its title and description, so matching must rest on the rest of the text.</summary>
+internal static class BrandStripping
+{
+    public static async Task WriteAsync(string catalog, string output, CancellationToken ct)
+    {
+        var reader = new CatalogReader();
+        await using var input = File.OpenRead(catalog);
+        await using var writer = new StreamWriter(output, append: false, new System.Text.UTF8Encoding(false));
+        await foreach (var row in reader.ReadAsync(input, Path.GetFileName(catalog), ct).ConfigureAwait(false))
+        {
+            if (row.Product is not { } p)
+            {
+                continue;
+            }
+
+            var stripped = p with { Brand = null, Title = Strip(p.Title, p.Brand) is { Length: > 0 } t ? t : p.Title, Description = Strip(p.Description, p.Brand) };
+            await writer.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["id"] = stripped.Id,
+                ["title"] = stripped.Title,
+                ["description"] = stripped.Description,
+                ["category"] = stripped.Category,
+                ["price"] = stripped.Price,
+                ["source"] = stripped.Source,
+            })).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes the brand and each of its words of three or more characters, case-insensitively.</summary>
+    internal static string? Strip(string? text, string? brand)
+    {
+        if (string.IsNullOrEmpty(text) || string.IsNullOrWhiteSpace(brand))
+        {
+            return text;
+        }
+
+        var words = brand.Split([' ', '-', '/', ',', '.', '&'], StringSplitOptions.RemoveEmptyEntries).Where(w => w.Length >= 3);
+        var result = text;
+        foreach (var word in new[] { brand.Trim() }.Concat(words))
+        {
+            result = System.Text.RegularExpressions.Regex.Replace(
+                result, $@"(?<![\p{{L}}\p{{N}}]){System.Text.RegularExpressions.Regex.Escape(word)}(?![\p{{L}}\p{{N}}])", " ",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant,
+                TimeSpan.FromSeconds(1));
+        }
+
+        return string.Join(' ', result.Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 }

@@ -3,6 +3,7 @@ using ProductSimilarity.Core.Catalog;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Configuration;
 
@@ -35,6 +36,9 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     /// <summary>Ingestion settings.</summary>
     [ValidateObjectMembers]
     public IngestionOptions Ingestion { get; set; } = new();
+
+    /// <summary>Text cleaning rules (boilerplate, emoji, Chinese script, units).</summary>
+    public TextCleaningOptions Text { get; set; } = new();
 
     /// <summary>The cross-field rules: what the chosen providers need. Each message names the configuration key.</summary>
     /// <param name="validationContext">The validation context (unused).</param>
@@ -321,6 +325,14 @@ public sealed class RankingOptions
     /// <summary>Candidates per list before fusion.</summary>
     [Range(10, 1000)]
     public int CandidateCount { get; set; } = FusionOptions.Default.CandidateCount;
+
+    /// <summary>
+    /// When at least this share of a query text's tokens are unknown to the embedding model (it cannot read the text),
+    /// hybrid ranking scales the vector weight by the share it can read, so the keyword side leads for that query.
+    /// 1 turns the rule off. Needs a generator that reports its tokenizer's coverage (the local ONNX model does).
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double UnknownTokenThreshold { get; set; } = 0.2;
 
     /// <summary>The fusion settings these options describe.</summary>
     public FusionOptions ToFusionOptions() => new()

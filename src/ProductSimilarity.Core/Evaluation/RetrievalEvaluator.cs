@@ -1,6 +1,8 @@
 using nietras.SeparatedValues;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Evaluation;
 
@@ -11,6 +13,35 @@ namespace ProductSimilarity.Core.Evaluation;
 /// <param name="MrrAt10">Mean reciprocal rank of the first true match within the top 10 (0 when none).</param>
 /// <param name="MissingIds">Ids named in the matches that are not in the catalog (not queried).</param>
 public sealed record EvaluationResult(int Queries, double RecallAt1, double RecallAt10, double MrrAt10, int MissingIds);
+
+/// <summary>One ranking to compare in <see cref="RetrievalEvaluator.CompareAsync"/>.</summary>
+/// <param name="Name">A label for the table.</param>
+/// <param name="Mode">Vector, keyword or hybrid.</param>
+/// <param name="Fusion">The fusion of a hybrid candidate.</param>
+/// <param name="LeanOnUnknownTokens">Apply <see cref="SimilarityService.FusionFor"/> per query (keyword side leads when
+/// the model cannot read the text).</param>
+public sealed record RankingCandidate(string Name, RankingMode Mode, FusionOptions? Fusion = null, bool LeanOnUnknownTokens = false)
+{
+    /// <summary>The candidates <c>psim eval --compare</c> measures: each side alone, and every fusion rule.</summary>
+    public static IReadOnlyList<RankingCandidate> Standard { get; } =
+    [
+        new("vector", RankingMode.Vector),
+        new("keyword", RankingMode.Keyword),
+        new("weighted 0.7 (min-max)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7 }),
+        new("weighted 0.5 (min-max)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5 }),
+        new("weighted 0.3 (min-max)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.3 }),
+        new("rrf k=60", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Rrf }),
+        new("z-score 0.5", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5 }),
+        new("z-score 0.3", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3 }),
+        new("confidence 0.5", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.5 }),
+        new("confidence 0.3", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.3 }),
+        new("weighted 0.7 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7 }, true),
+        new("weighted 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5 }, true),
+        new("z-score 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5 }, true),
+        new("z-score 0.3 + unknown-token lean (default)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3 }, true),
+        new("confidence 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.5 }, true),
+    ];
+}
 
 /// <summary>
 /// Measures similar-items quality against labelled match pairs, through the same <see cref="SimilarityService"/> that
@@ -139,6 +170,113 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         return n == 0
             ? new EvaluationResult(0, 0, 0, 0, missing)
             : new EvaluationResult(n, hits1 / n, hits10 / n, mrr / n, missing);
+    }
+
+    /// <summary>
+    /// Measures several rankings on the same queries at once: each query's vector and keyword candidate lists are
+    /// fetched once (through <see cref="SimilarityService"/>, <see cref="FusionOptions.CandidateCount"/> each, as the
+    /// index fuses them) and every candidate ranks them with <see cref="RankFusion"/>.
+    /// </summary>
+    /// <param name="matches">All true match pairs.</param>
+    /// <param name="candidates">The rankings to measure.</param>
+    /// <param name="queryPairs">When set, only products in these pairs are queries.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>One result per candidate, in order.</returns>
+    public async Task<IReadOnlyList<EvaluationResult>> CompareAsync(
+        IReadOnlyList<(string A, string B)> matches,
+        IReadOnlyList<RankingCandidate> candidates,
+        IReadOnlyList<(string A, string B)>? queryPairs = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var truth = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (a, b) in matches)
+        {
+            Add(truth, a, b);
+            Add(truth, b, a);
+        }
+
+        var queryIds = queryPairs is null
+            ? truth.Keys.ToHashSet(StringComparer.Ordinal)
+            : queryPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
+        var present = new List<string>();
+        await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (queryIds.Contains(id))
+            {
+                present.Add(id);
+            }
+        }
+
+        var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
+        var depth = FusionOptions.Default.CandidateCount;
+        var hits1 = new double[candidates.Count];
+        var hits10 = new double[candidates.Count];
+        var mrr = new double[candidates.Count];
+        var gate = new Lock();
+        await Parallel.ForEachAsync(
+            present,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = cancellationToken },
+            async (id, ct) =>
+            {
+                var product = await index.GetAsync(id, ct).ConfigureAwait(false);
+                var filter = distinctSources >= 2 && product?.Product.Source is { } source
+                    ? new ProductFilter { ExcludeSource = source }
+                    : new ProductFilter();
+                var vector = (await service.SimilarAsync(new SimilarRequest { Id = id, Top = depth, Filter = filter, Mode = RankingMode.Vector }, ct).ConfigureAwait(false))
+                    .Hits.Select(h => new ScoredCandidate(h.Product, h.VectorScore ?? h.Score)).ToList();
+                var keyword = (await service.SimilarAsync(new SimilarRequest { Id = id, Top = depth, Filter = filter, Mode = RankingMode.Keyword }, ct).ConfigureAwait(false))
+                    .Hits.Select(h => new ScoredCandidate(h.Product, h.KeywordScore ?? h.Score)).ToList();
+                var embedded = product is null ? string.Empty : ProductText.ForEmbedding(product.Product);
+                var ranks = new int[candidates.Count];
+                for (var c = 0; c < candidates.Count; c++)
+                {
+                    var candidate = candidates[c];
+                    var ranked = candidate.Mode switch
+                    {
+                        RankingMode.Vector => RankFusion.FromVector(vector),
+                        RankingMode.Keyword => RankFusion.FromKeyword(keyword),
+                        _ => RankFusion.Fuse(
+                            vector,
+                            keyword,
+                            candidate.LeanOnUnknownTokens
+                                ? service.FusionFor(embedded, candidate.Fusion ?? FusionOptions.Default).Fusion
+                                : candidate.Fusion ?? FusionOptions.Default),
+                    };
+                    for (var i = 0; i < Math.Min(10, ranked.Count); i++)
+                    {
+                        if (truth[id].Contains(ranked[i].Product.Id))
+                        {
+                            ranks[c] = i + 1;
+                            break;
+                        }
+                    }
+                }
+
+                lock (gate)
+                {
+                    for (var c = 0; c < candidates.Count; c++)
+                    {
+                        if (ranks[c] == 1)
+                        {
+                            hits1[c]++;
+                        }
+
+                        if (ranks[c] >= 1)
+                        {
+                            hits10[c]++;
+                            mrr[c] += 1.0 / ranks[c];
+                        }
+                    }
+                }
+            }).ConfigureAwait(false);
+
+        var n = present.Count;
+        var missing = queryIds.Count - n;
+        return [.. Enumerable.Range(0, candidates.Count).Select(c => n == 0
+            ? new EvaluationResult(0, 0, 0, 0, missing)
+            : new EvaluationResult(n, hits1[c] / n, hits10[c] / n, mrr[c] / n, missing))];
     }
 
     private async Task<int> CountSourcesAsync(CancellationToken cancellationToken)

@@ -80,7 +80,7 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
-        var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
+        var normalizer = new TextNormalizer(settings.ScrubPii ? PiiScrubber.Default : null, options.Value.Text);
 
         LogStarted(logger, fileName, effectiveMode, modelId);
         await foreach (var row in reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))

@@ -55,6 +55,8 @@ public static class RankFusion
         {
             FusionMethod.Rrf => Rrf(vector, keyword, options.RrfK),
             FusionMethod.Weighted => Weighted(vector, keyword, options.VectorWeight),
+            FusionMethod.ZScore => Standardized(vector, keyword, options.VectorWeight, perQuery: false),
+            FusionMethod.Confidence => Standardized(vector, keyword, options.VectorWeight, perQuery: true),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown fusion method."),
         };
     }
@@ -136,6 +138,54 @@ public static class RankFusion
         return Sort(hits);
     }
 
+    /// <summary>
+    /// Standard-score fusion: <c>score = w * z(cosine) + (1 - w) * z(BM25)</c>, each <c>z</c> over its own list
+    /// (<c>(s - mean) / sd</c>). A product missing from a list gets that list's lowest standard score, as if it were its
+    /// last candidate. With <paramref name="perQuery"/>, <c>w</c> becomes <c>w * gv / (w * gv + (1 - w) * gk)</c>, where
+    /// <c>g</c> is the gap between a list's first and second scores in standard deviations; when neither list has a gap,
+    /// <c>w</c> stays.
+    /// </summary>
+    /// <param name="vector">The vector list, best first.</param>
+    /// <param name="keyword">The keyword list, best first.</param>
+    /// <param name="vectorWeight">The weight <c>w</c> of the vector part, 0..1.</param>
+    /// <param name="perQuery">Set the weight per query from the lists' top gaps.</param>
+    /// <returns>Every product of either list, best first.</returns>
+    public static IReadOnlyList<SearchHit> Standardized(
+        IReadOnlyList<ScoredCandidate> vector,
+        IReadOnlyList<ScoredCandidate> keyword,
+        double vectorWeight = 0.5,
+        bool perQuery = false)
+    {
+        if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vectorWeight), vectorWeight, "The vector weight must be between 0 and 1.");
+        }
+
+        var merged = Merge(vector, keyword);
+        var v = Moments(vector);
+        var k = Moments(keyword);
+        double w = vectorWeight;
+        if (perQuery)
+        {
+            double gv = vectorWeight * v.Gap;
+            double gk = (1 - vectorWeight) * k.Gap;
+            if (gv + gk > 0)
+            {
+                w = gv / (gv + gk);
+            }
+        }
+
+        var hits = new List<SearchHit>(merged.Count);
+        foreach (var entry in merged.Values)
+        {
+            double zv = entry.VectorScore is double sv ? v.Z(sv) : v.MinZ;
+            double zk = entry.KeywordScore is double sk ? k.Z(sk) : k.MinZ;
+            hits.Add(entry.ToHit((w * zv) + ((1 - w) * zk)));
+        }
+
+        return Sort(hits);
+    }
+
     /// <summary>Turns a single ranked vector list into hits whose score is the cosine similarity.</summary>
     /// <param name="vector">The vector list, best first.</param>
     /// <returns>The hits in input order (duplicates dropped).</returns>
@@ -188,6 +238,43 @@ public static class RankFusion
             return byScore != 0 ? byScore : string.CompareOrdinal(a.Product.Id, b.Product.Id);
         });
         return hits;
+    }
+
+    private static ListMoments Moments(IReadOnlyList<ScoredCandidate> list)
+    {
+        if (list.Count == 0)
+        {
+            return new ListMoments(0, 1, 0, 0);
+        }
+
+        double mean = 0;
+        double min = double.PositiveInfinity;
+        foreach (var c in list)
+        {
+            mean += c.Score;
+            min = Math.Min(min, c.Score);
+        }
+
+        mean /= list.Count;
+        double variance = 0;
+        foreach (var c in list)
+        {
+            variance += (c.Score - mean) * (c.Score - mean);
+        }
+
+        double sd = Math.Sqrt(variance / list.Count);
+        if (sd <= 0 || double.IsNaN(sd))
+        {
+            return new ListMoments(mean, 1, 0, 0);
+        }
+
+        double gap = list.Count >= 2 ? Math.Max(0, (list[0].Score - list[1].Score) / sd) : 0;
+        return new ListMoments(mean, sd, (min - mean) / sd, gap);
+    }
+
+    private readonly record struct ListMoments(double Mean, double Sd, double MinZ, double Gap)
+    {
+        public double Z(double score) => (score - Mean) / Sd;
     }
 
     private sealed class Entry(IndexedProduct product)

@@ -23,6 +23,9 @@ public sealed record SimilarRequest
 
     /// <summary>Ranking override; null uses the configured default.</summary>
     public RankingMode? Mode { get; init; }
+
+    /// <summary>Fusion settings for this request; null uses the configured ones.</summary>
+    public FusionOptions? Fusion { get; init; }
 }
 
 /// <summary>A user interaction used for recommendations. Used for one request only; never stored or logged.</summary>
@@ -69,4 +72,7 @@ public sealed record RecommendationRequest
 /// <summary>The result of a similar-items or recommendation query.</summary>
 /// <param name="Query">The product asked about, when there is one.</param>
 /// <param name="Hits">Ranked results with score parts.</param>
-public sealed record SimilarityResult(IndexedProduct? Query, IReadOnlyList<SearchHit> Hits);
+/// <param name="RankingNote">Why the ranking departed from the configured fusion for this query, for the explanation
+/// (for example: the embedding model cannot read most of the product's text, so keyword matching leads); null when it did
+/// not.</param>
+public sealed record SimilarityResult(IndexedProduct? Query, IReadOnlyList<SearchHit> Hits, string? RankingNote = null);

@@ -33,12 +33,14 @@ public sealed class SimilarityService(
         ArgumentNullException.ThrowIfNull(request);
         var product = await index.GetAsync(request.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new ProductNotFoundException(request.Id);
+        var mode = request.Mode ?? DefaultMode;
+        var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? options.Value.Ranking.ToFusionOptions(), mode);
         var query = new ProductQuery
         {
             Text = TextNormalizer.Default.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
             Vector = product.Vector,
-            Mode = request.Mode ?? DefaultMode,
-            Fusion = options.Value.Ranking.ToFusionOptions(),
+            Mode = mode,
+            Fusion = fusion,
             Filter = request.Filter,
             Top = request.Top,
             ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id },
@@ -47,7 +49,7 @@ public sealed class SimilarityService(
                 : new HashSet<string>(StringComparer.Ordinal),
         };
         var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
-        return new SimilarityResult(product, SameProductFirst(product.Product, hits));
+        return new SimilarityResult(product, SameProductFirst(product.Product, hits), note);
     }
 
     /// <summary>
@@ -68,6 +70,37 @@ public sealed class SimilarityService(
         ];
     }
 
+
+    /// <summary>
+    /// The fusion for a query whose embedded text is <paramref name="embeddedText"/>: <paramref name="fusion"/>, or, in
+    /// hybrid ranking when the embedding model does not know at least <see cref="RankingOptions.UnknownTokenThreshold"/>
+    /// of the text's tokens, the same with its vector weight scaled by the share the model can read, and a note saying so.
+    /// </summary>
+    /// <param name="embeddedText">The text the query's vector was made from.</param>
+    /// <param name="fusion">The fusion otherwise used.</param>
+    /// <param name="mode">The ranking mode; only hybrid ranking is adjusted.</param>
+    public (FusionOptions Fusion, string? Note) FusionFor(string embeddedText, FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
+    {
+        ArgumentNullException.ThrowIfNull(embeddedText);
+        ArgumentNullException.ThrowIfNull(fusion);
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        if (mode != RankingMode.Hybrid || threshold >= 1 || generator.GetService<ITokenCoverage>() is not { } coverage)
+        {
+            return (fusion, null);
+        }
+
+        var unknown = coverage.UnknownTokenShare(embeddedText);
+        if (unknown < threshold || unknown <= 0)
+        {
+            return (fusion, null);
+        }
+
+        var note = string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"keyword-led: the embedding model does not know {unknown * 100:0}% of this product's tokens, so its vector weight is scaled to {1 - unknown:0.00} of the configured one");
+        return (fusion with { VectorWeight = fusion.VectorWeight * (1 - unknown) }, note);
+    }
+
     /// <summary>Products matching free text.</summary>
     public async Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
     {
@@ -82,16 +115,17 @@ public sealed class SimilarityService(
             vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
         }
 
+        var (fusion, note) = FusionFor(clean, options.Value.Ranking.ToFusionOptions(), effectiveMode);
         var query = new ProductQuery
         {
             Text = TextNormalizer.Default.ForKeywords(clean),
             Vector = vector,
             Mode = effectiveMode,
-            Fusion = options.Value.Ranking.ToFusionOptions(),
+            Fusion = fusion,
             Filter = filter ?? new ProductFilter(),
             Top = top,
         };
-        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false), note);
     }
 
     /// <summary>

@@ -23,24 +23,35 @@ namespace ProductSimilarity.Core.Text;
 /// stripping stops after about twelve times the cap in visible characters. Stateless; thread-safe.
 /// </para>
 /// </remarks>
-public sealed class TextNormalizer
+public sealed partial class TextNormalizer
 {
     private readonly PiiScrubber? _piiScrubber;
+    private readonly Boilerplate _boilerplate;
 
-    /// <summary>A normaliser that masks personal data in descriptions and reviews (see <see cref="PiiScrubber"/>).</summary>
+    /// <summary>A normaliser that masks personal data in descriptions and reviews (see <see cref="PiiScrubber"/>), with the
+    /// default cleaning rules.</summary>
     public TextNormalizer()
         : this(PiiScrubber.Default)
     {
     }
 
-    /// <summary>A normaliser that masks personal data with <paramref name="piiScrubber"/>, or leaves it when null.</summary>
-    public TextNormalizer(PiiScrubber? piiScrubber) => _piiScrubber = piiScrubber;
+    /// <summary>A normaliser that masks personal data with <paramref name="piiScrubber"/> (or leaves it when null) and
+    /// applies <paramref name="options"/> (<see cref="TextCleaningOptions.Default"/> when null).</summary>
+    public TextNormalizer(PiiScrubber? piiScrubber, TextCleaningOptions? options = null)
+    {
+        _piiScrubber = piiScrubber;
+        Options = options ?? TextCleaningOptions.Default;
+        _boilerplate = new Boilerplate(Options.EffectiveBoilerplate);
+    }
 
     /// <summary>The shared instance; it scrubs personal data from descriptions and reviews.</summary>
     public static TextNormalizer Default { get; } = new();
 
     /// <summary>The shared instance for <c>ProductSimilarity:Ingestion:ScrubPii=false</c>: personal data is left in place.</summary>
     public static TextNormalizer WithoutPiiScrubbing { get; } = new(piiScrubber: null);
+
+    /// <summary>The cleaning rules in force.</summary>
+    public TextCleaningOptions Options { get; }
 
     /// <summary>Longest title kept, in characters.</summary>
     public const int MaxTitleLength = 512;
@@ -77,6 +88,12 @@ public sealed class TextNormalizer
 
         s = RemoveInvisible(s);
         s = NormalizeKc(s);
+        if (Options.RemoveEmoji)
+        {
+            s = Symbols.RemoveEmoji(s);
+        }
+
+        s = Symbols.CollapseRepeatedPunctuation(s);
         s = CollapseWhitespace(s);
         return s.Length == 0 ? null : Cap(s, maxLength);
     }
@@ -94,8 +111,8 @@ public sealed class TextNormalizer
         return product with
         {
             Id = product.Id.Trim(),
-            Title = Clean(product.Title, MaxTitleLength) ?? string.Empty,
-            Description = ScrubPii(Clean(product.Description, MaxDescriptionLength)),
+            Title = KeepIfBlank(Clean(product.Title, MaxTitleLength)) ?? string.Empty,
+            Description = ScrubPii(KeepIfBlank(Clean(product.Description, MaxDescriptionLength))),
             Brand = Clean(product.Brand, MaxShortFieldLength),
             Category = Clean(product.Category, MaxShortFieldLength),
             Currency = Clean(product.Currency, MaxShortFieldLength)?.ToUpperInvariant(),
@@ -103,12 +120,51 @@ public sealed class TextNormalizer
         };
     }
 
-    /// <summary>The keyword-side form of already-cleaned text: lower-cased (invariant).</summary>
+    /// <summary>
+    /// The keyword-side form of already-cleaned text, the same for documents and queries in every store: lower-cased
+    /// (invariant), Traditional Chinese to Simplified (<see cref="ChineseText"/>), quantities as one token
+    /// (<see cref="ProductUnits"/>), boilerplate phrases removed, and punctuation that is not part of a number or a code
+    /// turned into spaces. Never used for the embedded text: the model reads the shop's own wording.
+    /// </summary>
     public string ForKeywords(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.ToLowerInvariant();
+        var s = text.ToLowerInvariant();
+        if (Options.TraditionalToSimplified)
+        {
+            s = ChineseText.ToSimplified(s);
+        }
+
+        if (Options.NormalizeUnits)
+        {
+            s = ProductUnits.Normalize(s);
+        }
+
+        s = _boilerplate.Remove(s);
+        return CollapseWhitespace(Symbols.PunctuationToSpace(s));
     }
+
+    /// <summary>Removes the configured boilerplate phrases (<see cref="TextCleaningOptions.Boilerplate"/>) from cleaned
+    /// text; null, or a text that would become blank, is returned as it is.</summary>
+    public string? RemoveBoilerplate(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var removed = _boilerplate.Remove(text);
+        if (ReferenceEquals(removed, text))
+        {
+            return text;
+        }
+
+        // "【包邮】" leaves "【 】" behind: drop brackets that now hold nothing.
+        var s = CollapseWhitespace(EmptyBrackets().Replace(removed, " "));
+        return s.Length == 0 ? text : s;
+    }
+
+    private string? KeepIfBlank(string? text) => Options.RemoveBoilerplate ? RemoveBoilerplate(text) : text;
 
     private IReadOnlyDictionary<string, string> NormalizeAttributes(IReadOnlyDictionary<string, string> attributes)
     {
@@ -269,4 +325,7 @@ public sealed class TextNormalizer
 
     private static bool IsCombiningMark(char c) => CharUnicodeInfo.GetUnicodeCategory(c)
         is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\[【(（「『〔]\s*[\]】)）」』〕]")]
+    private static partial System.Text.RegularExpressions.Regex EmptyBrackets();
 }

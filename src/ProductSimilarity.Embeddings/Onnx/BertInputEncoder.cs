@@ -48,6 +48,31 @@ internal sealed class BertInputEncoder
             RemoveNonSpacingMarks = lowerCase,
         });
 
+    /// <summary>The share of <paramref name="text"/>'s WordPieces (within the length budget) that are <c>[UNK]</c>.</summary>
+    public double UnknownShare(string text)
+    {
+        int budget = MaxTokens - 2;
+        var pieces = _tokenizer.EncodeToIds(
+            text, budget + _tokenizer.MaxInputCharsPerWord, addSpecialTokens: false, out _, out _,
+            considerPreTokenization: true, considerNormalization: true);
+        int count = Math.Min(pieces.Count, budget);
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        int unknown = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (pieces[i] == _tokenizer.UnknownTokenId)
+            {
+                unknown++;
+            }
+        }
+
+        return (double)unknown / count;
+    }
+
     /// <summary>
     /// Reads the WordPiece vocabulary out of a Hugging Face <c>tokenizer.json</c> (<c>model.type</c> <c>WordPiece</c>,
     /// <c>model.vocab</c> token to id) as <c>vocab.txt</c> lines in id order, and its <c>BertNormalizer</c> lowercase flag.

@@ -7,6 +7,8 @@ using Microsoft.ML.Tokenizers;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Embeddings;
 
+using ProductSimilarity.Core.Text;
+
 namespace ProductSimilarity.Embeddings.Onnx;
 
 /// <summary>
@@ -34,7 +36,7 @@ namespace ProductSimilarity.Embeddings.Onnx;
 /// <see cref="EmbeddingInput.QueryOptions"/> get the query prefix, all others the passage prefix.
 /// </para>
 /// </remarks>
-public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>, ITokenCoverage
 {
     /// <summary>The provider name reported in <see cref="EmbeddingGeneratorMetadata"/>.</summary>
     public const string ProviderName = "onnx";
@@ -258,6 +260,13 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         {
             return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
         }
+    }
+
+    /// <inheritdoc/>
+    public double UnknownTokenShare(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return _model.Value.Encoder.UnknownShare(text);
     }
 
     /// <inheritdoc/>

@@ -10,6 +10,7 @@ using Lucene.Net.Store;
 using Lucene.Net.Util;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.Local;
 
@@ -46,7 +47,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly bool _readOnly;
     private readonly LocalProductIndexOptions _options;
     private readonly FSDirectory _directory;
-    private readonly ProductTextAnalyzer _analyzer = new();
+    private readonly ProductTextAnalyzer _analyzer;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
@@ -68,6 +69,7 @@ public sealed class LocalProductIndex : IProductIndex
         _readOnly = readOnly;
         _options = options;
         _directory = directory;
+        _analyzer = new ProductTextAnalyzer();
     }
 
     /// <summary>The full path of the index folder.</summary>
@@ -721,7 +723,7 @@ public sealed class LocalProductIndex : IProductIndex
     internal BooleanQuery? BuildTextQuery(string text)
     {
         var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
-        var codes = _options.ModelNumberBoost > 0 ? ProductTextAnalyzer.ModelCodes(text, _options.MaxQueryTerms) : [];
+        var codes = _options.ModelNumberBoost > 0 ? ProductCodes.Extract(text, _options.MaxQueryTerms) : [];
         (string Field, float Boost)[] fields =
         [
             (ProductFields.Title, _options.TitleBoost),
@@ -745,6 +747,14 @@ public sealed class LocalProductIndex : IProductIndex
         foreach (var code in codes)
         {
             query.Add(new TermQuery(new Term(ProductFields.ModelCode, code)) { Boost = _options.ModelNumberBoost }, Occur.SHOULD);
+        }
+
+        if (_options.NearCodeBoost > 0)
+        {
+            foreach (var code in ProductCodes.BaseForms(codes))
+            {
+                query.Add(new TermQuery(new Term(ProductFields.ModelCodeBase, code)) { Boost = _options.NearCodeBoost }, Occur.SHOULD);
+            }
         }
 
         return query.Clauses.Count == 0 ? null : query;

@@ -1,3 +1,5 @@
+using ProductSimilarity.Core.Text;
+
 namespace ProductSimilarity.Search.Local;
 
 /// <summary>Keyword (BM25) settings of <see cref="LocalProductIndex"/>.</summary>
@@ -29,6 +31,13 @@ public sealed record LocalProductIndexOptions
     /// <c>WH-1000XM4</c> and <c>wh1000xm4</c> match each other.
     /// </summary>
     public float ModelNumberBoost { get; init; } = 1.0f;
+
+    /// <summary>
+    /// Boost of the near-code field: codes without a colour or region suffix (<see cref="ProductCodes.BaseForm"/>), so
+    /// that <c>SRSA212/BLK</c> and <c>SRSA212BK</c> meet. An exact code also matches here, so an exact match always
+    /// scores above a near one. 0 turns near matches off.
+    /// </summary>
+    public float NearCodeBoost { get; init; } = 0.5f;
 
     /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
     public int MaxQueryTerms { get; init; } = 64;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lucene.Net.Documents;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.Local;
 
@@ -27,8 +28,9 @@ internal static class ProductFields
     public const string BrandKey = "brand_key";
     public const string CategoryKey = "category_key";
 
-    // Model numbers without separators (see ProductTextAnalyzer.ModelCodes); indexed only.
+    // Product codes in normal form (ProductCodes.Extract) and their near-match keys (ProductCodes.BaseForm); indexed only.
     public const string ModelCode = "model_code";
+    public const string ModelCodeBase = "model_code_base";
 
     // Stored as the invariant decimal string; PriceNumber is the indexed numeric copy for range filters.
     public const string Price = "price";
@@ -64,29 +66,37 @@ internal static class ProductDocuments
             new StringField(ProductFields.Id, p.Id, Field.Store.YES),
             new StoredField(ProductFields.ContentHash, indexed.ContentHash),
             new StoredField(ProductFields.Vector, MemoryMarshal.AsBytes(indexed.Vector.Span).ToArray()),
-            new TextField(ProductFields.Title, p.Title, Field.Store.YES),
         };
 
+        // Searchable text is the Core's keyword form (Traditional to Simplified, units as one token, boilerplate out);
+        // the stored value stays as the shop wrote it.
+        AddText(doc, ProductFields.Title, p.Title);
         if (p.Description is { } description)
         {
-            doc.Add(new TextField(ProductFields.Description, description, Field.Store.YES));
+            AddText(doc, ProductFields.Description, description);
         }
 
         if (p.Brand is { } brand)
         {
-            doc.Add(new TextField(ProductFields.Brand, brand, Field.Store.YES));
+            AddText(doc, ProductFields.Brand, brand);
             doc.Add(new StringField(ProductFields.BrandKey, ProductFilter.Key(brand), Field.Store.NO));
         }
 
         if (p.Category is { } category)
         {
-            doc.Add(new TextField(ProductFields.Category, category, Field.Store.YES));
+            AddText(doc, ProductFields.Category, category);
             doc.Add(new StringField(ProductFields.CategoryKey, ProductFilter.Key(category), Field.Store.NO));
         }
 
-        foreach (var code in ProductTextAnalyzer.ModelCodes(p.Title))
+        var codes = ProductCodes.Extract(TextNormalizer.Default.ForKeywords(p.Title));
+        foreach (var code in codes)
         {
             doc.Add(new StringField(ProductFields.ModelCode, code, Field.Store.NO));
+        }
+
+        foreach (var code in ProductCodes.BaseForms(codes))
+        {
+            doc.Add(new StringField(ProductFields.ModelCodeBase, code, Field.Store.NO));
         }
 
         if (p.Price is { } price)
@@ -161,6 +171,12 @@ internal static class ProductDocuments
             ContentHash = doc.Get(ProductFields.ContentHash) ?? string.Empty,
             Vector = vector,
         };
+    }
+
+    private static void AddText(Document doc, string name, string value)
+    {
+        doc.Add(new StoredField(name, value));
+        doc.Add(new TextField(name, TextNormalizer.Default.ForKeywords(value), Field.Store.NO));
     }
 
     private static void AddStoredString(Document doc, string name, string? value, bool indexed)

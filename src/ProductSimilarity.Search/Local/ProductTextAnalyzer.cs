@@ -1,4 +1,3 @@
-using System.Text;
 using Lucene.Net.Analysis;
 using Lucene.Net.Analysis.Cjk;
 using Lucene.Net.Analysis.Core;
@@ -17,7 +16,10 @@ namespace ProductSimilarity.Search.Local;
 /// </summary>
 /// <remarks>
 /// <para>Chinese text becomes overlapping bigrams (<c>无线蓝牙耳机</c> gives <c>无线 线蓝 蓝牙 牙耳 耳机</c>), so a query
-/// matches without a dictionary; a lone CJK character stays a unigram.</para>
+/// matches without a dictionary; a lone CJK character stays a unigram. Measured against dictionary segmenters on the
+/// Chinese evaluation set (samples/zh-eval, keyword recall@1): bigrams 0.941, jieba.NET search mode 0.930, Lucene SmartCn
+/// 0.920; shop titles are full of brand and model names that no dictionary knows. Product codes are matched through
+/// their own field (<see cref="ProductSimilarity.Core.Text.ProductCodes"/>).</para>
 /// <para>Porter rather than KStem: product titles from different shops differ mostly in inflection and derivation
 /// (<c>headphones</c>/<c>headphone</c>, <c>cancelling</c>/<c>cancel</c>, <c>editing</c>/<c>edit</c>), and the more
 /// aggressive stemmer matches more of them; BM25's idf keeps the occasional over-stemmed collision cheap. Tokens that
@@ -62,53 +64,6 @@ internal sealed class ProductTextAnalyzer : Analyzer
 
         stream.End();
         return terms;
-    }
-
-    /// <summary>
-    /// Model numbers written without separators: each whitespace-separated chunk that holds both a letter and a digit,
-    /// with everything but letters and digits removed and lower-cased, so that <c>WH-1000XM4</c>, <c>wh1000xm4</c>
-    /// and <c>WH 1000XM4</c>'s second chunk line up where the tokenizer would split them differently.
-    /// </summary>
-    internal static IReadOnlyList<string> ModelCodes(string? text, int max = int.MaxValue)
-    {
-        var codes = new List<string>();
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return codes;
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var builder = new StringBuilder();
-        foreach (var chunk in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
-        {
-            builder.Clear();
-            bool letter = false;
-            bool digit = false;
-            foreach (char c in chunk)
-            {
-                if (char.IsAsciiDigit(c))
-                {
-                    digit = true;
-                    builder.Append(c);
-                }
-                else if (char.IsAsciiLetter(c))
-                {
-                    letter = true;
-                    builder.Append(char.ToLowerInvariant(c));
-                }
-            }
-
-            if (letter && digit && builder.Length >= 3 && seen.Add(builder.ToString()))
-            {
-                codes.Add(builder.ToString());
-                if (codes.Count >= max)
-                {
-                    break;
-                }
-            }
-        }
-
-        return codes;
     }
 
     private sealed class DigitKeywordMarkerFilter(TokenStream input) : KeywordMarkerFilter(input)

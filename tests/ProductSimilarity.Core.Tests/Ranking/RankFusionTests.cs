@@ -161,6 +161,51 @@ public sealed class RankFusionTests
     }
 
     [Fact]
+    public void Standardized_ZScores_WeightedSumOfStandardScores()
+    {
+        // Vector 0.9, 0.8, 0.5: mean 0.7333, sd 0.1700. Keyword 10, 6, 2: mean 6, sd 3.266.
+        var hits = RankFusion.Standardized(Vector, Keyword, vectorWeight: 0.5);
+
+        double zvA = (0.9 - (2.2 / 3)) / Math.Sqrt(((0.9 - (2.2 / 3)) * (0.9 - (2.2 / 3)) + (0.8 - (2.2 / 3)) * (0.8 - (2.2 / 3)) + (0.5 - (2.2 / 3)) * (0.5 - (2.2 / 3))) / 3);
+        double zkA = (2 - 6) / Math.Sqrt(32.0 / 3);
+        var a = hits.Single(h => h.Product.Id == "A");
+        Assert.Equal((0.5 * zvA) + (0.5 * zkA), a.Score, 9);
+        Assert.Equal("B", hits[0].Product.Id);
+    }
+
+    [Fact]
+    public void Standardized_MissingFromAList_GetsThatListsLowestScore()
+    {
+        var hits = RankFusion.Standardized(Vector, Keyword, vectorWeight: 1.0);
+
+        // D is only in the keyword list: with all weight on the vector side it ranks as the vector list's last (C).
+        var d = hits.Single(h => h.Product.Id == "D");
+        var c = hits.Single(h => h.Product.Id == "C");
+        Assert.Equal(c.Score, d.Score, 9);
+    }
+
+    [Fact]
+    public void Standardized_PerQuery_SideWithClearTopLeads()
+    {
+        // Keyword: one stand-out hit (an exact code); vector: a flat top.
+        ScoredCandidate[] vector = [C("X", 0.80), C("Y", 0.79), C("Z", 0.78), C("W", 0.40)];
+        ScoredCandidate[] keyword = [C("Y", 30), C("X", 5), C("Z", 4), C("W", 3)];
+
+        Assert.Equal("X", RankFusion.Standardized(vector, keyword, 0.99, perQuery: false)[0].Product.Id);
+        Assert.Equal("Y", RankFusion.Standardized(vector, keyword, 0.99, perQuery: true)[0].Product.Id);
+    }
+
+    [Fact]
+    public void Fuse_ZScoreAndConfidence_DispatchToStandardized()
+    {
+        var z = RankFusion.Fuse(Vector, Keyword, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.4 });
+        var c = RankFusion.Fuse(Vector, Keyword, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.4 });
+
+        Assert.Equal(RankFusion.Standardized(Vector, Keyword, 0.4).Select(h => h.Score), z.Select(h => h.Score));
+        Assert.Equal(RankFusion.Standardized(Vector, Keyword, 0.4, perQuery: true).Select(h => h.Score), c.Select(h => h.Score));
+    }
+
+    [Fact]
     public void Rank_VectorMode_RanksTheVectorListAloneAndCutsToTop()
     {
         var hits = RankFusion.Rank(new CandidateLists(Vector, Keyword), new ProductQuery { Mode = RankingMode.Vector, Top = 2 });

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using ProductSimilarity.Core.Catalog;
@@ -180,5 +181,51 @@ public sealed class SimilarityServiceTests
     {
         var product = new Product { Id = id, Title = title, Category = category, Price = price, GroupId = group, Gtin = gtin };
         index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = generator.Embed(title) }]).GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public async Task SimilarAsync_ModelCannotReadText_KeywordLeadsAndNoteSaysSo()
+    {
+        var coverage = new CoverageGenerator(generator, unknownShare: 0.6);
+        var leaning = new SimilarityService(index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+
+        var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
+        var result = await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
+
+        Assert.Equal(0.7 * 0.4, fusion.VectorWeight, 9);
+        Assert.Contains("60%", note, StringComparison.Ordinal);
+        Assert.Equal(note, result.RankingNote);
+    }
+
+    [Fact]
+    public async Task SimilarAsync_ModelReadsText_ConfiguredFusionAndNoNote()
+    {
+        var coverage = new CoverageGenerator(generator, unknownShare: 0.05);
+        var reading = new SimilarityService(index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+
+        var (fusion, note) = reading.FusionFor("wireless earbuds", FusionOptions.Default);
+        var result = await reading.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
+
+        Assert.Same(FusionOptions.Default, fusion);
+        Assert.Null(note);
+        Assert.Null(result.RankingNote);
+    }
+
+    [Fact]
+    public void FusionFor_KeywordOrVectorMode_Unchanged()
+    {
+        var leaning = new SimilarityService(index, new CoverageGenerator(generator, 0.9), Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+
+        Assert.Null(leaning.FusionFor("无线耳机", FusionOptions.Default, RankingMode.Vector).Note);
+    }
+
+    /// <summary>A generator whose tokenizer reports a fixed share of unknown tokens.</summary>
+    private sealed class CoverageGenerator(BagOfWordsEmbeddingGenerator inner, double unknownShare)
+        : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner), ProductSimilarity.Core.Text.ITokenCoverage
+    {
+        public double UnknownTokenShare(string text) => unknownShare;
+
+        public override object? GetService(Type serviceType, object? serviceKey = null) =>
+            serviceType == typeof(ProductSimilarity.Core.Text.ITokenCoverage) ? this : base.GetService(serviceType, serviceKey);
     }
 }

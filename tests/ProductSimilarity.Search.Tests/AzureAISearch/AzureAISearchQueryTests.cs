@@ -55,6 +55,7 @@ public sealed class AzureAISearchQueryTests
             Text = "wireless headphones",
             Vector = new[] { 0.25f, -0.5f, 0.75f, 0.125f },
             Mode = RankingMode.Hybrid,
+            Fusion = new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7 },
             Top = 5,
             Filter = new ProductFilter
             {
@@ -107,7 +108,7 @@ public sealed class AzureAISearchQueryTests
             Assert.DoesNotContain("vector", select);
         }
 
-        // Weighted default, 0.7 cosine + 0.3 min-max BM25 (BM25 12 -> 1, 7.5 -> 0.5, 3 -> 0).
+        // Weighted 0.7 cosine + 0.3 min-max BM25 (BM25 12 -> 1, 7.5 -> 0.5, 3 -> 0).
         Assert.Equal(["p7", "p9", "p5", "p3"], hits.Select(h => h.Product.Id));
         SearchHit p7 = hits[0];
         Assert.Equal(0.7 * (2 - (1 / 0.9)), p7.Score, 10);

@@ -52,12 +52,4 @@ public sealed class ProductTextAnalyzerTests
 
         Assert.Equal(["a", "b"], analyzer.Terms("a b c d a", 2));
     }
-
-    [Theory]
-    [InlineData("Sony WH-1000XM4 headphones", new[] { "wh1000xm4" })]
-    [InlineData("(PS4) 1TB console", new[] { "ps4", "1tb" })]
-    [InlineData("model 42 abc", new string[0])]
-    [InlineData(null, new string[0])]
-    public void ModelCodes_ChunksWithLettersAndDigits_SeparatorsRemoved(string? text, string[] expected)
-        => Assert.Equal(expected, ProductTextAnalyzer.ModelCodes(text));
 }
