@@ -14,6 +14,14 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   exit 1
 fi
 
+# The Infra tests lint infra/hooks/postdeploy.sh with shellcheck; install it where apt-get can (the test skips otherwise).
+if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "==> apt-get install shellcheck"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null && sudo_cmd="sudo -n"
+  { $sudo_cmd apt-get install -y -q shellcheck || { $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q shellcheck; }; } >/dev/null 2>&1 \
+    || echo "shellcheck could not be installed; its test will be skipped" >&2
+fi
+
 echo "==> dotnet build"
 if ! dotnet build Functions.sln -c Debug -nologo -clp:ErrorsOnly; then
   echo "0 passed, 1 failed"

@@ -33,14 +33,31 @@ param deploymentContainerName string
 @description('Application Insights component name.')
 param applicationInsightsName string
 
-@description('Memory per instance in MB.')
+@description('Log Analytics workspace for the diagnostic settings.')
+param logAnalyticsId string
+
+@description('Memory per instance in MB (main.bicep refuses 512 with the ONNX model).')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
 
-@description('Upper bound on scale-out.')
-@minValue(1)
+@description('Upper bound on on-demand instances per function group; the documented Flex Consumption range is 40 to 1000.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
+
+@description('Always-ready instances for the HTTP function group (0 for none).')
+@minValue(0)
+param alwaysReadyHttpInstances int
+
+@description('Concurrent HTTP requests per instance; 0 for the platform default.')
+@minValue(0)
+param httpPerInstanceConcurrency int
+
+@description('Zone-redundant plan (the region must have availability zones).')
+param zoneRedundant bool
+
+@description('Subnet delegated to Microsoft.App/environments for VNet integration; empty for none.')
+param subnetId string
 
 @description('The app\'s own settings (ProductSimilarity__*, CatalogStorage__*); merged with the host settings.')
 param appSettings object
@@ -64,6 +81,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
   properties: {
     reserved: true
+    zoneRedundant: zoneRedundant
   }
 }
 
@@ -81,7 +99,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // The HTTP API and the Event Grid webhook are called from the internet (function keys guard them).
     publicNetworkAccess: 'Enabled'
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
       minTlsVersion: '1.2'
     }
@@ -96,10 +116,31 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           }
         }
       }
-      scaleAndConcurrency: {
-        instanceMemoryMB: instanceMemoryMB
-        maximumInstanceCount: maximumInstanceCount
-      }
+      // 'http' is the group of all HTTP-triggered functions (https://aka.ms/flexconsumption/alwaysready);
+      // triggers.http is left out when 0 so the platform default for the instance size applies.
+      scaleAndConcurrency: union(
+        {
+          instanceMemoryMB: instanceMemoryMB
+          maximumInstanceCount: maximumInstanceCount
+          alwaysReady: alwaysReadyHttpInstances > 0
+            ? [
+                {
+                  name: 'http'
+                  instanceCount: alwaysReadyHttpInstances
+                }
+              ]
+            : []
+        },
+        httpPerInstanceConcurrency > 0
+          ? {
+              triggers: {
+                http: {
+                  perInstanceConcurrency: httpPerInstanceConcurrency
+                }
+              }
+            }
+          : {}
+      )
       runtime: {
         name: 'dotnet-isolated'
         version: '10.0'
@@ -110,8 +151,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   resource settings 'config' = {
     name: 'appsettings'
     properties: union(appSettings, {
-      // Host storage through the managed identity (blob, queue and table endpoints are derived from the name).
-      AzureWebJobsStorage__accountName: storage.name
+      // Host storage through the managed identity. The endpoints come from the account itself (not derived
+      // from its name), so they carry the right suffix in every cloud.
+      AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+      AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+      AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId
       // The connection string only locates the component (its instrumentation key is an identifier,
@@ -135,6 +179,26 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     properties: {
       allow: false
     }
+  }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -50,5 +50,8 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 @description('Application Insights component name.')
 output applicationInsightsName string = applicationInsights.name
 
+@description('Application Insights connection string (locates the component; not a credential with local auth off).')
+output connectionString string = applicationInsights.properties.ConnectionString
+
 @description('Log Analytics workspace resource id.')
 output logAnalyticsId string = logAnalytics.id

@@ -1,5 +1,6 @@
 // Optional Azure OpenAI account with one embedding deployment. Keys are disabled (disableLocalAuth);
 // the function app calls it with its managed identity and the Cognitive Services OpenAI User role.
+// With privateOnly, public network access is off and the account is reached through its private endpoint.
 
 @description('Azure region (the embedding model must be offered there).')
 param location string
@@ -19,16 +20,20 @@ param modelName string
 @description('Model version.')
 param modelVersion string
 
-@description('Deployment SKU: Standard (regional) or GlobalStandard.')
+@description('Deployment SKU: GlobalStandard, DataZoneStandard or Standard (regional).')
 @allowed([
   'Standard'
   'GlobalStandard'
+  'DataZoneStandard'
 ])
 param deploymentSku string
 
 @description('Capacity in thousands of tokens per minute.')
 @minValue(1)
 param capacity int
+
+@description('Disable public network access (private endpoint only; vnetEnabled).')
+param privateOnly bool
 
 resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   name: name
@@ -41,7 +46,10 @@ resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   properties: {
     customSubDomainName: name
     disableLocalAuth: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+    }
   }
 }
 

@@ -51,12 +51,13 @@ public static class ProductSimilarityServiceCollectionExtensions
                 .Build(sp);
         });
 
+        services.AddAzureAISearchProductIndex();
         services.TryAddSingleton<IProductIndex>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index;
             return options.Provider switch
             {
-                IndexProvider.AzureAISearch => AzureAISearchProductIndex.Create(options.AzureAISearch),
+                IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
                 _ => LocalProductIndex.Open(options.Local.Path),
             };
         });

@@ -76,10 +76,13 @@ internal sealed partial class ArmSnapshot
             .Select(r =>
             {
                 var definition = (string?)r["properties"]?["roleDefinitionId"] ?? "";
-                var scope = ScopePattern().Match((string?)r["id"] ?? "");
+                var id = (string?)r["id"] ?? "";
+                var scope = ScopePattern().Match(id);
+                // A name the snapshot could evaluate gives a plain id: SCOPE/providers/Microsoft.Authorization/roleAssignments/NAME.
+                var plain = id.IndexOf("/providers/Microsoft.Authorization/roleAssignments/", StringComparison.Ordinal);
                 return new RoleAssignment(
                     definition[(definition.LastIndexOf('/') + 1)..].TrimEnd(']', '\'', ')'),
-                    scope.Success ? scope.Groups["scope"].Value : null,
+                    scope.Success ? scope.Groups["scope"].Value : !id.StartsWith('[') && plain > 0 ? id[..plain] : null,
                     (string?)r["name"] ?? "");
             })
             .ToList();

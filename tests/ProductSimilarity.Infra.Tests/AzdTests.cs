@@ -51,6 +51,31 @@ public sealed partial class AzdTests(InfraFixture fixture)
         Assert.True(process.ExitCode == 0, errors);
     }
 
+    [Fact]
+    public void AzureYaml_RequiredVersions_AzdWithWorkingBicepparam()
+    {
+        // .bicepparam support came in azd 1.3.0, but provisioning with it failed until 1.8.2 (Azure/azure-dev#3801).
+        var match = RequiredAzdPattern().Match(AzureYaml);
+        Assert.True(match.Success, "requiredVersions: azd: not found in azure.yaml");
+        Assert.Equal(">= 1.8.2", match.Groups["range"].Value);
+        Assert.True(File.Exists(Path.Combine(InfraWorkspace.RepoRoot, "infra", "main.bicepparam")));
+    }
+
+    [Fact]
+    public void Outputs_LocalDevelopment_ConnectionStringAndSearchSettings()
+    {
+        var outputs = fixture.DefaultSnapshot.Root["outputs"]!.AsObject();
+        Assert.Contains(".ConnectionString", (string?)outputs["APPLICATIONINSIGHTS_CONNECTION_STRING"], StringComparison.Ordinal);
+        Assert.Equal((string?)outputs["AZURE_SEARCH_ENDPOINT"], (string?)outputs["ProductSimilarity__Index__AzureAISearch__Endpoint"]);
+        Assert.Equal("AzureAISearch", (string?)outputs["ProductSimilarity__Index__Provider"]);
+        Assert.Equal("products", (string?)outputs["ProductSimilarity__Index__AzureAISearch__IndexName"]);
+        // Not AZURE_CLIENT_ID: in .env it would make DefaultAzureCredential on a laptop pick the app's identity.
+        Assert.False(outputs.ContainsKey("AZURE_CLIENT_ID"));
+    }
+
+    [GeneratedRegex(@"^requiredVersions:\s*\n(?:\s*#.*\n)*\s+azd:\s*""(?<range>[^""]+)""", RegexOptions.Multiline)]
+    private static partial Regex RequiredAzdPattern();
+
     [GeneratedRegex(@"^services:\s*\n\s+api:\s*\n\s+project:\s*(?<project>\S+)\s*\n\s+language:\s*(?<language>\S+)\s*\n\s+host:\s*(?<host>\S+)", RegexOptions.Multiline)]
     private static partial Regex ServicePattern();
 

@@ -25,9 +25,21 @@ internal static class BicepCli
     private const string PackageId = "azure.bicep.commandline.linux-x64";
 
     /// <summary>Environment variables the parameter file reads; cleared so a developer's azd environment cannot change the results.</summary>
-    private static readonly string[] ClearedVariables = ["AZURE_ENV_NAME", "AZURE_PRINCIPAL_ID", "AZURE_PRINCIPAL_TYPE", "PSIM_ENABLE_AZURE_OPENAI"];
+    /// <remarks>GITHUB_ACTIONS and TF_BUILD are cleared too: CI sets them, and main.bicepparam reads them.</remarks>
+    internal static readonly string[] ClearedVariables =
+    [
+        "AZURE_ENV_NAME", "AZURE_LOCATION", "AZURE_RESOURCE_GROUP", "AZURE_SUBSCRIPTION_ID", "AZURE_PRINCIPAL_ID", "AZURE_PRINCIPAL_TYPE",
+        "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "GITHUB_ACTIONS", "TF_BUILD",
+        "PSIM_ENABLE_AZURE_OPENAI", "PSIM_VNET_ENABLED", "PSIM_ALERT_EMAIL",
+    ];
 
     private static readonly Lazy<string> LazyPath = new(Locate);
+
+    /// <summary>At most one CLI process per core at a time.</summary>
+    private static readonly SemaphoreSlim Slots = new(Math.Max(1, Environment.ProcessorCount));
+
+    /// <summary>How long one CLI run may take once it has a core (a loaded CI machine is slow; a hang is not).</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
     /// <summary>The bicep executable.</summary>
     public static string Path => LazyPath.Value;
@@ -59,21 +71,31 @@ internal static class BicepCli
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Path}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // Test classes run in parallel; without a bound, dozens of CLI processes (each a .NET app that JIT-compiles
+        // at start) would share the cores and time out together.
+        await Slots.WaitAsync();
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 2 minutes.");
-        }
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Path}.");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(Timeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within {Timeout.TotalMinutes} minutes.");
+            }
 
-        return new BicepResult(string.Join(' ', arguments), process.ExitCode, await stdout, await stderr);
+            return new BicepResult(string.Join(' ', arguments), process.ExitCode, await stdout, await stderr);
+        }
+        finally
+        {
+            Slots.Release();
+        }
     }
 
     private static string Locate()

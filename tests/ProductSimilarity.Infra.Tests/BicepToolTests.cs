@@ -32,14 +32,17 @@ public sealed class BicepToolTests(InfraFixture fixture)
     }
 
     [Fact]
-    public void Snapshot_BothParameterSets_EvaluateWithoutDiagnostics()
+    public void Snapshot_AllParameterSets_EvaluateWithoutDiagnostics()
     {
         Assert.True(fixture.DefaultSnapshotRun.ExitCode == 0, fixture.DefaultSnapshotRun.ToString());
         Assert.True(fixture.FullSnapshotRun.ExitCode == 0, fixture.FullSnapshotRun.ToString());
+        Assert.True(fixture.ProdSnapshotRun.ExitCode == 0, fixture.ProdSnapshotRun.ToString());
         Assert.Empty(fixture.DefaultSnapshotRun.Diagnostics);
         Assert.Empty(fixture.FullSnapshotRun.Diagnostics);
+        Assert.Empty(fixture.ProdSnapshotRun.Diagnostics);
         Assert.Empty(fixture.DefaultSnapshot.Diagnostics);
         Assert.Empty(fixture.FullSnapshot.Diagnostics);
+        Assert.Empty(fixture.ProdSnapshot.Diagnostics);
     }
 
     [Fact]

@@ -1,9 +1,10 @@
 namespace ProductSimilarity.Infra.Tests;
 
 /// <summary>
-/// Compiles the templates once per test run: build, lint, build-params and two snapshots (the default
-/// parameters, which embed with ONNX, and a variant with Azure OpenAI on and the Event Grid
-/// subscription's key set). The CLI runs overlap to save time.
+/// Compiles the templates once per test run: build, lint, build-params and three snapshots (the default
+/// parameters, which embed with ONNX; a variant with Azure OpenAI, private networking, a deploying
+/// developer and the Event Grid subscription's key set; and main.prod.bicepparam). The CLI runs overlap
+/// to save time.
 /// </summary>
 /// <remarks>Read-only after <see cref="InitializeAsync"/>; thread-safe for reads.</remarks>
 public sealed class InfraFixture : IAsyncLifetime
@@ -30,8 +31,28 @@ public sealed class InfraFixture : IAsyncLifetime
 
     internal BicepResult FullSnapshotRun { get; private set; } = null!;
 
-    /// <summary>main.bicepparam with PSIM_ENABLE_AZURE_OPENAI=true and a blobs_extension key.</summary>
+    /// <summary>
+    /// main.bicepparam as azd evaluates it with PSIM_ENABLE_AZURE_OPENAI=true, PSIM_VNET_ENABLED=true,
+    /// PSIM_ALERT_EMAIL and AZURE_PRINCIPAL_ID set, plus a blobs_extension key.
+    /// </summary>
     internal ArmSnapshot FullSnapshot { get; private set; } = null!;
+
+    internal BicepResult ProdSnapshotRun { get; private set; } = null!;
+
+    /// <summary>main.prod.bicepparam, the documented production profile.</summary>
+    internal ArmSnapshot ProdSnapshot { get; private set; } = null!;
+
+    /// <summary>The deploying developer's object id in <see cref="FullSnapshot"/>.</summary>
+    internal const string DeveloperPrincipalId = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    /// <summary>The environment of <see cref="FullSnapshot"/>.</summary>
+    internal static IReadOnlyDictionary<string, string> FullEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["PSIM_ENABLE_AZURE_OPENAI"] = "true",
+        ["PSIM_VNET_ENABLED"] = "true",
+        ["PSIM_ALERT_EMAIL"] = "ops@example.com",
+        ["AZURE_PRINCIPAL_ID"] = DeveloperPrincipalId,
+    };
 
     /// <inheritdoc/>
     public async Task InitializeAsync()
@@ -41,16 +62,18 @@ public sealed class InfraFixture : IAsyncLifetime
         var lint = _workspace.LintAsync();
         var buildParams = _workspace.BuildParamsAsync("main.bicepparam");
         var defaultSnapshot = _workspace.SnapshotAsync("main.bicepparam");
-        var fullSnapshot = _workspace.SnapshotAsync(
-            fullParameters, new Dictionary<string, string> { ["PSIM_ENABLE_AZURE_OPENAI"] = "true" });
+        var fullSnapshot = _workspace.SnapshotAsync(fullParameters, FullEnvironment);
+        var prodSnapshot = _workspace.SnapshotAsync("main.prod.bicepparam", new Dictionary<string, string> { ["PSIM_ALERT_EMAIL"] = "oncall@example.com" });
 
         (Build, CompiledTemplate) = await build;
         Lint = await lint;
         (BuildParams, Parameters) = await buildParams;
         (DefaultSnapshotRun, var defaults) = await defaultSnapshot;
         (FullSnapshotRun, var full) = await fullSnapshot;
+        (ProdSnapshotRun, var prod) = await prodSnapshot;
         DefaultSnapshot = defaults ?? throw new InvalidOperationException(DefaultSnapshotRun.ToString());
         FullSnapshot = full ?? throw new InvalidOperationException(FullSnapshotRun.ToString());
+        ProdSnapshot = prod ?? throw new InvalidOperationException(ProdSnapshotRun.ToString());
     }
 
     /// <inheritdoc/>

@@ -14,9 +14,6 @@ internal sealed class InfraWorkspace : IDisposable
     /// <summary>Values the snapshot evaluates subscription(), resourceGroup() and tenant() with.</summary>
     public const string SubscriptionId = "00000000-0000-0000-0000-000000000000";
 
-    /// <summary>Resource group name used for snapshots.</summary>
-    public const string ResourceGroup = "rg-psim-test";
-
     /// <summary>Location used for snapshots.</summary>
     public const string Location = "swedencentral";
 
@@ -63,10 +60,31 @@ internal sealed class InfraWorkspace : IDisposable
     }
 
     /// <summary>Writes a parameter file next to main.bicep: main.bicepparam plus <paramref name="extraLines"/>.</summary>
-    public string WriteParameters(string fileName, params string[] extraLines)
+    public string WriteParameters(string fileName, params string[] extraLines) =>
+        WriteParametersFrom("main.bicepparam", fileName, extraLines);
+
+    /// <summary>
+    /// Writes a parameter file next to main.bicep: <paramref name="baseFile"/> with each <c>param NAME = VALUE</c>
+    /// line of <paramref name="lines"/> replacing the base file's assignment of NAME, or appended when it has none.
+    /// </summary>
+    public string WriteParametersFrom(string baseFile, string fileName, params string[] lines)
     {
-        var text = File.ReadAllText(System.IO.Path.Combine(InfraDirectory, "main.bicepparam"));
-        File.WriteAllText(System.IO.Path.Combine(InfraDirectory, fileName), text + Environment.NewLine + string.Join(Environment.NewLine, extraLines) + Environment.NewLine);
+        var text = File.ReadAllLines(System.IO.Path.Combine(InfraDirectory, baseFile)).ToList();
+        foreach (var line in lines)
+        {
+            var name = line.StartsWith("param ", StringComparison.Ordinal) ? line.Split(' ', 3)[1] : null;
+            var index = name is null ? -1 : text.FindIndex(l => l.StartsWith($"param {name} ", StringComparison.Ordinal));
+            if (index >= 0)
+            {
+                text[index] = line;
+            }
+            else
+            {
+                text.Add(line);
+            }
+        }
+
+        File.WriteAllLines(System.IO.Path.Combine(InfraDirectory, fileName), text);
         return fileName;
     }
 
@@ -83,10 +101,11 @@ internal sealed class InfraWorkspace : IDisposable
         BicepCli.RunAsync(InfraDirectory, ["lint", "--pattern", "**/*.bicep"]);
 
     /// <summary><c>bicep build-params</c>; returns the run and the parameters JSON.</summary>
-    public async Task<(BicepResult Result, JsonNode? Parameters)> BuildParamsAsync(string parameterFile)
+    public async Task<(BicepResult Result, JsonNode? Parameters)> BuildParamsAsync(
+        string parameterFile, IReadOnlyDictionary<string, string>? environment = null)
     {
         var output = System.IO.Path.Combine(OutputDirectory, System.IO.Path.ChangeExtension(parameterFile, ".parameters.json"));
-        var result = await BicepCli.RunAsync(InfraDirectory, ["build-params", parameterFile, "--outfile", output]);
+        var result = await BicepCli.RunAsync(InfraDirectory, ["build-params", parameterFile, "--outfile", output], environment);
         return (result, File.Exists(output) ? JsonNode.Parse(await File.ReadAllTextAsync(output)) : null);
     }
 
@@ -98,8 +117,8 @@ internal sealed class InfraWorkspace : IDisposable
             InfraDirectory,
             [
                 "snapshot", parameterFile,
+                // main.bicep is subscription-scoped: no --resource-group (bicep refuses one for that scope).
                 "--subscription-id", SubscriptionId,
-                "--resource-group", ResourceGroup,
                 "--location", Location,
                 "--tenant-id", TenantId,
             ],

@@ -41,8 +41,8 @@ public sealed class SecurityCheckNegativeTests(ITestOutputHelper output)
         // The classic anti-pattern: a connection string built from listKeys().
         var violations = await ViolationsAfterEditAsync(
             "modules/function-app.bicep",
-            "AzureWebJobsStorage__accountName: storage.name",
-            "AzureWebJobsStorage__accountName: storage.name\n      LegacyStorage: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value}'");
+            "AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob",
+            "AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob\n      LegacyStorage: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value}'");
 
         Assert.Contains(violations, v => v.Contains("listKeys(", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.Contains("LegacyStorage", StringComparison.Ordinal) && v.Contains("AccountKey=", StringComparison.Ordinal));
@@ -67,13 +67,10 @@ public sealed class SecurityCheckNegativeTests(ITestOutputHelper output)
     {
         using var workspace = InfraWorkspace.Create();
         workspace.Replace(file, oldText, newText);
-        var build = workspace.BuildAsync();
-        var snapshot = workspace.SnapshotAsync("main.bicepparam");
-        var (buildResult, template) = await build;
-        var (snapshotResult, evaluated) = await snapshot;
-        Assert.True(buildResult.ExitCode == 0, buildResult.ToString());
+        // One CLI run: the snapshot compiles the templates too, and an expression such as listKeys() stays in its text.
+        var (snapshotResult, evaluated) = await workspace.SnapshotAsync("main.bicepparam");
         Assert.True(evaluated is not null, snapshotResult.ToString());
-        var violations = InfraChecks.SecurityViolations(evaluated, template);
+        var violations = InfraChecks.SecurityViolations(evaluated, evaluated.Text);
         output.WriteLine($"{file}: '{oldText}' -> '{newText}'");
         foreach (var violation in violations)
         {

@@ -16,6 +16,7 @@ public sealed class TemplateTests(InfraFixture fixture)
     {
         { "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", StorageType },  // Storage Blob Data Owner
         { "974c5e8b-45b9-4653-ba55-5f855dd0fb88", StorageType },  // Storage Queue Data Contributor
+        { "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", StorageType },  // Storage Table Data Contributor
         { "8ebe5a00-799e-43f5-93ac-243d3dce84a7", SearchType },   // Search Index Data Contributor
         { "7ca78c08-252a-4471-8644-bb5ff32d4ba0", SearchType },   // Search Service Contributor
         { "3913510d-42f4-4e42-8a64-420c390055eb", InsightsType }, // Monitoring Metrics Publisher
@@ -45,7 +46,7 @@ public sealed class TemplateTests(InfraFixture fixture)
     }
 
     [Fact]
-    public void StorageAccount_Defaults_LockedDownWithFourContainers()
+    public void StorageAccount_Defaults_LockedDownWithFiveContainers()
     {
         var storage = Assert.Single(fixture.DefaultSnapshot.OfType(StorageType));
         var properties = storage["properties"]!;
@@ -57,8 +58,9 @@ public sealed class TemplateTests(InfraFixture fixture)
         var containers = fixture.DefaultSnapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
             .Select(c => ((string)c["name"]!).Split('/')[^1])
             .ToList();
-        Assert.Equal(4, containers.Count);
+        Assert.Equal(5, containers.Count);
         Assert.Contains("catalogs", containers);
+        Assert.Contains("catalog-deadletter", containers);
         Assert.Contains("catalog-status", containers);
         Assert.Contains("catalog-errors", containers);
         Assert.Contains(containers, c => c.StartsWith("app-package-", StringComparison.Ordinal));
@@ -121,7 +123,7 @@ public sealed class TemplateTests(InfraFixture fixture)
         Assert.Empty(InfraChecks.MissingSettings(settings, CloudSettings.Required));
         Assert.Equal("Onnx", settings["ProductSimilarity__Embeddings__Provider"]);
         Assert.Equal("AzureAISearch", settings["ProductSimilarity__Index__Provider"]);
-        Assert.StartsWith("https://", settings["ProductSimilarity__Index__AzureAISearch__Endpoint"], StringComparison.Ordinal);
+        AssertSearchEndpoint(fixture.DefaultSnapshot, settings["ProductSimilarity__Index__AzureAISearch__Endpoint"]);
         Assert.Equal("products", settings["ProductSimilarity__Index__AzureAISearch__IndexName"]);
         Assert.Contains(settings["ProductSimilarity__Index__AzureAISearch__Analyzer"], ProductSimilarityOptionsValidator.AllowedAnalyzers);
         Assert.Equal("Upsert", settings["ProductSimilarity__Ingestion__Mode"]);
@@ -154,7 +156,11 @@ public sealed class TemplateTests(InfraFixture fixture)
         var clientId = settings["AZURE_CLIENT_ID"];
         Assert.Contains(".clientId", clientId, StringComparison.Ordinal);
 
-        Assert.Equal((string?)storage["name"], settings["AzureWebJobsStorage__accountName"]);
+        // Endpoints from the account itself (the cloud's own suffix), not derived from its name.
+        Assert.Contains(".primaryEndpoints.blob", settings["AzureWebJobsStorage__blobServiceUri"], StringComparison.Ordinal);
+        Assert.Contains(".primaryEndpoints.queue", settings["AzureWebJobsStorage__queueServiceUri"], StringComparison.Ordinal);
+        Assert.Contains(".primaryEndpoints.table", settings["AzureWebJobsStorage__tableServiceUri"], StringComparison.Ordinal);
+        Assert.Contains((string)storage["name"]!, settings["AzureWebJobsStorage__blobServiceUri"], StringComparison.Ordinal);
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.Equal(clientId, settings["AzureWebJobsStorage__clientId"]);
 
@@ -193,7 +199,7 @@ public sealed class TemplateTests(InfraFixture fixture)
         var account = Assert.Single(fixture.FullSnapshot.OfType(OpenAIType));
         Assert.Equal((string?)account["id"], assignment.Scope);
         Assert.StartsWith("[guid(", assignment.NameExpression, StringComparison.Ordinal);
-        Assert.Equal(FunctionRoles.Count() + 1, fixture.FullSnapshot.RoleAssignments().Count);
+        Assert.Equal(FunctionRoles.Count() + 1, ProductionChecks.RoleAssignmentsOf(fixture.FullSnapshot, "userAssignedIdentities").Count);
     }
 
     [Fact]
@@ -204,7 +210,8 @@ public sealed class TemplateTests(InfraFixture fixture)
             .Where(o => (string?)o["type"] == "Microsoft.Authorization/roleAssignments")
             .Select(o => (string?)o["name"])
             .ToList();
-        Assert.Equal(FunctionRoles.Count() + 2, names.Count); // + OpenAI user + the optional deploying user
+        // + OpenAI user, the three loops of developer roles (storage, search, monitoring) and the topic's dead-letter writer.
+        Assert.Equal(FunctionRoles.Count() + 5, names.Count);
         Assert.All(names, n => Assert.StartsWith("[guid(", n, StringComparison.Ordinal));
     }
 
@@ -244,11 +251,25 @@ public sealed class TemplateTests(InfraFixture fixture)
         var storage = Assert.Single(fixture.DefaultSnapshot.OfType(StorageType));
         Assert.Equal((string?)site["name"], (string?)outputs["AZURE_FUNCTION_APP_NAME"]);
         Assert.Contains("defaultHostName", (string?)outputs["AZURE_FUNCTION_APP_URL"], StringComparison.Ordinal);
-        Assert.StartsWith("https://", (string?)outputs["AZURE_SEARCH_ENDPOINT"], StringComparison.Ordinal);
+        AssertSearchEndpoint(fixture.DefaultSnapshot, (string?)outputs["AZURE_SEARCH_ENDPOINT"]);
         Assert.Equal((string?)storage["name"], (string?)outputs["AZURE_STORAGE_ACCOUNT_NAME"]);
-        Assert.Equal(InfraWorkspace.ResourceGroup, (string?)outputs["AZURE_RESOURCE_GROUP"]);
+        Assert.Equal("rg-psim", (string?)outputs["AZURE_RESOURCE_GROUP"]); // rg-<environment>, the azd convention
+        Assert.Equal(InfraWorkspace.SubscriptionId, (string?)outputs["AZURE_SUBSCRIPTION_ID"]);
         Assert.Equal(InfraWorkspace.Location, (string?)outputs["AZURE_LOCATION"]);
         Assert.NotNull(outputs["AZURE_TENANT_ID"]);
         Assert.NotNull(outputs["AZURE_EVENTGRID_SYSTEM_TOPIC_NAME"]);
+    }
+
+    /// <summary>
+    /// The Search endpoint is https://NAME.SUFFIX with the suffix chosen by environment().name (the snapshot
+    /// leaves environment() unevaluated), so no cloud's host name is fixed.
+    /// </summary>
+    private static void AssertSearchEndpoint(ArmSnapshot snapshot, string? endpoint)
+    {
+        var search = Assert.Single(snapshot.OfType(SearchType));
+        Assert.NotNull(endpoint);
+        Assert.StartsWith("[format('https://{0}.{1}', '" + (string)search["name"]! + "'", endpoint, StringComparison.Ordinal);
+        Assert.Contains("environment().name", endpoint, StringComparison.Ordinal);
+        Assert.Contains("'search.azure.us'", endpoint, StringComparison.Ordinal);
     }
 }

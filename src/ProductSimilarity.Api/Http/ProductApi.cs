@@ -147,9 +147,11 @@ public sealed partial class ProductApi(
         var model = metadata?.DefaultModelId;
         var dimensions = metadata?.DefaultModelDimensions;
         long documents;
+        int? indexDimensions;
         try
         {
             documents = await index.CountAsync(cancellationToken).ConfigureAwait(false);
+            indexDimensions = await index.GetDimensionsAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -157,7 +159,6 @@ public sealed partial class ProductApi(
             return Unhealthy(new HealthResponse(HealthResponse.Unhealthy, null, model, dimensions, null, $"The index did not answer ({ex.GetType().Name}); see the logs."));
         }
 
-        var indexDimensions = index.Dimensions;
         string? problem = null;
         if (model is null || dimensions is null)
         {

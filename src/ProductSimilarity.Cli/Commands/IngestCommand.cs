@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Ingestion;
 
@@ -11,13 +12,14 @@ internal static class IngestCommand
 {
     public static Command Create(CliConsole console)
     {
-        var file = new Argument<FileInfo>("FILE") { Description = "Catalog file: .csv, .jsonl/.ndjson/.json, optionally .gz." };
+        var file = new Argument<FileInfo>("FILE") { Description = "Catalog file: .csv/.tsv/.txt, .jsonl/.ndjson/.json, .xml (Merchant Center feed), optionally .gz; or .xlsx." };
         var mode = new Option<IngestionMode?>("--mode") { Description = "upsert (default): add and update, delete via the 'deleted' column; snapshot: also remove products missing from FILE." };
         var errors = new Option<string?>("--errors") { Description = "Where rejected rows go (JSON Lines). Default: FILE.errors.jsonl.", HelpName = "PATH" };
         var json = PsimApp.JsonOption();
+        var catalog = new CatalogOptions();
         var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again.")
         {
-            file, mode, errors, json,
+            file, mode, errors, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -27,7 +29,7 @@ internal static class IngestCommand
                 throw new CliException($"catalog file '{input.FullName}' was not found.", ExitCodes.Usage);
             }
 
-            await using var services = CliHost.Build(PsimApp.Globals(parse));
+            await using var services = CliHost.Build(PsimApp.Globals(parse), catalog.Overrides(parse));
             var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -65,13 +67,13 @@ internal static class IngestCommand
             }
         }
 
-        if (summary.Rejected == 0)
+        if (summary.Rejected == 0 && summary.Warnings == 0)
         {
             File.Delete(errorsPath);
         }
         else
         {
-            console.Note($"{summary.Rejected} rejected row(s) written to {errorsPath}");
+            console.Note($"{summary.Rejected} rejected row(s) and {summary.Warnings} warning(s) written to {errorsPath}");
         }
 
         return summary;
@@ -110,6 +112,105 @@ internal static class IngestCommand
         console.Out.WriteLine(
             $"{s.File}: {s.RowsRead} rows read, {s.Embedded} embedded, {s.Unchanged} unchanged, {s.Updated} updated, {s.Rejected} rejected, {s.Deleted} deleted " +
             $"in {s.Duration.TotalSeconds:0.0} s ({(s.Duration.TotalSeconds > 0 ? s.RowsRead / s.Duration.TotalSeconds : 0):0} rows/s; model {s.Model}).");
+    }
+
+    /// <summary>The options that say how to read the catalog; each becomes a <c>ProductSimilarity:Ingestion:*</c> override.</summary>
+    private sealed class CatalogOptions
+    {
+        public Option<CatalogPlatform?> Format { get; } = new("--format")
+        {
+            Description = "Catalog layout: shopify, woocommerce, gmc (Google Merchant Center) or generic. Default: detected from the header.",
+            CustomParser = r => r.Tokens.Count == 0 ? null : r.Tokens[0].Value.ToUpperInvariant() switch
+            {
+                "SHOPIFY" => CatalogPlatform.Shopify,
+                "WOOCOMMERCE" or "WOO" => CatalogPlatform.WooCommerce,
+                "GMC" or "MERCHANT" => CatalogPlatform.Gmc,
+                "GENERIC" => CatalogPlatform.Generic,
+                "AUTO" => CatalogPlatform.Auto,
+                _ => Fail<CatalogPlatform?>(r, $"unknown format '{r.Tokens[0].Value}'; use shopify, woocommerce, gmc or generic"),
+            },
+        };
+
+        public Option<string?> Map { get; } = new("--map")
+        {
+            Description = "Column map for a generic file: field=Column pairs, e.g. id=SKU,title=\"Product Name\",brand=Manufacturer.",
+            HelpName = "MAP",
+        };
+
+        public Option<string?> Delimiter { get; } = new("--delimiter")
+        {
+            Description = "CSV delimiter: ',', ';', '|' or tab. Default: detected from the first lines.",
+            HelpName = "CHAR",
+        };
+
+        public Option<string?> Sheet { get; } = new("--sheet") { Description = "Worksheet of an .xlsx catalog. Default: the first.", HelpName = "NAME" };
+
+        public Option<string?> PriceCulture { get; } = new("--price-culture")
+        {
+            Description = "Read prices with this culture's separators, e.g. de-DE. Default: inferred per value (1,234 is read as 1234).",
+            HelpName = "CULTURE",
+        };
+
+        public Option<bool> IncludeDrafts { get; } = new("--include-drafts") { Description = "Keep Shopify draft/archived and WooCommerce draft/private products." };
+
+        public Dictionary<string, string?> Overrides(ParseResult parse)
+        {
+            const string prefix = "ProductSimilarity:Ingestion:";
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (parse.GetValue(Format) is { } format)
+            {
+                overrides[prefix + "Format"] = format.ToString();
+            }
+
+            try
+            {
+                foreach (var (field, column) in CatalogReadOptions.ParseColumnMap(parse.GetValue(Map)))
+                {
+                    overrides[prefix + "Columns:" + field] = column;
+                }
+
+                if (parse.GetValue(Delimiter) is { } delimiter)
+                {
+                    overrides[prefix + "Delimiter"] = CatalogReadOptions.ParseDelimiter(delimiter) is '\t' ? "tab" : delimiter;
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CliException(ex.Message.Split(" (Parameter", 2)[0], ExitCodes.Usage);
+            }
+
+            if (parse.GetValue(Sheet) is { } sheet)
+            {
+                overrides[prefix + "Sheet"] = sheet;
+            }
+
+            if (parse.GetValue(PriceCulture) is { } culture)
+            {
+                try
+                {
+                    _ = System.Globalization.CultureInfo.GetCultureInfo(culture, predefinedOnly: true);
+                }
+                catch (System.Globalization.CultureNotFoundException)
+                {
+                    throw new CliException($"unknown price culture '{culture}'; use a name such as de-DE or en-US.", ExitCodes.Usage);
+                }
+
+                overrides[prefix + "PriceCulture"] = culture;
+            }
+
+            if (parse.GetValue(IncludeDrafts))
+            {
+                overrides[prefix + "IncludeDrafts"] = "true";
+            }
+
+            return overrides;
+        }
+
+        private static T Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
+        {
+            result.AddError(message);
+            return default!;
+        }
     }
 
     /// <summary>Progress on stderr: a redrawn line on a terminal, a line every few seconds otherwise.</summary>

@@ -7,11 +7,17 @@ namespace ProductSimilarity.Core.Catalog;
 /// <summary>Catalog file formats.</summary>
 public enum CatalogFormat
 {
-    /// <summary>Comma-separated values with a header row.</summary>
+    /// <summary>Delimited text with a header row: <c>.csv</c>, <c>.tsv</c>, <c>.txt</c> (delimiter detected).</summary>
     Csv,
 
     /// <summary>One JSON object per line.</summary>
     JsonLines,
+
+    /// <summary>A Google Merchant Center RSS 2.0 or Atom feed (<c>.xml</c>), streamed.</summary>
+    Xml,
+
+    /// <summary>An Excel workbook (<c>.xlsx</c>), streamed row by row.</summary>
+    Xlsx,
 }
 
 /// <summary>
@@ -19,7 +25,7 @@ public enum CatalogFormat
 /// their line and field while keeping every good row.
 /// </summary>
 /// <remarks>
-/// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync"/> keeps only the set of ids seen so far.</para>
+/// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync(Stream, string, CatalogReadOptions, CancellationToken)"/> keeps only the set of ids seen so far.</para>
 /// <para>
 /// Input is decoded as UTF-8 (a byte order mark is skipped) with replacement: a row with an invalid byte sequence in a
 /// field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
@@ -37,8 +43,8 @@ public enum CatalogFormat
 /// </para>
 /// <para>
 /// CSV: see <see cref="CsvRecordScanner"/> for how broken quotes are detected and how reading re-synchronises at the
-/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are split and
-/// unescaped by Sep.
+/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are unescaped field
+/// by field straight from the scanner's buffer, in the same pass.
 /// </para>
 /// </remarks>
 public sealed class CatalogReader
@@ -51,7 +57,10 @@ public sealed class CatalogReader
 
     private const int StreamBufferSize = 64 * 1024;
 
-    /// <summary>Detects the format (and compression) from a file or blob name: <c>.csv</c>, <c>.jsonl</c>/<c>.ndjson</c>/<c>.json</c>, each optionally <c>.gz</c>.</summary>
+    /// <summary>
+    /// Detects the format (and compression) from a file or blob name: <c>.csv</c>/<c>.tsv</c>/<c>.txt</c>,
+    /// <c>.jsonl</c>/<c>.ndjson</c>/<c>.json</c> and <c>.xml</c>, each optionally <c>.gz</c>; <c>.xlsx</c>.
+    /// </summary>
     /// <exception cref="CatalogFormatException">The extension is not recognised.</exception>
     public static (CatalogFormat Format, bool Gzip) DetectFormat(string fileName)
     {
@@ -64,9 +73,21 @@ public sealed class CatalogReader
         }
 
         var extension = Path.GetExtension(name);
-        if (extension.Equals(".csv", StringComparison.OrdinalIgnoreCase))
+        if (extension.Equals(".csv", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".tsv", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".txt", StringComparison.OrdinalIgnoreCase))
         {
             return (CatalogFormat.Csv, gzip);
+        }
+
+        if (extension.Equals(".xml", StringComparison.OrdinalIgnoreCase))
+        {
+            return (CatalogFormat.Xml, gzip);
+        }
+
+        if (extension.Equals(".xlsx", StringComparison.OrdinalIgnoreCase) && !gzip)
+        {
+            return (CatalogFormat.Xlsx, false);
         }
 
         if (extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase)
@@ -77,7 +98,7 @@ public sealed class CatalogReader
         }
 
         throw new CatalogFormatException(fileName, 0,
-            "unrecognised catalog format; expected a .csv, .jsonl, .ndjson or .json file, optionally gzip-compressed (.gz)");
+            "unrecognised catalog format; expected a .csv, .tsv, .txt, .jsonl, .ndjson, .json or .xml file, optionally gzip-compressed (.gz), or an .xlsx workbook");
     }
 
     /// <summary>Reads rows from <paramref name="stream"/>; the name is used for format detection and in errors.</summary>
@@ -86,19 +107,49 @@ public sealed class CatalogReader
     /// called; everything else when the rows are enumerated.
     /// </remarks>
     /// <exception cref="CatalogFormatException">The file as a whole cannot be read (empty, no header, no id/title column).</exception>
-    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default) =>
+        ReadAsync(stream, fileName, CatalogReadOptions.Default, cancellationToken);
+
+    /// <summary>Reads rows from <paramref name="stream"/> with <paramref name="options"/> (platform, column map, delimiter, culture, sheet).</summary>
+    /// <remarks>
+    /// As <see cref="ReadAsync(Stream, string, CancellationToken)"/>. An <c>.xlsx</c> workbook is a zip archive: a
+    /// stream that cannot seek is first copied to a temporary file.
+    /// </remarks>
+    /// <exception cref="CatalogFormatException">The file as a whole cannot be read (empty, no header, no id/title column).</exception>
+    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CatalogReadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
         var (format, gzip) = DetectFormat(fileName);
-        return ReadCoreAsync(stream, fileName, format, gzip, cancellationToken);
+        return ReadCoreAsync(stream, fileName, format, gzip, options, cancellationToken);
     }
 
     private static async IAsyncEnumerable<CatalogRow> ReadCoreAsync(
-        Stream stream, string fileName, CatalogFormat format, bool gzip, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream stream, string fileName, CatalogFormat format, bool gzip, CatalogReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (format == CatalogFormat.Xlsx)
+        {
+            await foreach (var row in XlsxCatalogParser.ReadAsync(stream, fileName, options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+
+            yield break;
+        }
+
         var input = gzip ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
         try
         {
+            if (format == CatalogFormat.Xml)
+            {
+                await foreach (var row in XmlFeedParser.ReadAsync(input, fileName, options, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return row;
+                }
+
+                yield break;
+            }
+
             using var text = new StreamReader(
                 input,
                 new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false),
@@ -106,9 +157,11 @@ public sealed class CatalogReader
                 bufferSize: StreamBufferSize,
                 leaveOpen: true);
             var source = new CatalogCharSource(text, fileName);
+            var name = fileName.Trim();
+            var tsv = (gzip ? name[..^3] : name).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
             var rows = format == CatalogFormat.Csv
-                ? CsvCatalogParser.ReadAsync(source, fileName, cancellationToken)
-                : JsonLinesCatalogParser.ReadAsync(source, fileName, cancellationToken);
+                ? CsvCatalogParser.ReadAsync(source, fileName, options, tsv ? '\t' : null, cancellationToken)
+                : JsonLinesCatalogParser.ReadAsync(source, fileName, options.PriceCulture, cancellationToken);
             await foreach (var row in rows.ConfigureAwait(false))
             {
                 yield return row;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using ProductSimilarity.Core.Catalog;
 using System.ComponentModel.DataAnnotations;
 using ProductSimilarity.Core.Indexing;
 
@@ -285,6 +287,12 @@ public sealed class IngestionOptions
     [Range(1, 10000)]
     public int CommitEvery { get; set; } = 16;
 
+    /// <summary>
+    /// Mask e-mails, phone numbers, card-like numbers and URL query strings in descriptions and reviews before they are
+    /// embedded or indexed (see <c>PiiScrubber</c>). On by default.
+    /// </summary>
+    public bool ScrubPii { get; set; } = true;
+
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
 
@@ -293,4 +301,58 @@ public sealed class IngestionOptions
 
     /// <summary>Container for rejected-row reports.</summary>
     public string ErrorContainer { get; set; } = "catalog-errors";
+
+    /// <summary>The catalog's platform: Auto (detect from the header), Generic, Shopify, WooCommerce or Gmc.</summary>
+    public CatalogPlatform Format { get; set; } = CatalogPlatform.Auto;
+
+    /// <summary>Generic column map: our field name to the catalog's column name (<c>Columns:id=SKU</c>).</summary>
+    public Dictionary<string, string> Columns { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>CSV delimiter: <c>,</c> <c>;</c> <c>|</c> or <c>tab</c>; empty detects it.</summary>
+    public string? Delimiter { get; set; }
+
+    /// <summary>Culture whose separators prices are read with (for example <c>de-DE</c>); empty infers them per value.</summary>
+    public string? PriceCulture { get; set; }
+
+    /// <summary>Keep draft, archived and private products of Shopify and WooCommerce exports (skipped by default).</summary>
+    public bool IncludeDrafts { get; set; }
+
+    /// <summary>Worksheet of an <c>.xlsx</c> catalog; empty reads the first.</summary>
+    public string? Sheet { get; set; }
+
+    /// <summary>The reader settings these options describe.</summary>
+    /// <exception cref="ArgumentException">An unknown delimiter, culture or column-map field.</exception>
+    public CatalogReadOptions ToReadOptions()
+    {
+        CultureInfo? culture = null;
+        if (!string.IsNullOrWhiteSpace(PriceCulture))
+        {
+            try
+            {
+                culture = CultureInfo.GetCultureInfo(PriceCulture, predefinedOnly: true);
+            }
+            catch (CultureNotFoundException ex)
+            {
+                throw new ArgumentException($"unknown price culture '{PriceCulture}'", nameof(PriceCulture), ex);
+            }
+        }
+
+        foreach (var field in Columns.Keys)
+        {
+            if (!CatalogFields.TryParse(field, out _))
+            {
+                throw new ArgumentException($"unknown field '{field}' in Ingestion:Columns; known fields: {string.Join(", ", CatalogFields.Names)}", nameof(Columns));
+            }
+        }
+
+        return new CatalogReadOptions
+        {
+            Platform = Format,
+            Columns = Columns,
+            Delimiter = CatalogReadOptions.ParseDelimiter(Delimiter),
+            PriceCulture = culture,
+            IncludeDrafts = IncludeDrafts,
+            Sheet = string.IsNullOrWhiteSpace(Sheet) ? null : Sheet,
+        };
+    }
 }

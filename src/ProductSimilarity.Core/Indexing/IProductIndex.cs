@@ -8,14 +8,25 @@ namespace ProductSimilarity.Core.Indexing;
 /// </remarks>
 public interface IProductIndex : IAsyncDisposable
 {
-    /// <summary>Vector dimensions of the stored embeddings, or null when the index is empty and has none yet.</summary>
-    int? Dimensions { get; }
+    /// <summary>Vector dimensions of the stored embeddings, or null when the index does not exist or has none yet.</summary>
+    /// <remarks>A store that must ask a service reads the schema once, asynchronously, and caches the answer (a missing
+    /// index included) until <see cref="EnsureCreatedAsync"/> changes it. No implementation does I/O in a property.</remarks>
+    ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates the index (schema) when it does not exist, for the given vector dimensions.</summary>
     Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default);
 
     /// <summary>Inserts or replaces products by id.</summary>
     Task UpsertAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces every stored field of products that exist, keeping their stored vectors: the cheap write for a product
+    /// whose embedded text did not change (a new price or stock flag). <see cref="IndexedProduct.Vector"/> is ignored and
+    /// may be empty. One call for a whole batch; no vector travels to the caller.
+    /// </summary>
+    /// <returns>The ids that are not in the index (deleted meanwhile); nothing is written for them, so the caller embeds
+    /// and upserts them instead.</returns>
+    Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes products by id; unknown ids are ignored. Returns how many were removed (or requested, where the store cannot tell).</summary>
     Task<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
@@ -35,8 +46,20 @@ public interface IProductIndex : IAsyncDisposable
     /// <summary>Number of products.</summary>
     Task<long> CountAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a vector, keyword or hybrid query.</summary>
-    Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Finds the candidates of a query: the vector list and the keyword list, each with its ranker's raw scores. The store
+    /// does not fuse or cut them; <see cref="ProductIndexSearch.SearchAsync"/> ranks them in the Core, alike for every store.
+    /// </summary>
+    /// <remarks>
+    /// <para>The vector list is filled when <see cref="ProductQuery.UsesVector"/>: up to <see cref="ProductQuery.CandidatesPerList"/>
+    /// products by cosine similarity, best first, score = cosine. The keyword list is filled when
+    /// <see cref="ProductQuery.UsesKeyword"/>: up to <see cref="ProductQuery.CandidatesPerList"/> products by BM25 over the
+    /// analysed text, best first, score = BM25. Both lists hold only products that pass <see cref="ProductQuery.Admits"/>
+    /// (the filter and the exclusions), which the store translates into its own query language.</para>
+    /// <para>Ties are broken by id (ordinal, ascending) where the store can, so results are deterministic.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">The query vector's dimensions differ from the index's.</exception>
+    Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A store error translated at the adapter edge, with context.</summary>

@@ -24,6 +24,9 @@ public sealed record IngestionSummary
     /// <summary>Rows rejected (see the error report).</summary>
     public long Rejected { get; init; }
 
+    /// <summary>Problems in kept rows, such as an invalid GTIN left out (in the error report with <c>"severity":"warning"</c>).</summary>
+    public long Warnings { get; init; }
+
     /// <summary>Products removed (the <c>deleted</c> column, or missing from a snapshot).</summary>
     public long Deleted { get; init; }
 

@@ -63,11 +63,18 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
+        var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
-        await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))
         {
             run.RowsRead++;
+            foreach (var warning in row.Warnings)
+            {
+                run.Warnings++;
+                await errors.WriteAsync(warning, cancellationToken).ConfigureAwait(false);
+            }
+
             if (row.Error is { } error)
             {
                 run.Rejected++;
@@ -80,7 +87,7 @@ public sealed partial class IngestionPipeline(
                 continue;
             }
 
-            var product = TextNormalizer.Default.Normalize(row.Product!);
+            var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
             if (product.Deleted)
             {
@@ -135,6 +142,7 @@ public sealed partial class IngestionPipeline(
             Unchanged = run.Unchanged,
             Updated = run.Updated,
             Rejected = run.Rejected,
+            Warnings = run.Warnings,
             Deleted = run.Deleted,
             Duration = stopwatch.Elapsed,
             Model = ModelId,
@@ -172,48 +180,49 @@ public sealed partial class IngestionPipeline(
             }
         }
 
-        if (toEmbed.Count == 0 && toRewrite.Count == 0)
+        if (toRewrite.Count > 0)
+        {
+            // Only stored fields changed: one call rewrites them and the store keeps each vector. (Gone since the hash
+            // lookup? Then embed it like a new one.)
+            var rewrites = toRewrite.ConvertAll(x => new IndexedProduct { Product = x.Product, ContentHash = x.Hash, Vector = ReadOnlyMemory<float>.Empty });
+            var missing = new HashSet<string>(await index.UpdateFieldsAsync(rewrites, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal);
+            foreach (var rewrite in toRewrite)
+            {
+                if (missing.Contains(rewrite.Product.Id))
+                {
+                    toEmbed.Add(rewrite);
+                }
+                else
+                {
+                    run.Updated++;
+                }
+            }
+        }
+
+        if (toEmbed.Count == 0)
         {
             return;
         }
 
-        var documents = new List<IndexedProduct>(toEmbed.Count + toRewrite.Count);
-        foreach (var (product, hash) in toRewrite)
+        var texts = toEmbed.ConvertAll(x => ProductText.ForEmbedding(x.Product));
+        var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (embeddings.Count != texts.Count)
         {
-            // Only stored fields changed: keep the vector. (Gone since the hash lookup? Then embed it like a new one.)
-            if (await index.GetAsync(product.Id, cancellationToken).ConfigureAwait(false) is { } existing)
-            {
-                documents.Add(new IndexedProduct { Product = product, ContentHash = hash, Vector = existing.Vector });
-                run.Updated++;
-            }
-            else
-            {
-                toEmbed.Add((product, hash));
-            }
+            throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {texts.Count} texts.");
         }
 
-        if (toEmbed.Count > 0)
+        if (await index.GetDimensionsAsync(cancellationToken).ConfigureAwait(false) is null)
         {
-            var texts = toEmbed.ConvertAll(x => ProductText.ForEmbedding(x.Product));
-            var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (embeddings.Count != texts.Count)
-            {
-                throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {texts.Count} texts.");
-            }
-
-            if (index.Dimensions is null)
-            {
-                await index.EnsureCreatedAsync(embeddings[0].Vector.Length, cancellationToken).ConfigureAwait(false);
-            }
-
-            for (var i = 0; i < toEmbed.Count; i++)
-            {
-                documents.Add(new IndexedProduct { Product = toEmbed[i].Product, ContentHash = toEmbed[i].Hash, Vector = embeddings[i].Vector });
-            }
-
-            run.Embedded += toEmbed.Count;
+            await index.EnsureCreatedAsync(embeddings[0].Vector.Length, cancellationToken).ConfigureAwait(false);
         }
 
+        var documents = new List<IndexedProduct>(toEmbed.Count);
+        for (var i = 0; i < toEmbed.Count; i++)
+        {
+            documents.Add(new IndexedProduct { Product = toEmbed[i].Product, ContentHash = toEmbed[i].Hash, Vector = embeddings[i].Vector });
+        }
+
+        run.Embedded += toEmbed.Count;
         await index.UpsertAsync(documents, cancellationToken).ConfigureAwait(false);
     }
 
@@ -236,6 +245,8 @@ public sealed partial class IngestionPipeline(
         public long Updated { get; set; }
 
         public long Rejected { get; set; }
+
+        public long Warnings { get; set; }
 
         public long Deleted { get; set; }
 

@@ -4,7 +4,10 @@ using ProductSimilarity.Core.Catalog;
 
 namespace ProductSimilarity.Core.Ingestion;
 
-/// <summary>Writes rejected rows as JSON Lines: <c>{"file","line","field","reason","id"}</c>, one per line.</summary>
+/// <summary>
+/// Writes rejected rows as JSON Lines: <c>{"file","line","field","reason","id"}</c>, one per line, plus <c>"sheet"</c>
+/// for a spreadsheet and <c>"severity":"warning"</c> for a problem that did not reject its row.
+/// </summary>
 /// <remarks>Not thread-safe; one ingestion run writes to it.</remarks>
 public sealed class JsonLinesRowErrorSink(Stream output) : IRowErrorSink, IAsyncDisposable
 {
@@ -17,7 +20,7 @@ public sealed class JsonLinesRowErrorSink(Stream output) : IRowErrorSink, IAsync
     public async ValueTask WriteAsync(RowError error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var line = JsonSerializer.Serialize(new RowErrorRecord(error.File, error.Line, error.Field, error.Reason, error.Id), RowErrorJson.Options);
+        var line = JsonSerializer.Serialize(new RowErrorRecord(error.File, error.Line, error.Field, error.Reason, error.Id, error.Sheet, error.IsWarning ? "warning" : null), RowErrorJson.Options);
         await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
         Count++;
     }
@@ -29,7 +32,7 @@ public sealed class JsonLinesRowErrorSink(Stream output) : IRowErrorSink, IAsync
         await writer.DisposeAsync().ConfigureAwait(false);
     }
 
-    private sealed record RowErrorRecord(string File, long Line, string? Field, string Reason, string? Id);
+    private sealed record RowErrorRecord(string File, long Line, string? Field, string Reason, string? Id, string? Sheet, string? Severity);
 }
 
 /// <summary>JSON settings for error reports and status documents: camelCase, nulls omitted.</summary>

@@ -15,14 +15,16 @@ public sealed record ProductView(
     string? GroupId,
     string? ImageUrl,
     string? Source,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Gtin = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Mpn = null)
 {
     /// <summary>Maps an indexed product; <paramref name="withDescription"/> adds the description.</summary>
     public static ProductView From(IndexedProduct product, bool withDescription = false)
     {
         ArgumentNullException.ThrowIfNull(product);
         var p = product.Product;
-        return new(p.Id, p.Title, p.Brand, p.Category, p.Price, p.Currency, p.InStock, p.GroupId, p.ImageUrl, p.Source, withDescription ? p.Description : null);
+        return new(p.Id, p.Title, p.Brand, p.Category, p.Price, p.Currency, p.InStock, p.GroupId, p.ImageUrl, p.Source, withDescription ? p.Description : null, p.Gtin, p.Mpn);
     }
 }
 
@@ -33,13 +35,15 @@ public sealed record HitView(
     double? VectorScore,
     double? KeywordScore,
     int? VectorRank,
-    int? KeywordRank)
+    int? KeywordRank,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool SameProduct = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null)
 {
     /// <summary>Maps a search hit.</summary>
     public static HitView From(SearchHit hit)
     {
         ArgumentNullException.ThrowIfNull(hit);
-        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank);
+        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank, hit.SameProduct, hit.SameProductReason);
     }
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Indexing;
@@ -45,7 +46,26 @@ public sealed class SimilarityService(
                 ? new HashSet<string>(StringComparer.Ordinal) { group }
                 : new HashSet<string>(StringComparer.Ordinal),
         };
-        return new SimilarityResult(product, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+        var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
+        return new SimilarityResult(product, SameProductFirst(product.Product, hits));
+    }
+
+    /// <summary>
+    /// Two products with the same valid GTIN are the same product (sold by another shop or under another id): such a
+    /// hit moves to the front and is flagged, in its fused order among themselves.
+    /// </summary>
+    internal static IReadOnlyList<SearchHit> SameProductFirst(Product query, IReadOnlyList<SearchHit> hits)
+    {
+        if (query.Gtin is not { Length: > 0 } gtin || !hits.Any(h => h.Product.Product.Gtin == gtin))
+        {
+            return hits;
+        }
+
+        return
+        [
+            .. hits.Where(h => h.Product.Product.Gtin == gtin).Select(h => h with { SameProduct = true, SameProductReason = "same GTIN" }),
+            .. hits.Where(h => h.Product.Product.Gtin != gtin),
+        ];
     }
 
     /// <summary>Products matching free text.</summary>

@@ -73,6 +73,13 @@ public static class ProductText
             ["image_url"] = product.ImageUrl,
             ["source"] = product.Source,
         };
+        if (product.Gtin is not null || product.Mpn is not null)
+        {
+            // Only when present, so that hashes of products without identifiers stay what they were.
+            fields["gtin"] = product.Gtin;
+            fields["mpn"] = product.Mpn;
+        }
+
         foreach (var (key, value) in product.Attributes)
         {
             fields["attr:" + key] = value;

@@ -25,8 +25,22 @@ namespace ProductSimilarity.Core.Text;
 /// </remarks>
 public sealed class TextNormalizer
 {
-    /// <summary>The shared instance.</summary>
+    private readonly PiiScrubber? _piiScrubber;
+
+    /// <summary>A normaliser that masks personal data in descriptions and reviews (see <see cref="PiiScrubber"/>).</summary>
+    public TextNormalizer()
+        : this(PiiScrubber.Default)
+    {
+    }
+
+    /// <summary>A normaliser that masks personal data with <paramref name="piiScrubber"/>, or leaves it when null.</summary>
+    public TextNormalizer(PiiScrubber? piiScrubber) => _piiScrubber = piiScrubber;
+
+    /// <summary>The shared instance; it scrubs personal data from descriptions and reviews.</summary>
     public static TextNormalizer Default { get; } = new();
+
+    /// <summary>The shared instance for <c>ProductSimilarity:Ingestion:ScrubPii=false</c>: personal data is left in place.</summary>
+    public static TextNormalizer WithoutPiiScrubbing { get; } = new(piiScrubber: null);
 
     /// <summary>Longest title kept, in characters.</summary>
     public const int MaxTitleLength = 512;
@@ -70,7 +84,9 @@ public sealed class TextNormalizer
     /// <summary>Returns the product with every text field cleaned and capped.</summary>
     /// <remarks>
     /// Title, description, brand, category, currency (also upper-cased) and attribute values are cleaned; blank
-    /// attributes are dropped. The id is only trimmed; group id, image address and source are left as read.
+    /// attributes are dropped. The id is only trimmed; group id, image address and source are left as read. The
+    /// description and review-like attributes (a key containing <c>review</c> or <c>comment</c>) then pass the
+    /// <see cref="PiiScrubber"/>, unless this normaliser was built without one.
     /// </remarks>
     public Product Normalize(Product product)
     {
@@ -79,7 +95,7 @@ public sealed class TextNormalizer
         {
             Id = product.Id.Trim(),
             Title = Clean(product.Title, MaxTitleLength) ?? string.Empty,
-            Description = Clean(product.Description, MaxDescriptionLength),
+            Description = ScrubPii(Clean(product.Description, MaxDescriptionLength)),
             Brand = Clean(product.Brand, MaxShortFieldLength),
             Category = Clean(product.Category, MaxShortFieldLength),
             Currency = Clean(product.Currency, MaxShortFieldLength)?.ToUpperInvariant(),
@@ -106,12 +122,17 @@ public sealed class TextNormalizer
         {
             if (Clean(value, MaxShortFieldLength) is { } clean)
             {
-                cleaned[key] = clean;
+                cleaned[key] = IsReviewLike(key) ? ScrubPii(clean) ?? string.Empty : clean;
             }
         }
 
         return cleaned;
     }
+
+    private string? ScrubPii(string? text) => _piiScrubber is null ? text : _piiScrubber.Scrub(text);
+
+    private static bool IsReviewLike(string key) =>
+        key.Contains("review", StringComparison.OrdinalIgnoreCase) || key.Contains("comment", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsInvisible(char c) =>
         (char.IsControl(c) && !char.IsWhiteSpace(c))

@@ -51,6 +51,14 @@ internal sealed class AzureAISearchDocument
     [JsonPropertyName(AzureAISearchSchema.ImageUrl)]
     public string? ImageUrl { get; set; }
 
+    /// <summary>The GTIN-14, normalised on reading the catalog.</summary>
+    [JsonPropertyName(AzureAISearchSchema.Gtin)]
+    public string? Gtin { get; set; }
+
+    /// <summary>The manufacturer part number, normalised like a model code.</summary>
+    [JsonPropertyName(AzureAISearchSchema.Mpn)]
+    public string? Mpn { get; set; }
+
     /// <summary>The product's extra columns as a JSON object string (stored, never searched).</summary>
     [JsonPropertyName(AzureAISearchSchema.Attributes)]
     public string? Attributes { get; set; }
@@ -64,8 +72,9 @@ internal sealed class AzureAISearchDocument
     public float[]? Vector { get; set; }
 
     /// <summary>Maps an indexed product to its search document. Every field is written (nulls included), so
-    /// <c>mergeOrUpload</c> replaces the whole stored document.</summary>
-    public static AzureAISearchDocument From(IndexedProduct item)
+    /// <c>mergeOrUpload</c> replaces the whole stored document; without <paramref name="withVector"/> the vector is left
+    /// out, so a <c>merge</c> keeps the stored one.</summary>
+    public static AzureAISearchDocument From(IndexedProduct item, bool withVector = true)
     {
         Product p = item.Product;
         return new AzureAISearchDocument
@@ -74,23 +83,22 @@ internal sealed class AzureAISearchDocument
             Title = p.Title,
             Description = p.Description,
             Brand = p.Brand,
-            BrandKey = NormalizeKey(p.Brand),
+            BrandKey = ProductFilter.Key(p.Brand),
             Category = p.Category,
-            CategoryKey = NormalizeKey(p.Category),
+            CategoryKey = ProductFilter.Key(p.Category),
             GroupId = p.GroupId,
             Price = p.Price is { } price ? (double)price : null,
             Currency = p.Currency,
             InStock = p.InStock,
             Source = p.Source,
             ImageUrl = p.ImageUrl,
+            Gtin = p.Gtin,
+            Mpn = p.Mpn,
             Attributes = p.Attributes.Count == 0 ? null : JsonSerializer.Serialize(p.Attributes, AttributeJson),
             ContentHash = item.ContentHash,
-            Vector = item.Vector.ToArray(),
+            Vector = withVector ? item.Vector.ToArray() : null,
         };
     }
-
-    /// <summary>The lower-cased value stored in the hidden filter fields and used in filters.</summary>
-    public static string? NormalizeKey(string? value) => value?.ToLowerInvariant();
 
     /// <summary>Maps a stored document back to an indexed product (an empty vector when it was not selected).</summary>
     public IndexedProduct ToIndexedProduct()
@@ -122,6 +130,8 @@ internal sealed class AzureAISearchDocument
             GroupId = GroupId,
             ImageUrl = ImageUrl,
             Source = Source,
+            Gtin = Gtin,
+            Mpn = Mpn,
         };
         if (attributes is not null)
         {

@@ -14,6 +14,9 @@ internal static partial class AzureAISearchLog
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Azure AI Search index {IndexName}: {Count} documents failed with retryable statuses during {Operation}; retry {Attempt} in {DelayMs} ms")]
     public static partial void RetryingKeys(ILogger logger, string indexName, int count, string operation, int attempt, double delayMs);
 
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Azure AI Search index {IndexName} does not exist yet")]
+    public static partial void IndexMissing(ILogger logger, string indexName);
+
     [LoggerMessage(EventId = 3103, Level = LogLevel.Error, Message = "Azure AI Search index {IndexName}: {Count} documents failed during {Operation}")]
     public static partial void KeysFailed(ILogger logger, string indexName, int count, string operation);
 }

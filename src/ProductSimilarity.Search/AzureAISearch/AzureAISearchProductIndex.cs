@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Core;
-using Azure.Identity;
 using Azure.Search.Documents;
 using Azure.Search.Documents.Indexes;
 using Azure.Search.Documents.Indexes.Models;
@@ -13,12 +12,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 
 namespace ProductSimilarity.Search.AzureAISearch;
 
 /// <summary>
-/// <see cref="IProductIndex"/> on Azure AI Search: HNSW (cosine) vectors plus BM25 text in one index, hybrid queries
-/// fused by the service with reciprocal rank fusion.
+/// <see cref="IProductIndex"/> on Azure AI Search: HNSW (cosine) vectors plus BM25 text in one index. A hybrid query is
+/// two concurrent requests (keyword, vector) whose lists the Core fuses, as it does for the embedded index.
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe: the underlying <see cref="SearchClient"/> is thread-safe and the only mutable state is the cached
@@ -45,39 +45,54 @@ public sealed class AzureAISearchProductIndex : IProductIndex
     private const int IdPageSize = 1000;
     private const int MinimumNeighbors = 50;
 
-    // The SDK's serializer (when none is configured) is System.Text.Json with default options: the same escaping.
-    private static readonly JsonSerializerOptions SizeEstimateJson = new();
-
     private readonly SearchIndexClient _indexClient;
     private readonly SearchClient _searchClient;
     private readonly string _indexName;
     private readonly string _analyzer;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private int _dimensions;
+    // The schema's vector dimensions: null until first asked; a task holding null means "no index" (404).
+    private Task<int?>? _dimensions;
 
-    /// <summary>Creates the index adapter over an existing <see cref="SearchIndexClient"/> (dependency injection, tests).</summary>
+    /// <summary>Creates the index adapter over the registered clients (see <see cref="AzureAISearchServiceCollectionExtensions"/>).</summary>
+    /// <param name="indexClient">The service client (schema); its options (retry, transport) apply to every call.</param>
+    /// <param name="searchClient">The client of the index's documents; its <see cref="SearchClient.IndexName"/> is the index.</param>
+    /// <param name="analyzer">Analyzer for title, description and brand, e.g. <c>en.lucene</c>, <c>zh-Hans.lucene</c>, <c>standard.lucene</c>.</param>
+    /// <param name="logger">Logger; <see cref="NullLogger"/> when null.</param>
+    /// <param name="timeProvider">Clock for the per-document retry backoff; <see cref="TimeProvider.System"/> by default.</param>
+    public AzureAISearchProductIndex(
+        SearchIndexClient indexClient,
+        SearchClient searchClient,
+        string analyzer,
+        ILogger<AzureAISearchProductIndex>? logger = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(indexClient);
+        ArgumentNullException.ThrowIfNull(searchClient);
+        ArgumentException.ThrowIfNullOrWhiteSpace(analyzer);
+        _indexClient = indexClient;
+        _searchClient = searchClient;
+        _indexName = searchClient.IndexName;
+        _analyzer = analyzer;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Creates the index adapter over a <see cref="SearchIndexClient"/> and the search client it makes for
+    /// <paramref name="indexName"/> (tests, tools).</summary>
     /// <param name="indexClient">The service client; its options (retry, transport) apply to every call.</param>
     /// <param name="indexName">The index name.</param>
-    /// <param name="analyzer">Analyzer for title, description and brand, e.g. <c>en.lucene</c>, <c>zh-Hans.lucene</c>, <c>standard.lucene</c>.</param>
-    /// <param name="logger">Optional logger.</param>
-    /// <param name="timeProvider">Clock for the per-document retry backoff; <see cref="TimeProvider.System"/> by default.</param>
+    /// <param name="analyzer">Analyzer for title, description and brand.</param>
+    /// <param name="logger">Logger; <see cref="NullLogger"/> when null.</param>
+    /// <param name="timeProvider">Clock for the per-document retry backoff.</param>
     public AzureAISearchProductIndex(
         SearchIndexClient indexClient,
         string indexName,
         string analyzer,
         ILogger<AzureAISearchProductIndex>? logger = null,
         TimeProvider? timeProvider = null)
+        : this(indexClient, (indexClient ?? throw new ArgumentNullException(nameof(indexClient))).GetSearchClient(indexName), analyzer, logger, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(indexClient);
-        ArgumentException.ThrowIfNullOrWhiteSpace(indexName);
-        ArgumentException.ThrowIfNullOrWhiteSpace(analyzer);
-        _indexClient = indexClient;
-        _indexName = indexName;
-        _analyzer = analyzer;
-        _searchClient = indexClient.GetSearchClient(indexName);
-        _logger = logger ?? (ILogger)NullLogger.Instance;
-        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>The index name.</summary>
@@ -96,83 +111,30 @@ public sealed class AzureAISearchProductIndex : IProductIndex
     /// <summary>Upper bound of the per-document backoff delay.</summary>
     internal TimeSpan DocumentRetryMaxDelay { get; init; } = TimeSpan.FromSeconds(16);
 
-    /// <summary>
-    /// The vector field's dimensions. Read from the index definition on first use (one synchronous request) and cached;
-    /// null while the index does not exist.
-    /// </summary>
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The index definition is read once (<c>GET /indexes('name')</c>) and the answer cached, a missing index (404)
+    /// included; <see cref="EnsureCreatedAsync"/> replaces the cached answer. A failed read is not cached, so the next
+    /// call asks again.
+    /// </remarks>
     /// <exception cref="ProductIndexException">The index definition could not be read.</exception>
-    public int? Dimensions
+    public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default)
     {
-        get
+        Task<int?>? known = Volatile.Read(ref _dimensions);
+        if (known is { IsCompletedSuccessfully: true })
         {
-            int known = Volatile.Read(ref _dimensions);
-            if (known > 0)
-            {
-                return known;
-            }
-
-            int? read;
-            try
-            {
-                read = AzureAISearchSchema.ReadDimensions(_indexClient.GetIndex(_indexName).Value);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                return null;
-            }
-            catch (RequestFailedException ex)
-            {
-                throw Translate(ex, "read index definition");
-            }
-
-            if (read is > 0)
-            {
-                Volatile.Write(ref _dimensions, read.Value);
-            }
-
-            return read;
-        }
-    }
-
-    /// <summary>
-    /// Creates the adapter from configuration. With <see cref="AzureAISearchIndexOptions.ApiKey"/> set it authenticates with
-    /// that admin key; otherwise with <paramref name="credential"/>, or <see cref="DefaultAzureCredential"/> (managed identity) when none is given.
-    /// </summary>
-    /// <param name="options">Endpoint (https), index name and analyzer.</param>
-    /// <param name="credential">Token credential to use when no API key is configured.</param>
-    /// <param name="clientOptions">SDK options (transport, retry); <see cref="CreateClientOptions"/> when null.</param>
-    /// <exception cref="ArgumentException">The endpoint is missing or not https, or the index name or analyzer is empty.</exception>
-    public static AzureAISearchProductIndex Create(
-        AzureAISearchIndexOptions options,
-        TokenCredential? credential = null,
-        SearchClientOptions? clientOptions = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Endpoint is null)
-        {
-            throw new ArgumentException("ProductSimilarity:Index:AzureAISearch:Endpoint is required, e.g. https://my-search.search.windows.net.", nameof(options));
+            return ValueTask.FromResult(known.Result);
         }
 
-        if (!string.Equals(options.Endpoint.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
+        if (known is null || known.IsFaulted || known.IsCanceled)
         {
-            throw new ArgumentException($"ProductSimilarity:Index:AzureAISearch:Endpoint must use https (got '{options.Endpoint}'): the Azure AI Search SDK accepts no other scheme.", nameof(options));
+            // First call, or the last read failed: read again. Concurrent callers share whichever read is stored first.
+            var read = ReadDimensionsAsync();
+            var raced = Interlocked.CompareExchange(ref _dimensions, read, known);
+            known = ReferenceEquals(raced, known) ? read : raced!;
         }
 
-        if (string.IsNullOrWhiteSpace(options.IndexName))
-        {
-            throw new ArgumentException("ProductSimilarity:Index:AzureAISearch:IndexName is required.", nameof(options));
-        }
-
-        if (string.IsNullOrWhiteSpace(options.Analyzer))
-        {
-            throw new ArgumentException("ProductSimilarity:Index:AzureAISearch:Analyzer is required (en.lucene, zh-Hans.lucene or standard.lucene).", nameof(options));
-        }
-
-        clientOptions ??= CreateClientOptions();
-        SearchIndexClient client = string.IsNullOrEmpty(options.ApiKey)
-            ? new SearchIndexClient(options.Endpoint, credential ?? new DefaultAzureCredential(), clientOptions)
-            : new SearchIndexClient(options.Endpoint, new AzureKeyCredential(options.ApiKey), clientOptions);
-        return new AzureAISearchProductIndex(client, options.IndexName, options.Analyzer);
+        return new ValueTask<int?>(known.WaitAsync(cancellationToken));
     }
 
     /// <summary>
@@ -205,7 +167,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
                 .CreateOrUpdateIndexAsync(definition, allowIndexDowntime: false, onlyIfUnchanged: false, cancellationToken)
                 .ConfigureAwait(false);
             int stored = AzureAISearchSchema.ReadDimensions(response.Value) ?? dimensions;
-            Volatile.Write(ref _dimensions, stored);
+            Volatile.Write(ref _dimensions, Task.FromResult<int?>(stored));
         }
         catch (RequestFailedException ex)
         {
@@ -230,7 +192,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             return;
         }
 
-        int known = Volatile.Read(ref _dimensions);
+        int? known = Volatile.Read(ref _dimensions) is { IsCompletedSuccessfully: true } schema ? schema.Result : null;
         var order = new List<string>(products.Count);
         var latest = new Dictionary<string, IndexedProduct>(products.Count, StringComparer.Ordinal);
         foreach (IndexedProduct item in products)
@@ -260,15 +222,43 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             latest[item.Id] = item;
         }
 
-        var actions = new List<PendingAction<AzureAISearchDocument>>(order.Count);
-        foreach (string id in order)
+        List<PreparedDocument> documents = order.ConvertAll(id => PreparedDocument.From(AzureAISearchDocument.From(latest[id])));
+        await WriteAsync(documents, IndexActionType.MergeOrUpload, "upsert", missing: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Sends <c>merge</c> actions carrying every field but the vector, so the service keeps the stored vector and no
+    /// vector travels either way. A key the index does not hold answers 404 and is returned as missing. Batching,
+    /// per-key retries and failures as in <see cref="UpsertAsync"/>.
+    /// </remarks>
+    public async Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        var latest = new Dictionary<string, IndexedProduct>(products.Count, StringComparer.Ordinal);
+        var order = new List<string>(products.Count);
+        foreach (IndexedProduct item in products)
         {
-            AzureAISearchDocument document = AzureAISearchDocument.From(latest[id]);
-            long bytes = JsonSerializer.SerializeToUtf8Bytes(document, SizeEstimateJson).LongLength + ActionOverheadBytes;
-            actions.Add(new PendingAction<AzureAISearchDocument>(id, IndexDocumentsAction.MergeOrUpload(document), bytes));
+            ArgumentNullException.ThrowIfNull(item, nameof(products));
+            if (string.IsNullOrEmpty(item.Id))
+            {
+                throw new ArgumentException("Every product needs an id.", nameof(products));
+            }
+
+            if (latest.TryAdd(item.Id, item))
+            {
+                order.Add(item.Id);
+            }
+            else
+            {
+                latest[item.Id] = item;
+            }
         }
 
-        await WriteAsync(actions, "upsert", isSuccess: static status => status is >= 200 and < 300, cancellationToken).ConfigureAwait(false);
+        var missing = new List<string>();
+        List<PreparedDocument> documents = order.ConvertAll(id => PreparedDocument.From(AzureAISearchDocument.From(latest[id], withVector: false)));
+        await WriteAsync(documents, IndexActionType.Merge, "update fields", missing, cancellationToken).ConfigureAwait(false);
+        return missing;
     }
 
     /// <inheritdoc/>
@@ -292,15 +282,8 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             return 0;
         }
 
-        var actions = new List<PendingAction<SearchDocument>>(distinct.Count);
-        foreach (string id in distinct)
-        {
-            long bytes = (Encoding.UTF8.GetByteCount(id) * 6L) + ActionOverheadBytes + AzureAISearchSchema.Id.Length + 8;
-            actions.Add(new PendingAction<SearchDocument>(id, IndexDocumentsAction.Delete(AzureAISearchSchema.Id, id), bytes));
-        }
-
-        // A delete of an unknown key is not an error for this port.
-        await WriteAsync(actions, "delete", isSuccess: static status => status is (>= 200 and < 300) or 404, cancellationToken).ConfigureAwait(false);
+        // A delete of an unknown key is not an error for this port: 404s are collected and ignored.
+        await WriteAsync(distinct.ConvertAll(PreparedDocument.KeyOnly), IndexActionType.Delete, "delete", missing: [], cancellationToken).ConfigureAwait(false);
         return distinct.Count;
     }
 
@@ -419,37 +402,67 @@ public sealed class AzureAISearchProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// <para>Hybrid: search text and a vector query (k = max(50, candidate count, top)) in one request; the service fuses
-    /// both lists with RRF, so only the fused score is known (<see cref="SearchHit.Score"/>; the parts and ranks are null).
-    /// <see cref="FusionOptions.Method"/> and weights do not apply here.</para>
+    /// <para>The keyword list and the vector list are two search requests, sent concurrently (a hybrid query costs two
+    /// queries against the service's query rate, not one), so that the Core fuses them exactly as it fuses the embedded
+    /// index's lists. The service's own hybrid RRF is not used.</para>
     /// <para>Keyword: simple query syntax with <c>searchMode=any</c>; operator characters in the text are removed, so user text
-    /// cannot fail to parse. Score and keyword score are the BM25 <c>@search.score</c>.</para>
-    /// <para>Vector: the vector query alone. The service reports <c>1 / (1 + cosine distance)</c>; it is converted back to
-    /// the cosine similarity, which is both the score and the vector score.</para>
-    /// <para>Filters are OData; the vector query is pre-filtered so filters never empty the top k.</para>
+    /// cannot fail to parse. The score is the BM25 <c>@search.score</c>.</para>
+    /// <para>Vector: a vector query alone, <c>k = max(50, candidates)</c>. The service reports <c>1 / (1 + cosine distance)</c>;
+    /// it is converted back to the cosine similarity.</para>
+    /// <para>Both requests carry the same OData filter (<see cref="AzureAISearchQuerySyntax.BuildFilter"/>); the vector
+    /// query is pre-filtered so filters never empty the top k.</para>
     /// </remarks>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    public async Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Mode == RankingMode.Vector && query.Vector is not { Length: > 0 })
+        query.Validate();
+        int size = query.CandidatesPerList;
+        string? text = query.UsesKeyword ? AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text) : null;
+        ReadOnlyMemory<float>? vector = query.UsesVector ? query.Vector : null;
+        if (size == 0 || (text is null && vector is null))
         {
-            throw new ArgumentException("A vector query needs a vector.", nameof(query));
-        }
-
-        if (query.Top <= 0)
-        {
-            return [];
-        }
-
-        string? text = query.Mode == RankingMode.Vector ? null : AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text);
-        ReadOnlyMemory<float>? vector = query.Mode != RankingMode.Keyword && query.Vector is { Length: > 0 } v ? v : (ReadOnlyMemory<float>?)null;
-        if (text is null && vector is null)
-        {
-            return [];
+            return CandidateLists.Empty;
         }
 
         string? filter = AzureAISearchQuerySyntax.BuildFilter(query.Filter, query.ExcludeIds, query.ExcludeGroupIds);
-        var options = new SearchOptions { Size = query.Top, Filter = filter };
+        Task<List<ScoredCandidate>> keyword = text is null
+            ? Task.FromResult(new List<ScoredCandidate>())
+            : CandidatesAsync(text, KeywordOptions(size, filter), static score => score, cancellationToken);
+        Task<List<ScoredCandidate>> nearest = vector is not { } v
+            ? Task.FromResult(new List<ScoredCandidate>())
+            : CandidatesAsync(null, VectorOptions(v, size, filter), ScoreToCosine, cancellationToken);
+        await Task.WhenAll(keyword, nearest).ConfigureAwait(false);
+        return new CandidateLists(await nearest.ConfigureAwait(false), await keyword.ConfigureAwait(false));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The cosine similarity behind a vector <c>@search.score</c> of <c>1 / (1 + (1 - cosine))</c>.</summary>
+    internal static double ScoreToCosine(double score) => score > 0 ? 2 - (1 / score) : -1;
+
+    private SearchOptions KeywordOptions(int size, string? filter)
+    {
+        var options = ResultOptions(size, filter);
+        options.QueryType = SearchQueryType.Simple;
+        options.SearchMode = SearchMode.Any;
+        return options;
+    }
+
+    private SearchOptions VectorOptions(ReadOnlyMemory<float> vector, int size, string? filter)
+    {
+        var options = ResultOptions(size, filter);
+        options.VectorSearch = new VectorSearchOptions
+        {
+            Queries = { new VectorizedQuery(vector) { KNearestNeighborsCount = Math.Max(MinimumNeighbors, size), Fields = { AzureAISearchSchema.Vector } } },
+            FilterMode = filter is null ? (VectorFilterMode?)null : VectorFilterMode.PreFilter,
+        };
+        return options;
+    }
+
+    private SearchOptions ResultOptions(int size, string? filter)
+    {
+        var options = new SearchOptions { Size = size, Filter = filter };
         foreach (string field in AzureAISearchSchema.ResultFields)
         {
             options.Select.Add(field);
@@ -460,30 +473,14 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             options.Select.Add(AzureAISearchSchema.Vector);
         }
 
-        if (text is not null)
-        {
-            options.QueryType = SearchQueryType.Simple;
-            options.SearchMode = SearchMode.Any;
-        }
+        return options;
+    }
 
-        if (vector is { } queryVector)
-        {
-            int k = Math.Max(Math.Max(MinimumNeighbors, query.Fusion.CandidateCount), query.Top);
-            options.VectorSearch = new VectorSearchOptions
-            {
-                Queries = { new VectorizedQuery(queryVector) { KNearestNeighborsCount = k, Fields = { AzureAISearchSchema.Vector } } },
-                FilterMode = filter is null ? (VectorFilterMode?)null : VectorFilterMode.PreFilter,
-            };
-        }
-
-        RankingMode effective = (text, vector) switch
-        {
-            (not null, not null) => RankingMode.Hybrid,
-            (not null, null) => RankingMode.Keyword,
-            _ => RankingMode.Vector,
-        };
-
-        var hits = new List<SearchHit>(query.Top);
+    // One ranked list: at most options.Size results, best first, each with its raw score mapped by toScore.
+    private async Task<List<ScoredCandidate>> CandidatesAsync(string? text, SearchOptions options, Func<double, double> toScore, CancellationToken cancellationToken)
+    {
+        int size = options.Size ?? 0;
+        var candidates = new List<ScoredCandidate>(size);
         try
         {
             Response<SearchResults<AzureAISearchDocument>> response = await _searchClient
@@ -491,16 +488,8 @@ public sealed class AzureAISearchProductIndex : IProductIndex
                 .ConfigureAwait(false);
             await foreach (SearchResult<AzureAISearchDocument> result in response.Value.GetResultsAsync().WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                int rank = hits.Count + 1;
-                double score = result.Score ?? 0;
-                IndexedProduct product = result.Document.ToIndexedProduct();
-                hits.Add(effective switch
-                {
-                    RankingMode.Keyword => new SearchHit(product, score, null, score, null, rank),
-                    RankingMode.Vector => ToVectorHit(product, score, rank),
-                    _ => new SearchHit(product, score, null, null, null, null),
-                });
-                if (hits.Count >= query.Top)
+                candidates.Add(new ScoredCandidate(result.Document.ToIndexedProduct(), toScore(result.Score ?? 0)));
+                if (candidates.Count >= size)
                 {
                     break;
                 }
@@ -511,19 +500,26 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             throw Translate(ex, "search");
         }
 
-        return hits;
+        return candidates;
     }
 
-    /// <inheritdoc/>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    /// <summary>The cosine similarity behind a vector <c>@search.score</c> of <c>1 / (1 + (1 - cosine))</c>.</summary>
-    internal static double ScoreToCosine(double score) => score > 0 ? 2 - (1 / score) : -1;
-
-    private static SearchHit ToVectorHit(IndexedProduct product, double score, int rank)
+    // Not tied to any caller's token: the one read is shared by every caller. A failed read is replaced on the next call.
+    private async Task<int?> ReadDimensionsAsync()
     {
-        double cosine = ScoreToCosine(score);
-        return new SearchHit(product, cosine, cosine, null, rank, null);
+        try
+        {
+            Response<SearchIndex> response = await _indexClient.GetIndexAsync(_indexName).ConfigureAwait(false);
+            return AzureAISearchSchema.ReadDimensions(response.Value);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            AzureAISearchLog.IndexMissing(_logger, _indexName);
+            return null;
+        }
+        catch (RequestFailedException ex)
+        {
+            throw Translate(ex, "read index definition");
+        }
     }
 
     private static bool IsRetryable(int status) => status is 409 or 422 or 429 or 503;
@@ -559,17 +555,21 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         }
     }
 
-    private async Task WriteAsync<T>(
-        List<PendingAction<T>> actions,
+    // Batches by count and by bytes (each document serialised once), then sends. Keys answered 404 go to missing when
+    // it is given, and are failures otherwise.
+    private async Task WriteAsync(
+        List<PreparedDocument> documents,
+        IndexActionType type,
         string operation,
-        Func<int, bool> isSuccess,
+        List<string>? missing,
         CancellationToken cancellationToken)
     {
         var failures = new List<KeyFailure>();
-        var batch = new List<PendingAction<T>>();
+        var batch = new List<PendingAction>();
         long batchBytes = 0;
-        foreach (PendingAction<T> action in actions)
+        foreach (PreparedDocument document in documents)
         {
+            var action = new PendingAction(document.Key, new IndexDocumentsAction<PreparedDocument>(type, document), document.Utf8.LongLength + ActionOverheadBytes);
             if (action.Bytes > MaxBatchBytes)
             {
                 failures.Add(new KeyFailure(action.Key, 413,
@@ -579,7 +579,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
 
             if (batch.Count == MaxDocumentsPerBatch || batchBytes + action.Bytes > MaxBatchBytes)
             {
-                await SendBatchAsync(batch, batchBytes, operation, isSuccess, failures, cancellationToken).ConfigureAwait(false);
+                await SendBatchAsync(batch, batchBytes, operation, missing, failures, cancellationToken).ConfigureAwait(false);
                 batch = [];
                 batchBytes = 0;
             }
@@ -590,7 +590,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
 
         if (batch.Count > 0)
         {
-            await SendBatchAsync(batch, batchBytes, operation, isSuccess, failures, cancellationToken).ConfigureAwait(false);
+            await SendBatchAsync(batch, batchBytes, operation, missing, failures, cancellationToken).ConfigureAwait(false);
         }
 
         if (failures.Count > 0)
@@ -600,19 +600,19 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         }
     }
 
-    private async Task SendBatchAsync<T>(
-        List<PendingAction<T>> batch,
+    private async Task SendBatchAsync(
+        List<PendingAction> batch,
         long batchBytes,
         string operation,
-        Func<int, bool> isSuccess,
+        List<string>? missing,
         List<KeyFailure> failures,
         CancellationToken cancellationToken)
     {
-        List<PendingAction<T>> pending = batch;
+        List<PendingAction> pending = batch;
         for (int attempt = 0; ; attempt++)
         {
             AzureAISearchLog.SendingBatch(_logger, _indexName, operation, pending.Count, batchBytes);
-            IndexDocumentsBatch<T> request = IndexDocumentsBatch.Create([.. pending.Select(p => p.Action)]);
+            IndexDocumentsBatch<PreparedDocument> request = IndexDocumentsBatch.Create([.. pending.Select(p => p.Action)]);
             IndexDocumentsResult result;
             try
             {
@@ -625,21 +625,27 @@ public sealed class AzureAISearchProductIndex : IProductIndex
                 throw Translate(ex, operation);
             }
 
-            var byKey = new Dictionary<string, PendingAction<T>>(pending.Count, StringComparer.Ordinal);
-            foreach (PendingAction<T> p in pending)
+            var byKey = new Dictionary<string, PendingAction>(pending.Count, StringComparer.Ordinal);
+            foreach (PendingAction p in pending)
             {
                 byKey[p.Key] = p;
             }
 
-            var retry = new List<PendingAction<T>>();
+            var retry = new List<PendingAction>();
             foreach (IndexingResult item in result.Results)
             {
-                if (item.Succeeded || isSuccess(item.Status))
+                if (item.Succeeded || item.Status is >= 200 and < 300)
                 {
                     continue;
                 }
 
-                if (IsRetryable(item.Status) && attempt < MaxDocumentRetries && byKey.TryGetValue(item.Key, out PendingAction<T> again))
+                if (item.Status == 404 && missing is not null)
+                {
+                    missing.Add(item.Key);
+                    continue;
+                }
+
+                if (IsRetryable(item.Status) && attempt < MaxDocumentRetries && byKey.TryGetValue(item.Key, out PendingAction again))
                 {
                     retry.Add(again);
                 }
@@ -697,7 +703,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             ex);
     }
 
-    private readonly record struct PendingAction<T>(string Key, IndexDocumentsAction<T> Action, long Bytes);
+    private readonly record struct PendingAction(string Key, IndexDocumentsAction<PreparedDocument> Action, long Bytes);
 
     private readonly record struct KeyFailure(string Key, int Status, string? Message);
 }

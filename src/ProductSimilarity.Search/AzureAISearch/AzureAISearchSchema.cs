@@ -17,6 +17,8 @@ internal static class AzureAISearchSchema
     public const string InStock = "inStock";
     public const string Source = "source";
     public const string ImageUrl = "imageUrl";
+    public const string Gtin = "gtin";
+    public const string Mpn = "mpn";
     public const string Attributes = "attributes";
     public const string ContentHash = "contentHash";
     public const string Vector = "vector";
@@ -32,7 +34,7 @@ internal static class AzureAISearchSchema
     /// <summary>Every retrievable field except the vector: what a query result needs.</summary>
     public static readonly IReadOnlyList<string> ResultFields =
     [
-        Id, Title, Description, Brand, Category, GroupId, Price, Currency, InStock, Source, ImageUrl, Attributes, ContentHash,
+        Id, Title, Description, Brand, Category, GroupId, Price, Currency, InStock, Source, ImageUrl, Gtin, Mpn, Attributes, ContentHash,
     ];
 
     /// <summary>Builds the index definition for the given analyzer and vector dimensions.</summary>
@@ -57,6 +59,8 @@ internal static class AzureAISearchSchema
                 new SimpleField(InStock, SearchFieldDataType.Boolean) { IsFilterable = true },
                 new SimpleField(Source, SearchFieldDataType.String) { IsFilterable = true },
                 new SimpleField(ImageUrl, SearchFieldDataType.String),
+                new SimpleField(Gtin, SearchFieldDataType.String) { IsFilterable = true },
+                new SimpleField(Mpn, SearchFieldDataType.String) { IsFilterable = true },
                 new SimpleField(Attributes, SearchFieldDataType.String),
                 new SimpleField(ContentHash, SearchFieldDataType.String) { IsFilterable = true },
 

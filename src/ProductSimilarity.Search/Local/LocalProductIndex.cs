@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Lucene.Net.Index;
 using Lucene.Net.Queries;
 using Lucene.Net.Search;
@@ -49,8 +50,9 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
 
-    // Ids written or deleted since the last commit, so DeleteAsync can count what it removes. Guarded by _writeGate.
-    private readonly HashSet<string> _pendingUpserts = new(StringComparer.Ordinal);
+    // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
+    // UpdateFieldsAsync can keep vectors not yet committed. Guarded by _writeGate.
+    private readonly Dictionary<string, ReadOnlyMemory<float>> _pendingUpserts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pendingDeletes = new(StringComparer.Ordinal);
 
     private SearcherManager? _searchers;
@@ -69,8 +71,12 @@ public sealed class LocalProductIndex : IProductIndex
     /// <summary>The full path of the index folder.</summary>
     public string Path => _path;
 
-    /// <inheritdoc/>
+    /// <summary>Vector dimensions of the stored embeddings, or null while the index has none; known from the last commit
+    /// or write, without I/O.</summary>
     public int? Dimensions => Volatile.Read(ref _dimensions) is > 0 and var d ? d : null;
+
+    /// <inheritdoc/>
+    public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
     /// <summary>Opens (or, unless <paramref name="readOnly"/>, creates) the index in a folder.</summary>
     /// <param name="path">The index folder. Created when missing unless <paramref name="readOnly"/>.</param>
@@ -221,9 +227,63 @@ public sealed class LocalProductIndex : IProductIndex
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p));
-                _pendingUpserts.Add(p.Id);
+                _pendingUpserts[p.Id] = p.Vector;
                 _pendingDeletes.Remove(p.Id);
             }
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Writing to the index at {_path} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A Lucene document is replaced whole, so the stored vectors are read here, for the whole batch in one pass over the
+    /// id terms (or taken from this session's uncommitted writes), and written back with the new fields.
+    /// </remarks>
+    public async Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        if (products.Count == 0)
+        {
+            return [];
+        }
+
+        if (products.Any(p => string.IsNullOrEmpty(p.Id)))
+        {
+            throw new ArgumentException("Every product needs an id.", nameof(products));
+        }
+
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var writer = Writer();
+            var fromCommit = products
+                .Where(p => !_pendingUpserts.ContainsKey(p.Id) && !_pendingDeletes.Contains(p.Id))
+                .Select(p => p.Id)
+                .ToList();
+            var committed = Read(searcher => StoredVectors(searcher, fromCommit), []);
+            var missing = new List<string>();
+            foreach (var p in products)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!_pendingUpserts.TryGetValue(p.Id, out var vector) && !committed.TryGetValue(p.Id, out vector))
+                {
+                    missing.Add(p.Id);
+                    continue;
+                }
+
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }));
+                _pendingUpserts[p.Id] = vector;
+            }
+
+            return missing;
         }
         catch (IOException ex)
         {
@@ -255,7 +315,7 @@ public sealed class LocalProductIndex : IProductIndex
             int removed = 0;
             foreach (var id in distinct)
             {
-                bool exists = _pendingUpserts.Contains(id) || (committed.Contains(id) && !_pendingDeletes.Contains(id));
+                bool exists = _pendingUpserts.ContainsKey(id) || (committed.Contains(id) && !_pendingDeletes.Contains(id));
                 if (exists)
                 {
                     removed++;
@@ -368,50 +428,34 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// <see cref="RankingMode.Vector"/> needs <see cref="ProductQuery.Vector"/>; keyword text that is null or analyses to no
-    /// term gives no keyword hits. In <see cref="RankingMode.Hybrid"/> each side contributes up to
-    /// <c>max(Fusion.CandidateCount, Top)</c> candidates that pass the filters, fused with <see cref="RankFusion"/>.
+    /// The vector list is an exact scan of the in-memory segment matrices; the keyword list is Lucene BM25 over the analysed
+    /// text (<see cref="BuildTextQuery"/>). No list holds more products than the index.
     /// </remarks>
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(query.Top);
-        if (query.Mode == RankingMode.Vector && query.Vector is null)
+        query.Validate();
+        int wanted = query.CandidatesPerList;
+        if (wanted == 0 || (!query.UsesVector && !query.UsesKeyword))
         {
-            throw new ArgumentException("A vector query needs ProductQuery.Vector.", nameof(query));
+            return Task.FromResult(CandidateLists.Empty);
         }
-
-        IReadOnlyList<SearchHit> none = [];
-        if (query.Top == 0)
-        {
-            return Task.FromResult(none);
-        }
-
-        bool vectorSide = query.Mode != RankingMode.Keyword && query.Vector is not null;
-        bool keywordSide = query.Mode != RankingMode.Vector && !string.IsNullOrWhiteSpace(query.Text);
-        int wanted = query.Mode == RankingMode.Hybrid ? Math.Max(query.Fusion.CandidateCount, query.Top) : query.Top;
 
         return Task.FromResult(Read(searcher =>
         {
             int live = searcher.IndexReader.NumDocs;
             if (live == 0)
             {
-                return none;
+                return CandidateLists.Empty;
             }
 
             // No side can return more than the index holds; this also keeps huge Top values from sizing huge heaps.
             int candidates = Math.Min(wanted, live);
             var products = new Dictionary<int, IndexedProduct>();
-            var vector = vectorSide ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
-            var keyword = keywordSide ? KeywordSearch(searcher, query, candidates, products) : [];
-            var hits = query.Mode switch
-            {
-                RankingMode.Vector => RankFusion.FromVector(vector),
-                RankingMode.Keyword => RankFusion.FromKeyword(keyword),
-                _ => RankFusion.Fuse(vector, keyword, query.Fusion),
-            };
-            return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
-        }, none));
+            IReadOnlyList<ScoredCandidate> vector = query.UsesVector ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
+            IReadOnlyList<ScoredCandidate> keyword = query.UsesKeyword ? KeywordSearch(searcher, query, candidates, products) : [];
+            return new CandidateLists(vector, keyword);
+        }, CandidateLists.Empty));
     }
 
     /// <inheritdoc/>
@@ -483,6 +527,27 @@ public sealed class LocalProductIndex : IProductIndex
         }
 
         return ids;
+    }
+
+    // The stored vectors of those ids that exist in the searcher's commit.
+    private static Dictionary<string, ReadOnlyMemory<float>> StoredVectors(IndexSearcher searcher, IReadOnlyList<string> ids)
+    {
+        var vectors = new Dictionary<string, ReadOnlyMemory<float>>(ids.Count, StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return vectors;
+        }
+
+        var fields = new HashSet<string> { ProductFields.Vector };
+        foreach (var (id, doc) in FindDocs(searcher.IndexReader, ids))
+        {
+            if (searcher.Doc(doc, fields).GetBinaryValue(ProductFields.Vector) is { Length: > 0 } bytes)
+            {
+                vectors[id] = MemoryMarshal.Cast<byte, float>(bytes.Bytes.AsSpan(bytes.Offset, bytes.Length)).ToArray();
+            }
+        }
+
+        return vectors;
     }
 
     // The global doc id of a live product, or -1.
@@ -658,6 +723,7 @@ public sealed class LocalProductIndex : IProductIndex
         return query.Clauses.Count == 0 ? null : query;
     }
 
+    // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
     private static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
@@ -674,12 +740,12 @@ public sealed class LocalProductIndex : IProductIndex
 
         if (f.Category is { } category)
         {
-            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductDocuments.Key(category))));
+            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductFilter.Key(category))));
         }
 
         if (f.Brand is { } brand)
         {
-            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductDocuments.Key(brand))));
+            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductFilter.Key(brand))));
         }
 
         if (f.MinPrice is not null || f.MaxPrice is not null)

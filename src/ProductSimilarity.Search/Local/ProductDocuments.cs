@@ -23,7 +23,7 @@ internal static class ProductFields
     public const string Brand = "brand";
     public const string Category = "category";
 
-    // Untokenised, lower-cased filter keys (not stored; the stored value is in Brand / Category).
+    // Untokenised filter keys folded with ProductFilter.Key (not stored; the stored value is in Brand / Category).
     public const string BrandKey = "brand_key";
     public const string CategoryKey = "category_key";
 
@@ -37,6 +37,8 @@ internal static class ProductFields
     // Untokenised, stored, exact.
     public const string InStock = "in_stock";
     public const string GroupId = "group_id";
+    public const string Gtin = "gtin";
+    public const string Mpn = "mpn";
     public const string Source = "source";
 
     // Stored only.
@@ -73,13 +75,13 @@ internal static class ProductDocuments
         if (p.Brand is { } brand)
         {
             doc.Add(new TextField(ProductFields.Brand, brand, Field.Store.YES));
-            doc.Add(new StringField(ProductFields.BrandKey, Key(brand), Field.Store.NO));
+            doc.Add(new StringField(ProductFields.BrandKey, ProductFilter.Key(brand), Field.Store.NO));
         }
 
         if (p.Category is { } category)
         {
             doc.Add(new TextField(ProductFields.Category, category, Field.Store.YES));
-            doc.Add(new StringField(ProductFields.CategoryKey, Key(category), Field.Store.NO));
+            doc.Add(new StringField(ProductFields.CategoryKey, ProductFilter.Key(category), Field.Store.NO));
         }
 
         foreach (var code in ProductTextAnalyzer.ModelCodes(p.Title))
@@ -102,6 +104,8 @@ internal static class ProductDocuments
         AddStoredString(doc, ProductFields.Source, p.Source, indexed: true);
         AddStoredString(doc, ProductFields.Currency, p.Currency, indexed: false);
         AddStoredString(doc, ProductFields.ImageUrl, p.ImageUrl, indexed: false);
+        AddStoredString(doc, ProductFields.Gtin, p.Gtin, indexed: true);
+        AddStoredString(doc, ProductFields.Mpn, p.Mpn, indexed: true);
 
         if (p.Deleted)
         {
@@ -138,6 +142,8 @@ internal static class ProductDocuments
             GroupId = doc.Get(ProductFields.GroupId),
             ImageUrl = doc.Get(ProductFields.ImageUrl),
             Source = doc.Get(ProductFields.Source),
+            Gtin = doc.Get(ProductFields.Gtin),
+            Mpn = doc.Get(ProductFields.Mpn),
             Deleted = doc.GetField(ProductFields.Deleted) is not null,
             Attributes = attributesJson is null
                 ? new Dictionary<string, string>()
@@ -156,9 +162,6 @@ internal static class ProductDocuments
             Vector = vector,
         };
     }
-
-    /// <summary>The filter key of a category or brand: exact, case-insensitive.</summary>
-    public static string Key(string value) => value.ToLowerInvariant();
 
     private static void AddStoredString(Document doc, string name, string? value, bool indexed)
     {

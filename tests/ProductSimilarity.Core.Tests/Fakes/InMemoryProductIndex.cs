@@ -1,10 +1,11 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 
 namespace ProductSimilarity.Core.Tests.Fakes;
 
-/// <summary>A hand-written in-memory index with commit semantics, vector-only ranking and exact filters.</summary>
+/// <summary>A hand-written in-memory index with commit semantics, vector-only candidates and the Core filter predicate.</summary>
 internal sealed class InMemoryProductIndex : IProductIndex
 {
     private readonly Dictionary<string, IndexedProduct> committed = new(StringComparer.Ordinal);
@@ -20,6 +21,8 @@ internal sealed class InMemoryProductIndex : IProductIndex
     private int upsertCalls;
 
     public int? Dimensions { get; private set; }
+
+    public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
     public IReadOnlyCollection<IndexedProduct> Committed => committed.Values;
 
@@ -43,6 +46,29 @@ internal sealed class InMemoryProductIndex : IProductIndex
         }
 
         return Task.CompletedTask;
+    }
+
+    public int Gets { get; private set; }
+
+    public int FieldUpdateCalls { get; private set; }
+
+    public Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
+    {
+        FieldUpdateCalls++;
+        var missing = new List<string>();
+        foreach (var p in products)
+        {
+            if (Visible(p.Id) is { } stored)
+            {
+                pending[p.Id] = p with { Vector = stored.Vector };
+            }
+            else
+            {
+                missing.Add(p.Id);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<string>>(missing);
     }
 
     public Task<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
@@ -88,8 +114,11 @@ internal sealed class InMemoryProductIndex : IProductIndex
         FailOnUpsertCall = 0;
     }
 
-    public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(committed.GetValueOrDefault(id));
+    public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        Gets++;
+        return Task.FromResult(committed.GetValueOrDefault(id));
+    }
 
     public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
@@ -108,26 +137,17 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)committed.Count);
 
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
+    public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
-        var f = query.Filter;
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
-        IReadOnlyList<SearchHit> hits = committed.Values
-            .Where(p => !query.ExcludeIds.Contains(p.Id))
-            .Where(p => p.Product.GroupId is null || !query.ExcludeGroupIds.Contains(p.Product.GroupId))
-            .Where(p => f.Category is null || string.Equals(p.Product.Category, f.Category, StringComparison.OrdinalIgnoreCase))
-            .Where(p => f.Brand is null || string.Equals(p.Product.Brand, f.Brand, StringComparison.OrdinalIgnoreCase))
-            .Where(p => f.MinPrice is null || p.Product.Price >= f.MinPrice)
-            .Where(p => f.MaxPrice is null || p.Product.Price <= f.MaxPrice)
-            .Where(p => f.InStock is null || p.Product.InStock == f.InStock)
-            .Where(p => f.Source is null || p.Product.Source == f.Source)
-            .Where(p => f.ExcludeSource is null || p.Product.Source != f.ExcludeSource)
-            .Select(p => (p, score: (double)TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
-            .OrderByDescending(x => x.score).ThenBy(x => x.p.Id, StringComparer.Ordinal)
-            .Take(query.Top)
-            .Select((x, i) => new SearchHit(x.p, x.score, x.score, null, i + 1, null))
+        IReadOnlyList<ScoredCandidate> candidates = committed.Values
+            .Where(p => query.Admits(p.Product))
+            .Select(p => new ScoredCandidate(p, TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Product.Id, StringComparer.Ordinal)
+            .Take(query.CandidatesPerList)
             .ToList();
-        return Task.FromResult(hits);
+        return Task.FromResult(new CandidateLists(candidates, []));
     }
 
     private IndexedProduct? Visible(string id) =>

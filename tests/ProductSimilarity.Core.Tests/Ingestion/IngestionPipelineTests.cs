@@ -88,6 +88,28 @@ public sealed class IngestionPipelineTests
     }
 
     [Fact]
+    public async Task IngestAsync_ManyPricesChanged_OneFieldUpdatePerBatchAndNoGet()
+    {
+        var (pipeline, index, generator) = Create();
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+        var vectorBefore = index.Committed.Single(p => p.Id == "A1").Vector.ToArray();
+        var embeddedBefore = generator.TextsEmbedded;
+        var changed = Catalog.Replace("59.90", "49.90", StringComparison.Ordinal)
+            .Replace("35.00", "30.00", StringComparison.Ordinal)
+            .Replace("89.00", "79.00", StringComparison.Ordinal);
+
+        var summary = await pipeline.IngestAsync(Stream(changed), "shop.csv", new ListRowErrorSink());
+
+        Assert.Equal(3, summary.Updated);
+        Assert.Equal(0, summary.Embedded);
+        Assert.Equal(embeddedBefore, generator.TextsEmbedded);
+        Assert.Equal(1, index.FieldUpdateCalls);
+        Assert.Equal(0, index.Gets);
+        Assert.Equal(49.90m, index.Committed.Single(p => p.Id == "A1").Product.Price);
+        Assert.Equal(vectorBefore, index.Committed.Single(p => p.Id == "A1").Vector.ToArray());
+    }
+
+    [Fact]
     public async Task IngestAsync_ModelChanged_ReEmbedsEverything()
     {
         var (pipeline, index, _) = Create();

@@ -40,6 +40,23 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public async Task SimilarAsync_SameGtin_RanksFirstAndIsFlagged()
+    {
+        Add("S1", "chef knife steel forged", "Kitchen", 45m, gtin: "04006381333931");
+        Add("S2", "santoku blade", "Kitchen", 44m, gtin: "04006381333931"); // the same article under another id
+        await index.CommitAsync();
+
+        var result = await service.SimilarAsync(new SimilarRequest { Id = "S1", Top = 10 });
+
+        Assert.Equal("S2", result.Hits[0].Product.Id);
+        Assert.True(result.Hits[0].SameProduct);
+        Assert.Equal("same GTIN", result.Hits[0].SameProductReason);
+        Assert.All(result.Hits.Skip(1), h => Assert.False(h.SameProduct));
+        Assert.True(result.Hits[1].Score > result.Hits[0].Score); // K1 is closer in text, yet S2 leads
+        Assert.Equal("same GTIN", HitView.From(result.Hits[0]).Reason);
+    }
+
+    [Fact]
     public async Task SimilarAsync_OtherProductsVariants_CollapsedToBestRanked()
     {
         var result = await service.SimilarAsync(new SimilarRequest { Id = "E2", Top = 10 });
@@ -145,9 +162,9 @@ public sealed class SimilarityServiceTests
         await Assert.ThrowsAsync<ArgumentException>(() => service.RecommendAsync(new RecommendationRequest { History = history }));
     }
 
-    private void Add(string id, string title, string category, decimal price, string? group = null)
+    private void Add(string id, string title, string category, decimal price, string? group = null, string? gtin = null)
     {
-        var product = new Product { Id = id, Title = title, Category = category, Price = price, GroupId = group };
+        var product = new Product { Id = id, Title = title, Category = category, Price = price, GroupId = group, Gtin = gtin };
         index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = generator.Embed(title) }]).GetAwaiter().GetResult();
     }
 }

@@ -1,5 +1,12 @@
 using System.Text.Json.Nodes;
-using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Search.Documents;
+using Azure.Search.Documents.Indexes;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Search.AzureAISearch;
@@ -102,7 +109,7 @@ public sealed class AzureAISearchSchemaTests
 
         await index.EnsureCreatedAsync(8);
 
-        Assert.Equal(8, index.Dimensions);
+        Assert.Equal(8, await index.GetDimensionsAsync());
         Assert.Single(handler.Requests);
     }
 
@@ -125,12 +132,13 @@ public sealed class AzureAISearchSchemaTests
     }
 
     [Fact]
-    public async Task Dimensions_IndexMissing_ReturnsNull()
+    public async Task GetDimensionsAsync_IndexMissing_ReturnsNullAndCachesThe404()
     {
         var handler = EchoIndexHandler();
         await using var index = FakeSearch.CreateIndex(handler);
 
-        Assert.Null(index.Dimensions);
+        Assert.Null(await index.GetDimensionsAsync());
+        Assert.Null(await index.GetDimensionsAsync());
 
         RecordedRequest request = Assert.Single(handler.Requests);
         Assert.Equal(HttpMethod.Get, request.Method);
@@ -138,53 +146,86 @@ public sealed class AzureAISearchSchemaTests
     }
 
     [Fact]
-    public async Task Dimensions_ExistingIndex_ReadsVectorFieldOnceAndCaches()
+    public async Task GetDimensionsAsync_IndexMissingThenCreated_AnswersFromEnsureCreated()
     {
-        var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(200, """
-            {
-              "name": "products",
-              "fields": [
-                { "name": "id", "type": "Edm.String", "key": true, "searchable": false, "filterable": true, "sortable": true, "facetable": false, "retrievable": true },
-                { "name": "vector", "type": "Collection(Edm.Single)", "searchable": true, "retrievable": true, "dimensions": 768, "vectorSearchProfile": "p" }
-              ],
-              "vectorSearch": {
-                "algorithms": [ { "name": "a", "kind": "hnsw", "hnswParameters": { "metric": "cosine", "m": 4, "efConstruction": 400, "efSearch": 500 } } ],
-                "profiles": [ { "name": "p", "algorithm": "a" } ]
-              }
-            }
-            """));
+        var handler = EchoIndexHandler();
         await using var index = FakeSearch.CreateIndex(handler);
 
-        Assert.Equal(768, index.Dimensions);
-        Assert.Equal(768, index.Dimensions);
+        Assert.Null(await index.GetDimensionsAsync());
+        await index.EnsureCreatedAsync(384);
 
+        Assert.Equal(384, await index.GetDimensionsAsync());
+        Assert.Equal([HttpMethod.Get, HttpMethod.Put], handler.Requests.Select(r => r.Method));
+    }
+
+    private const string IndexWith768 = """
+        {
+          "name": "products",
+          "fields": [
+            { "name": "id", "type": "Edm.String", "key": true, "searchable": false, "filterable": true, "sortable": true, "facetable": false, "retrievable": true },
+            { "name": "vector", "type": "Collection(Edm.Single)", "searchable": true, "retrievable": true, "dimensions": 768, "vectorSearchProfile": "p" }
+          ],
+          "vectorSearch": {
+            "algorithms": [ { "name": "a", "kind": "hnsw", "hnswParameters": { "metric": "cosine", "m": 4, "efConstruction": 400, "efSearch": 500 } } ],
+            "profiles": [ { "name": "p", "algorithm": "a" } ]
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task GetDimensionsAsync_ExistingIndex_ReadsVectorFieldOnceAndCaches()
+    {
+        var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(200, IndexWith768));
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        int?[] answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => index.GetDimensionsAsync().AsTask()));
+
+        Assert.All(answers, a => Assert.Equal(768, a));
+        Assert.Equal(768, await index.GetDimensionsAsync());
         Assert.Single(handler.Requests);
     }
 
     [Fact]
-    public void Create_HttpEndpoint_ThrowsArgumentException()
+    public async Task GetDimensionsAsync_ServerErrorThenSuccess_DoesNotCacheTheFailure()
     {
-        var options = new AzureAISearchIndexOptions { Endpoint = new Uri("http://fake-search.search.windows.net") };
+        var handler = new FakeSearchHandler((_, i) => i == 0
+            ? FakeSearch.Error(403, "Forbidden", "Authorization failed.")
+            : FakeSearch.Json(200, IndexWith768));
+        await using var index = FakeSearch.CreateIndex(handler);
 
-        var ex = Assert.Throws<ArgumentException>(() => AzureAISearchProductIndex.Create(options));
+        var ex = await Assert.ThrowsAsync<ProductIndexException>(() => index.GetDimensionsAsync().AsTask());
+        Assert.Contains("read index definition failed with HTTP 403", ex.Message, StringComparison.Ordinal);
 
-        Assert.Contains("https", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(768, await index.GetDimensionsAsync());
+        Assert.Equal(2, handler.Requests.Count);
     }
 
     [Fact]
-    public void Create_NoEndpoint_ThrowsArgumentException()
+    public void AddAzureAISearchProductIndex_HttpEndpoint_FailsValidationOnResolve()
     {
-        var ex = Assert.Throws<ArgumentException>(() => AzureAISearchProductIndex.Create(new AzureAISearchIndexOptions()));
+        using var provider = Services(new AzureAISearchIndexOptions { Endpoint = new Uri("http://fake-search.search.windows.net") }, handler: null);
 
-        Assert.Contains("Endpoint", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<AzureAISearchProductIndex>());
+
+        Assert.Contains("ProductSimilarity:Index:AzureAISearch:Endpoint must be an https address.", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Create_ApiKey_SendsApiKeyHeader()
+    public void AddAzureAISearchProductIndex_NoEndpoint_FailsValidationOnResolve()
+    {
+        using var provider = Services(new AzureAISearchIndexOptions(), handler: null);
+
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<AzureAISearchProductIndex>());
+
+        Assert.Contains("ProductSimilarity:Index:AzureAISearch:Endpoint is required", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddAzureAISearchProductIndex_ApiKey_SendsApiKeyHeader()
     {
         var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(200, "3"));
-        var options = new AzureAISearchIndexOptions { Endpoint = FakeSearch.Endpoint, IndexName = "catalog", ApiKey = "admin-key-1" };
-        await using var index = AzureAISearchProductIndex.Create(options, credential: null, FakeSearch.ClientOptions(handler));
+        await using var provider = Services(new AzureAISearchIndexOptions { Endpoint = FakeSearch.Endpoint, IndexName = "catalog", ApiKey = "admin-key-1" }, handler);
+        var index = provider.GetRequiredService<AzureAISearchProductIndex>();
 
         Assert.Equal(3, await index.CountAsync());
 
@@ -192,20 +233,57 @@ public sealed class AzureAISearchSchemaTests
         Assert.Equal("/indexes('catalog')/docs/$count", request.Path);
         Assert.Equal("admin-key-1", request.Headers["api-key"]);
         Assert.False(request.Headers.ContainsKey("Authorization"));
+        Assert.Equal("catalog", index.IndexName);
     }
 
     [Fact]
-    public async Task Create_NoApiKey_UsesTokenCredentialBearer()
+    public async Task AddAzureAISearchProductIndex_NoApiKey_UsesTokenCredentialBearerAndOneClientOfEach()
     {
         var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(200, "0"));
-        var options = new AzureAISearchIndexOptions { Endpoint = FakeSearch.Endpoint };
-        TokenCredential credential = new FakeTokenCredential();
-        await using var index = AzureAISearchProductIndex.Create(options, credential, FakeSearch.ClientOptions(handler));
+        await using var provider = Services(new AzureAISearchIndexOptions { Endpoint = FakeSearch.Endpoint }, handler);
 
-        await index.CountAsync();
+        await provider.GetRequiredService<AzureAISearchProductIndex>().CountAsync();
 
         RecordedRequest request = Assert.Single(handler.Requests);
         Assert.Equal("Bearer fake-token", request.Headers["Authorization"]);
         Assert.False(request.Headers.ContainsKey("api-key"));
+        Assert.Same(provider.GetRequiredService<SearchClient>(), provider.GetRequiredService<SearchClient>());
+        Assert.Same(provider.GetRequiredService<SearchIndexClient>(), provider.GetRequiredService<SearchIndexClient>());
+        Assert.Same(provider.GetRequiredService<AzureAISearchProductIndex>(), provider.GetRequiredService<AzureAISearchProductIndex>());
+    }
+
+    [Fact]
+    public async Task AddAzureAISearchProductIndex_Logger_IsWiredIn()
+    {
+        var handler = new FakeSearchHandler((_, _) => FakeSearch.Error(404, "ResourceNotFound", "No index."));
+        var logs = new FakeLogCollector();
+        await using var provider = Services(new AzureAISearchIndexOptions { Endpoint = FakeSearch.Endpoint }, handler, logs);
+
+        Assert.Null(await provider.GetRequiredService<AzureAISearchProductIndex>().GetDimensionsAsync());
+
+        Assert.Contains(logs.GetSnapshot(), r => r.Message.Contains("does not exist yet", StringComparison.Ordinal));
+    }
+
+    private static ServiceProvider Services(AzureAISearchIndexOptions settings, FakeSearchHandler? handler, FakeLogCollector? logs = null)
+    {
+        var services = new ServiceCollection();
+        services.AddOptions<ProductSimilarityOptions>()
+            .Configure(o => o.Index = new IndexOptions { Provider = IndexProvider.AzureAISearch, AzureAISearch = settings });
+        services.AddSingleton<IValidateOptions<ProductSimilarityOptions>, ProductSimilarityOptionsValidator>();
+        if (logs is not null)
+        {
+            services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(logs)));
+        }
+
+        services.AddAzureAISearchProductIndex();
+        services.AddAzureClients(clients =>
+        {
+            clients.UseCredential(new FakeTokenCredential());
+            if (handler is not null)
+            {
+                clients.ConfigureDefaults(o => o.Transport = new HttpClientTransport(new HttpClient(handler)));
+            }
+        });
+        return services.BuildServiceProvider();
     }
 }

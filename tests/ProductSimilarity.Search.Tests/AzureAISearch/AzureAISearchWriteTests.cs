@@ -15,7 +15,7 @@ public sealed class AzureAISearchWriteTests
         var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));
         await using var index = FakeSearch.CreateIndex(handler);
         IndexedProduct first = FakeSearch.Product("p1", [0.1f, -0.2f, 0.3f, 0.4f]);
-        first = first with { Product = first.Product with { Brand = "O'Neil", Category = "Home > Audio", Description = null } };
+        first = first with { Product = first.Product with { Brand = "O'Neil", Category = "Home > Audio", Description = null, Gtin = "04006381333931", Mpn = "WH1000XM4" } };
 
         await index.UpsertAsync([first, FakeSearch.Product("p2")]);
 
@@ -36,6 +36,10 @@ public sealed class AzureAISearchWriteTests
         Assert.Equal("o'neil", doc["brandKey"]!.GetValue<string>());
         Assert.Equal("Home > Audio", doc["category"]!.GetValue<string>());
         Assert.Equal("home > audio", doc["categoryKey"]!.GetValue<string>());
+        Assert.Equal("04006381333931", doc["gtin"]!.GetValue<string>());
+        Assert.Equal("WH1000XM4", doc["mpn"]!.GetValue<string>());
+        Assert.True(actions[1]!.AsObject().ContainsKey("gtin")); // null is sent, so a removed GTIN is cleared
+        Assert.Null(actions[1]!["gtin"]);
         Assert.Equal(19.99, doc["price"]!.GetValue<double>());
         Assert.Equal("EUR", doc["currency"]!.GetValue<string>());
         Assert.True(doc["inStock"]!.GetValue<bool>());
@@ -91,6 +95,49 @@ public sealed class AzureAISearchWriteTests
         Assert.True(handler.Requests.Count >= 2);
         Assert.All(handler.Requests, r => Assert.True(Encoding.UTF8.GetByteCount(r.Body!) < 16_000_000, $"{r.Body!.Length} bytes"));
         Assert.Equal(16, handler.Requests.SelectMany(FakeSearch.ActionIds).Count());
+    }
+
+    [Fact]
+    public async Task UpdateFieldsAsync_PriceOnlyChange_PostsMergeActionsWithoutVector()
+    {
+        var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));
+        await using var index = FakeSearch.CreateIndex(handler);
+        IndexedProduct changed = FakeSearch.Product("p1") with { Vector = ReadOnlyMemory<float>.Empty };
+        changed = changed with { Product = changed.Product with { Price = 17.5m, InStock = false }, ContentHash = "hash-new" };
+
+        IReadOnlyList<string> missing = await index.UpdateFieldsAsync([changed, FakeSearch.Product("p2")]);
+
+        Assert.Empty(missing);
+        RecordedRequest request = Assert.Single(handler.Requests);
+        Assert.Equal(IndexPath, request.Path);
+        JsonArray actions = request.Json["value"]!.AsArray();
+        Assert.All(actions, a => Assert.Equal("merge", a!["@search.action"]!.GetValue<string>()));
+        Assert.All(actions, a => Assert.False(a!.AsObject().ContainsKey("vector"), "a merge must not carry the vector"));
+        JsonNode doc = actions[0]!;
+        Assert.Equal("p1", doc["id"]!.GetValue<string>());
+        Assert.Equal(17.5, doc["price"]!.GetValue<double>());
+        Assert.False(doc["inStock"]!.GetValue<bool>());
+        Assert.Equal("hash-new", doc["contentHash"]!.GetValue<string>());
+        Assert.Equal("acme", doc["brandKey"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UpdateFieldsAsync_KeyNotInIndex_ReturnsItAsMissingWithoutRetry()
+    {
+        var handler = new FakeSearchHandler((_, _) => FakeSearch.Json(207, """
+            {
+              "value": [
+                { "key": "p1", "status": true, "errorMessage": null, "statusCode": 200 },
+                { "key": "gone", "status": false, "errorMessage": "Document not found.", "statusCode": 404 }
+              ]
+            }
+            """));
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        IReadOnlyList<string> missing = await index.UpdateFieldsAsync([FakeSearch.Product("p1"), FakeSearch.Product("gone")]);
+
+        Assert.Equal(["gone"], missing);
+        Assert.Single(handler.Requests);
     }
 
     [Fact]

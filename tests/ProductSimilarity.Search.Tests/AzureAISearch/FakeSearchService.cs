@@ -44,6 +44,8 @@ internal sealed class FakeSearchHandler(Func<RecordedRequest, int, HttpResponseM
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Answer asynchronously, as a network does, so that a caller can have several requests in flight.
+        await Task.Yield();
         string? body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var h in request.Headers)
@@ -64,9 +66,9 @@ internal sealed class FakeSearchHandler(Func<RecordedRequest, int, HttpResponseM
         return response;
     }
 
-    // The SDK's synchronous methods (used by the Dimensions property) call HttpClient.Send.
+    // The SDK's synchronous methods call HttpClient.Send. The adapter must never do synchronous I/O: fail loudly.
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
-        => SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+        => throw new InvalidOperationException($"Synchronous I/O: {request.Method} {request.RequestUri}");
 }
 
 internal static class FakeSearch

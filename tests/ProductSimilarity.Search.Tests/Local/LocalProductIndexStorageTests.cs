@@ -29,6 +29,8 @@ public sealed class LocalProductIndexStorageTests : IDisposable
                 GroupId = "g1",
                 ImageUrl = "https://example.test/a.png",
                 Source = "amazon",
+                Gtin = "04548736112100",
+                Mpn = "WH1000XM4",
                 Attributes = new Dictionary<string, string> { ["colour"] = "black", ["尺寸"] = "大" },
             },
             ContentHash = "abc123",
@@ -115,6 +117,34 @@ public sealed class LocalProductIndexStorageTests : IDisposable
         Assert.Null(await index.GetAsync("new"));
         Assert.DoesNotContain("a1", await ToListAsync(index.GetAllIdsAsync()));
         Assert.Equal(0, await index.DeleteAsync(["a1"]));
+    }
+
+    [Fact]
+    public async Task UpdateFieldsAsync_CommittedAndPendingProducts_KeepsStoredVectorsAndReportsMissing()
+    {
+        await using var index = LocalProductIndex.Open(_folder.Path);
+        await index.UpsertAsync([P("a", "Lamp", V(1, 0, 0), price: 10m)]);
+        await index.CommitAsync();
+        await index.UpsertAsync([P("b", "Desk", V(0, 1, 0), price: 20m)]); // not committed yet
+
+        IReadOnlyList<string> missing = await index.UpdateFieldsAsync(
+        [
+            P("a", "Lamp", [], price: 8m, hash: "h-a2"),
+            P("b", "Desk", [], price: 18m, hash: "h-b2"),
+            P("zz", "Unknown", [], price: 1m),
+        ]);
+        await index.CommitAsync();
+
+        Assert.Equal(["zz"], missing);
+        var a = await index.GetAsync("a");
+        Assert.Equal(8m, a!.Product.Price);
+        Assert.Equal("h-a2", a.ContentHash);
+        Assert.Equal(V(1, 0, 0), a.Vector.ToArray());
+        var b = await index.GetAsync("b");
+        Assert.Equal(18m, b!.Product.Price);
+        Assert.Equal(V(0, 1, 0), b.Vector.ToArray());
+        Assert.Null(await index.GetAsync("zz"));
+        Assert.Equal(2, await index.CountAsync());
     }
 
     [Fact]
