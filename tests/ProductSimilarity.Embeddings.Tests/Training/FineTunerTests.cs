@@ -24,7 +24,7 @@ public sealed class FineTunerTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task EmbedWithTrainer_UntouchedWeights_MatchesOnnxRuntime()
     {
         Skip.If(TrainingTestData.WhyNoTorch is not null, TrainingTestData.WhyNoTorch);
-        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None });
 
         var trainer = await new FineTuner(new PythonTrainer()).EmbedWithTrainerAsync(new OnnxEmbeddingOptions(), Sentences);
         var onnx = await generator.GenerateAsync(Sentences);
@@ -75,11 +75,11 @@ public sealed class FineTunerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(result.Card, FineTuner.ReadCard(request.OutputDirectory) with { Validation = result.Card.Validation, Settings = result.Card.Settings });
 
         // The written ONNX model, loaded fresh, gives the vectors the trainer's own forward pass gives for its weights.
-        var trained = new OnnxEmbeddingOptions { ModelPath = result.OutputPath };
+        var trained = new OnnxEmbeddingOptions { ModelPath = result.OutputPath, Quantization = OnnxQuantization.None };
         using var generator = OnnxBertEmbeddingGenerator.Create(trained);
         var served = await generator.GenerateAsync(Sentences);
         var reference = await new FineTuner(new PythonTrainer()).EmbedWithTrainerAsync(trained, Sentences);
-        using var bundled = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+        using var bundled = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None });
         var original = await bundled.GenerateAsync(Sentences);
         for (int i = 0; i < Sentences.Length; i++)
         {
