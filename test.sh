@@ -14,12 +14,16 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   exit 1
 fi
 
-# The Infra tests lint infra/hooks/postdeploy.sh with shellcheck; install it where apt-get can (the test skips otherwise).
-if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  echo "==> apt-get install shellcheck"
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null && sudo_cmd="sudo -n"
-  { $sudo_cmd apt-get install -y -q shellcheck || { $sudo_cmd apt-get update -q && $sudo_cmd apt-get install -y -q shellcheck; }; } >/dev/null 2>&1 \
-    || echo "shellcheck could not be installed; its test will be skipped" >&2
+# apt packages some tests need, installed where apt-get can (each of those tests skips with a message otherwise):
+# shellcheck (the Infra hook lint), python3-torch + libopenblas0-pthread (the training tests; OpenBLAS keeps torch fast).
+missing=()
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+/usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch libopenblas0-pthread)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> apt-get install ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; } >/dev/null \
+    || echo "apt-get could not install ${missing[*]}; the tests that need them will be skipped" >&2
 fi
 
 echo "==> dotnet build"

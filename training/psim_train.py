@@ -159,12 +159,12 @@ def contrastive(qa, qb, scale):
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
-def evaluate(vectors, pairs, candidates, positives):
-    """recall@1 and MRR@10 over the candidate set, both directions; a hit is any known positive."""
+def evaluate(vectors, row, pairs, candidates, positives):
+    """recall@1 and MRR@10 over the candidate set (vectors[row[c]] is candidate c), both directions; a hit is any known positive."""
     if not pairs:
         return {"recall@1": 0.0, "mrr@10": 0.0}
     cand = torch.tensor(candidates)
-    scores = vectors[[q for a, b in pairs for q in (a, b)]] @ vectors[cand].T
+    scores = vectors[[row[q] for a, b in pairs for q in (a, b)]] @ vectors.T
     hits1, mrr = 0, 0.0
     for row, q in enumerate(q for a, b in pairs for q in (a, b)):
         s = scores[row].clone()
@@ -189,6 +189,7 @@ def train(model_params, encode, save, args, data):
         positives.setdefault(a, set()).add(b)
         positives.setdefault(b, set()).add(a)
     candidates = data.get("candidates") or sorted({i for p in valid_pairs for i in p})
+    row = {c: r for r, c in enumerate(candidates)}
     steps_per_epoch = max(1, math.ceil(len(train_pairs) / args.batch))
     total = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model_params, lr=args.lr, weight_decay=args.weight_decay)
@@ -196,7 +197,7 @@ def train(model_params, encode, save, args, data):
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(1, total - warmup)))
     best, best_epoch, stale, step, start = None, 0, 0, 0, time.time()
-    metrics = evaluate(encode(), valid_pairs, candidates, positives)
+    metrics = evaluate(encode(candidates), row, valid_pairs, candidates, positives)
     emit(event="epoch", epoch=0, **metrics)
     for epoch in range(1, args.epochs + 1):
         for batch in batches(train_pairs, positives, args.batch, rng):
@@ -207,7 +208,7 @@ def train(model_params, encode, save, args, data):
             sched.step()
             step += 1
             emit(event="step", epoch=epoch, step=step, steps=total, loss=round(loss.item(), 5), elapsed=round(time.time() - start, 2))
-        metrics = evaluate(encode(), valid_pairs, candidates, positives)
+        metrics = evaluate(encode(candidates), row, valid_pairs, candidates, positives)
         emit(event="epoch", epoch=epoch, **metrics)
         score = (metrics["recall@1"], metrics["mrr@10"])
         if best is None or score > best:
@@ -248,7 +249,7 @@ def main():
             a, b = zip(*batch)
             return contrastive(apply(frozen[list(a)]), apply(frozen[list(b)]), args.scale)
         args.step = step
-        train(linear.parameters(), lambda: apply(frozen).detach(),
+        train(linear.parameters(), lambda idx: apply(frozen[idx]).detach(),
               lambda: save_safetensors(f"{args.out}/adapter.safetensors", {"weight": linear.weight, "bias": linear.bias}), args, data)
         return
 
@@ -268,7 +269,7 @@ def main():
         a, b = zip(*batch)
         return contrastive(model(*pad([texts[i] for i in a])), model(*pad([texts[i] for i in b])), args.scale)
     args.step = step
-    train(model.parameters(), lambda: encode_all(model, texts),
+    train(model.parameters(), lambda idx: encode_all(model, [texts[i] for i in idx]),
           lambda: save_safetensors(f"{args.out}/trained.safetensors", model.export()), args, data)
 
 

@@ -14,8 +14,8 @@ public static class ProductApiEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps <c>/api/products/{id}/similar</c>, <c>/api/recommendations</c>, <c>/api/search</c>, <c>/api/products/{id}</c>
-    /// (GET and DELETE) and <c>/api/health</c> onto <see cref="ProductApi"/>. Needs the services of <c>AddProductSimilarity</c>;
-    /// <see cref="ProductApiServiceCollectionExtensions.AddProductApi"/> is optional here (it makes the handlers a singleton).
+    /// (GET and DELETE) and <c>/api/health</c> onto <see cref="ProductApi"/>. Needs the services of <c>AddProductSimilarity</c>
+    /// and <see cref="ProductApiServiceCollectionExtensions.AddProductApi"/> (the handlers, one singleton, as in the Functions app).
     /// </summary>
     /// <returns>The route group, for adding conventions (authorization, rate limits).</returns>
     public static RouteGroupBuilder MapProductApi(this IEndpointRouteBuilder endpoints)
@@ -36,8 +36,5 @@ public static class ProductApiEndpointRouteBuilderExtensions
         return api;
     }
 
-    // ProductApi only holds references to singletons, so building one per request when it is not registered costs little.
-    private static ProductApi Handlers(HttpRequest request) =>
-        request.HttpContext.RequestServices.GetService<ProductApi>()
-        ?? ActivatorUtilities.CreateInstance<ProductApi>(request.HttpContext.RequestServices);
+    private static ProductApi Handlers(HttpRequest request) => request.HttpContext.RequestServices.GetRequiredService<ProductApi>();
 }

@@ -9,6 +9,7 @@ using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Embeddings.Adapters;
 using ProductSimilarity.Embeddings.AzureOpenAI;
 using ProductSimilarity.Embeddings.Onnx;
 using ProductSimilarity.Search.AzureAISearch;
@@ -31,7 +32,6 @@ public static class ProductSimilarityServiceCollectionExtensions
 
         services.AddOptions<ProductSimilarityOptions>()
             .Bind(configuration.GetSection(ProductSimilarityOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductSimilarityOptions>, ProductSimilarityOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
@@ -45,6 +45,11 @@ public static class ProductSimilarityServiceCollectionExtensions
                 EmbeddingProvider.AzureOpenAI => AzureOpenAIEmbeddingGeneratorFactory.Create(options.AzureOpenAI),
                 _ => OnnxBertEmbeddingGenerator.Create(options.Onnx),
             };
+            if (!string.IsNullOrWhiteSpace(options.AdapterPath))
+            {
+                inner = LinearAdapterEmbeddingGenerator.Load(inner, options.AdapterPath);
+            }
+
             return new EmbeddingGeneratorBuilder<string, Embedding<float>>(inner)
                 .UseLogging(sp.GetService<ILoggerFactory>())
                 .UseOpenTelemetry(sp.GetService<ILoggerFactory>(), sourceName: "ProductSimilarity")

@@ -42,13 +42,17 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
         Assert.Equal(properties.ETag.ToString(), status.GetProperty("etag").GetString());
         Assert.Equal(blob.Name, status.GetProperty("blob").GetString());
         Assert.Equal("upsert", status.GetProperty("mode").GetString());
-        Assert.Equal(10, status.GetProperty("rowsRead").GetInt64());
-        Assert.Equal(8, status.GetProperty("embedded").GetInt64());
-        Assert.Equal(0, status.GetProperty("unchanged").GetInt64());
-        Assert.Equal(2, status.GetProperty("rejected").GetInt64());
-        Assert.Equal(0, status.GetProperty("deleted").GetInt64());
+        var summary = status.GetProperty("summary");
+        Assert.Equal(blob.Name, summary.GetProperty("file").GetString());
+        Assert.Equal(10, summary.GetProperty("rowsRead").GetInt64());
+        Assert.Equal(8, summary.GetProperty("embedded").GetInt64());
+        Assert.Equal(0, summary.GetProperty("unchanged").GetInt64());
+        Assert.Equal(2, summary.GetProperty("rejected").GetInt64());
+        Assert.Equal(0, summary.GetProperty("deleted").GetInt64());
+        Assert.Equal("upsert", summary.GetProperty("mode").GetString());
         Assert.False(string.IsNullOrEmpty(status.GetProperty("model").GetString()));
-        Assert.True(TimeSpan.Parse(status.GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > TimeSpan.Zero);
+        Assert.Equal(status.GetProperty("model").GetString(), summary.GetProperty("model").GetString());
+        Assert.True(TimeSpan.Parse(summary.GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > TimeSpan.Zero);
         Assert.True(status.GetProperty("finishedAt").GetDateTimeOffset() >= status.GetProperty("startedAt").GetDateTimeOffset());
         Assert.False(status.TryGetProperty("error", out _));
         Assert.Equal($"catalog-errors/{blob.Name}.errors.jsonl", status.GetProperty("errorReport").GetString());
@@ -58,6 +62,31 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
         Assert.Equal([7L, 9L], report.Select(r => r.GetProperty("line").GetInt64()).Order());
         Assert.All(report, r => Assert.Equal(blob.Name, r.GetProperty("file").GetString()));
         Assert.Contains(report, r => r.GetProperty("field").GetString() == "price" && r.GetProperty("id").GetString() == "K002");
+    }
+
+    [Fact]
+    public async Task IngestCatalog_MerchantCenterXmlAndXlsxWorkbook_AreIngestedLikeCsv()
+    {
+        const string feed = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel>
+              <item><g:id>X1</g:id><title>Electric Kettle 1.7 l</title><g:price>20.00 EUR</g:price><g:gtin>4006381333931</g:gtin></item>
+              <item><g:id>X2</g:id><title>Two-Slice Toaster</title><g:price>30,00 EUR</g:price></item>
+            </channel></rss>
+            """;
+        var xml = await UploadAsync($"{prefix}/feed.xml", Encoding.UTF8.GetBytes(feed));
+        using var workbook = new MemoryStream();
+        await MiniExcelLibs.MiniExcel.SaveAsAsync(workbook, new[] { new Dictionary<string, object> { ["id"] = "W1", ["title"] = "Countertop Blender" } });
+        var xlsx = await UploadAsync($"{prefix}/catalog.xlsx", workbook.ToArray());
+
+        await host.IngestionFunction.IngestCatalog(xml, xml.Name, default);
+        await host.IngestionFunction.IngestCatalog(xlsx, xlsx.Name, default);
+
+        Assert.Equal(3, await host.Index.CountAsync());
+        Assert.Equal("04006381333931", (await host.Index.GetAsync("X1"))!.Product.Gtin);
+        Assert.Equal(30.00m, (await host.Index.GetAsync("X2"))!.Product.Price);
+        Assert.Equal("Countertop Blender", (await host.Index.GetAsync("W1"))!.Product.Title);
+        Assert.Equal("succeeded", (await ReadJsonAsync("catalog-status", xlsx.Name + ".json")).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -100,8 +129,8 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
         var status = await ReadJsonAsync("catalog-status", blob.Name + ".json");
         Assert.Equal("succeeded", status.GetProperty("status").GetString());
-        Assert.Equal(0, status.GetProperty("embedded").GetInt64());
-        Assert.Equal(8, status.GetProperty("unchanged").GetInt64());
+        Assert.Equal(0, status.GetProperty("summary").GetProperty("embedded").GetInt64());
+        Assert.Equal(8, status.GetProperty("summary").GetProperty("unchanged").GetInt64());
         Assert.Equal((await blob.GetPropertiesAsync()).Value.ETag.ToString(), status.GetProperty("etag").GetString());
     }
 
@@ -124,7 +153,7 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
         Assert.Null(await host.Index.GetAsync("E001"));
         var status = await ReadJsonAsync("catalog-status", next.Name + ".json");
         Assert.Equal("snapshot", status.GetProperty("mode").GetString());
-        Assert.Equal(6, status.GetProperty("deleted").GetInt64());
+        Assert.Equal(6, status.GetProperty("summary").GetProperty("deleted").GetInt64());
         Assert.False(status.TryGetProperty("errorReport", out _));
         Assert.False(await azurite.ServiceClient.GetBlobContainerClient("catalog-errors").GetBlobClient(next.Name + ".errors.jsonl").ExistsAsync());
     }
@@ -154,7 +183,7 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
 
         Assert.Equal(7, await host.Index.CountAsync());
         Assert.Null(await host.Index.GetAsync("K001"));
-        Assert.Equal(1, (await ReadJsonAsync("catalog-status", update.Name + ".json")).GetProperty("deleted").GetInt64());
+        Assert.Equal(1, (await ReadJsonAsync("catalog-status", update.Name + ".json")).GetProperty("summary").GetProperty("deleted").GetInt64());
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class PsimServeApiTests(OnnxGeneratorFixture onnx) : IAsyncLifetim
         builder.Logging.ClearProviders();
         builder.Configuration["ProductSimilarity:Index:Local:Path"] = indexFolder;
         builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new CountingEmbeddingGenerator(onnx.Generator));
-        builder.Services.AddProductSimilarity(builder.Configuration); // as psim serve does: MapProductApi needs nothing more
+        builder.Services.AddProductSimilarity(builder.Configuration).AddProductApi(); // as psim serve does
         app = builder.Build();
         app.MapProductApi();
         await app.StartAsync();

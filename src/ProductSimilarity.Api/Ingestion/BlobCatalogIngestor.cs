@@ -117,21 +117,12 @@ public sealed partial class BlobCatalogIngestor(
         var done = status with
         {
             Status = IngestionRunState.Succeeded,
-            RowsRead = summary.RowsRead,
-            Embedded = summary.Embedded,
-            Unchanged = summary.Unchanged,
-            Updated = summary.Updated,
-            Rejected = summary.Rejected,
-            Deleted = summary.Deleted,
-            Duration = summary.Duration,
-            Model = summary.Model,
-            Adapter = summary.Adapter,
-            Mode = summary.Mode,
+            Summary = summary,
             ErrorReport = report,
             FinishedAt = timeProvider.GetUtcNow(),
         };
         await WriteStatusAsync(statusBlob, done, cancellationToken).ConfigureAwait(false);
-        LogSucceeded(logger, catalog.Name, done.RowsRead, done.Embedded, done.Unchanged, done.Rejected, done.Deleted);
+        LogSucceeded(logger, catalog.Name, summary.RowsRead, summary.Embedded, summary.Unchanged, summary.Rejected, summary.Deleted);
         return new CatalogIngestionResult(done, Skipped: false);
     }
 
@@ -181,9 +172,18 @@ public sealed partial class BlobCatalogIngestor(
         {
             Status = IngestionRunState.Failed,
             Error = ex is OperationCanceledException ? "The run was cancelled (the host is shutting down or the function timed out)." : ex.Message,
-            Rejected = errors.Count,
             FinishedAt = timeProvider.GetUtcNow(),
-            Duration = timeProvider.GetUtcNow() - status.StartedAt,
+
+            // What is known of a run that stopped: the rows it rejected and the time it took.
+            Summary = new IngestionSummary
+            {
+                File = status.Blob,
+                Rejected = errors.Count,
+                Duration = timeProvider.GetUtcNow() - status.StartedAt,
+                Model = status.Model,
+                Adapter = status.Adapter,
+                Mode = status.Mode,
+            },
         };
 
         // Best effort with a fresh token: the record of a failure matters most when the run's token has fired.

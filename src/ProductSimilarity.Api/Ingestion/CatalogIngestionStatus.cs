@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Ingestion;
 
 namespace ProductSimilarity.Api.Ingestion;
 
@@ -40,35 +41,18 @@ public sealed record CatalogIngestionStatus
     /// <summary>Why the run failed.</summary>
     public string? Error { get; init; }
 
-    /// <summary>Upsert, or Snapshot (products missing from the file are removed).</summary>
+    /// <summary>Upsert, or Snapshot (products missing from the file are removed); known when the run starts.</summary>
     public IngestionMode Mode { get; init; }
 
-    /// <summary>Data rows read (good and rejected).</summary>
-    public long RowsRead { get; init; }
-
-    /// <summary>Products embedded (new or changed).</summary>
-    public long Embedded { get; init; }
-
-    /// <summary>Products whose content had not changed, so were not re-embedded.</summary>
-    public long Unchanged { get; init; }
-
-    /// <summary>Products whose stored fields (price, stock...) changed but whose text did not: rewritten without re-embedding.</summary>
-    public long Updated { get; init; }
-
-    /// <summary>Rows rejected; see <see cref="ErrorReport"/>.</summary>
-    public long Rejected { get; init; }
-
-    /// <summary>Products removed from the index.</summary>
-    public long Deleted { get; init; }
-
-    /// <summary>How long the run took.</summary>
-    public TimeSpan Duration { get; init; }
-
-    /// <summary>The embedding model id.</summary>
+    /// <summary>The embedding model id; known when the run starts.</summary>
     public string? Model { get; init; }
 
-    /// <summary>The adapter applied on top of the model, if any.</summary>
+    /// <summary>The adapter applied on top of the model, if any; known when the run starts.</summary>
     public string? Adapter { get; init; }
+
+    /// <summary>What the run did (counters and duration) once it has ended; null while running. After a failure only the
+    /// rejected rows and the duration are known.</summary>
+    public IngestionSummary? Summary { get; init; }
 
     /// <summary><c>container/name</c> of the rejected-row report, when rows were rejected.</summary>
     public string? ErrorReport { get; init; }

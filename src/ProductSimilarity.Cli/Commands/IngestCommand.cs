@@ -15,11 +15,12 @@ internal static class IngestCommand
         var file = new Argument<FileInfo>("FILE") { Description = "Catalog file: .csv/.tsv/.txt, .jsonl/.ndjson/.json, .xml (Merchant Center feed), optionally .gz; or .xlsx." };
         var mode = new Option<IngestionMode?>("--mode") { Description = "upsert (default): add and update, delete via the 'deleted' column; snapshot: also remove products missing from FILE." };
         var errors = new Option<string?>("--errors") { Description = "Where rejected rows go (JSON Lines). Default: FILE.errors.jsonl.", HelpName = "PATH" };
+        var reembed = new Option<bool>("--reembed") { Description = "Re-embed every product with the configured model (after changing model, quantisation or adapter) and remove products missing from FILE; give the full catalog." };
         var json = PsimApp.JsonOption();
         var catalog = new CatalogOptions();
         var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again.")
         {
-            file, mode, errors, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
+            file, mode, errors, reembed, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -30,7 +31,7 @@ internal static class IngestCommand
             }
 
             await using var services = CliHost.Build(PsimApp.Globals(parse), catalog.Overrides(parse));
-            var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct).ConfigureAwait(false);
+            var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct, parse.GetValue(reembed)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 console.WriteJson(summary);
@@ -46,7 +47,7 @@ internal static class IngestCommand
     }
 
     /// <summary>Runs the shared ingestion pipeline on a file with progress on stderr; used by ingest, demo, eval and bench.</summary>
-    public static async Task<IngestionSummary> RunAsync(IServiceProvider services, CliConsole console, string path, string? errorsPath, IngestionMode? mode, CancellationToken ct)
+    public static async Task<IngestionSummary> RunAsync(IServiceProvider services, CliConsole console, string path, string? errorsPath, IngestionMode? mode, CancellationToken ct, bool reembed = false)
     {
         var pipeline = services.GetRequiredService<IngestionPipeline>();
         errorsPath ??= path + ".errors.jsonl";
@@ -61,7 +62,7 @@ internal static class IngestCommand
                 await using (input.ConfigureAwait(false))
                 {
                     var progress = new ProgressPrinter(console, Path.GetFileName(path));
-                    summary = await pipeline.IngestAsync(input, Path.GetFileName(path), sink, progress, mode, ct).ConfigureAwait(false);
+                    summary = await pipeline.IngestAsync(input, Path.GetFileName(path), sink, progress, mode, ct, reembed).ConfigureAwait(false);
                     progress.Finish();
                 }
             }

@@ -29,7 +29,7 @@ internal static class ServeCommand
             builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
             builder.WebHost.UseUrls(parse.GetRequiredValue(urls));
-            builder.Services.AddProductSimilarity(builder.Configuration);
+            builder.Services.AddProductSimilarity(builder.Configuration).AddProductApi();
             var app = builder.Build();
             app.MapProductApi();
             console.Note($"psim serve: listening on {parse.GetRequiredValue(urls)} (Ctrl+C to stop)");

@@ -151,7 +151,7 @@ internal static class TrainCommand
     private sealed class TrainingPrinter(CliConsole console) : IProgress<TrainingProgress>
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private TimeSpan last = TimeSpan.MinValue;
+        private TimeSpan? last;
         private bool drew;
 
         public void Report(TrainingProgress value)
@@ -160,7 +160,7 @@ internal static class TrainCommand
             {
                 case "training":
                     var interval = console.ErrorIsTerminal ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(10);
-                    if (clock.Elapsed - last < interval && value.Step != value.Steps)
+                    if (last is { } previous && clock.Elapsed - previous < interval && value.Step != value.Steps)
                     {
                         return;
                     }

@@ -1,28 +1,85 @@
 using System.Globalization;
 using ProductSimilarity.Core.Catalog;
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Indexing;
 
 namespace ProductSimilarity.Core.Configuration;
 
 /// <summary>The root options tree, bound from the configuration section <c>ProductSimilarity</c>.</summary>
-/// <remarks>The same keys work in local.settings.json, Azure app settings (<c>ProductSimilarity__Index__Provider</c>) and CLI flags.</remarks>
-public sealed class ProductSimilarityOptions
+/// <remarks>
+/// The same keys work in local.settings.json, Azure app settings (<c>ProductSimilarity__Index__Provider</c>) and CLI flags.
+/// Validated on start by <see cref="ProductSimilarityOptionsValidator"/>: the DataAnnotations of every section
+/// (<see cref="ValidateObjectMembersAttribute"/>) and the cross-field rules of <see cref="Validate"/>.
+/// </remarks>
+public sealed class ProductSimilarityOptions : IValidatableObject
 {
     /// <summary>The configuration section name.</summary>
     public const string SectionName = "ProductSimilarity";
 
+    /// <summary>Analyzers accepted for Azure AI Search text fields.</summary>
+    public static IReadOnlyList<string> AllowedAnalyzers { get; } = ["en.lucene", "zh-Hans.lucene", "standard.lucene"];
+
     /// <summary>Embedding provider settings.</summary>
+    [ValidateObjectMembers]
     public EmbeddingOptions Embeddings { get; set; } = new();
 
     /// <summary>Index provider settings.</summary>
+    [ValidateObjectMembers]
     public IndexOptions Index { get; set; } = new();
 
     /// <summary>Ranking defaults.</summary>
+    [ValidateObjectMembers]
     public RankingOptions Ranking { get; set; } = new();
 
     /// <summary>Ingestion settings.</summary>
+    [ValidateObjectMembers]
     public IngestionOptions Ingestion { get; set; } = new();
+
+    /// <summary>The cross-field rules: what the chosen providers need. Each message names the configuration key.</summary>
+    /// <param name="validationContext">The validation context (unused).</param>
+    /// <returns>One result per broken rule.</returns>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        const string root = SectionName;
+        if (Embeddings.Provider == EmbeddingProvider.AzureOpenAI)
+        {
+            if (Embeddings.AzureOpenAI.Endpoint is null)
+            {
+                yield return new($"{root}:Embeddings:AzureOpenAI:Endpoint is required when Provider=AzureOpenAI.");
+            }
+            else if (Embeddings.AzureOpenAI.Endpoint.Scheme != Uri.UriSchemeHttps)
+            {
+                yield return new($"{root}:Embeddings:AzureOpenAI:Endpoint must be an https address.");
+            }
+
+            if (string.IsNullOrWhiteSpace(Embeddings.AzureOpenAI.Deployment))
+            {
+                yield return new($"{root}:Embeddings:AzureOpenAI:Deployment is required when Provider=AzureOpenAI.");
+            }
+        }
+
+        if (Index.Provider == IndexProvider.AzureAISearch)
+        {
+            if (Index.AzureAISearch.Endpoint is null)
+            {
+                yield return new($"{root}:Index:AzureAISearch:Endpoint is required when Provider=AzureAISearch.");
+            }
+            else if (Index.AzureAISearch.Endpoint.Scheme != Uri.UriSchemeHttps)
+            {
+                yield return new($"{root}:Index:AzureAISearch:Endpoint must be an https address.");
+            }
+
+            if (!AllowedAnalyzers.Contains(Index.AzureAISearch.Analyzer))
+            {
+                yield return new($"{root}:Index:AzureAISearch:Analyzer must be one of {string.Join(", ", AllowedAnalyzers)}.");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(Index.Local.Path))
+        {
+            yield return new($"{root}:Index:Local:Path is required when Provider=Local.");
+        }
+    }
 }
 
 /// <summary>Which embedding generator to use.</summary>
@@ -52,10 +109,18 @@ public sealed class EmbeddingOptions
     public EmbeddingProvider Provider { get; set; } = EmbeddingProvider.Onnx;
 
     /// <summary>Local ONNX model settings.</summary>
+    [ValidateObjectMembers]
     public OnnxEmbeddingOptions Onnx { get; set; } = new();
 
     /// <summary>Azure OpenAI settings.</summary>
+    [ValidateObjectMembers]
     public AzureOpenAIEmbeddingOptions AzureOpenAI { get; set; } = new();
+
+    /// <summary>
+    /// Optional linear adapter (<c>adapter.safetensors</c> from <c>psim train --adapter</c>) applied to every vector the
+    /// provider returns; empty: none. Changing it changes the vectors, so the index must be re-embedded.
+    /// </summary>
+    public string? AdapterPath { get; set; }
 }
 
 /// <summary><c>ProductSimilarity:Embeddings:Onnx</c>.</summary>
@@ -204,6 +269,7 @@ public sealed class IndexOptions
     public LocalIndexOptions Local { get; set; } = new();
 
     /// <summary>Azure AI Search settings.</summary>
+    [ValidateObjectMembers]
     public AzureAISearchIndexOptions AzureAISearch { get; set; } = new();
 }
 

@@ -1,83 +1,51 @@
-using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace ProductSimilarity.Core.Configuration;
 
-/// <summary>Cross-field validation of <see cref="ProductSimilarityOptions"/>, run on start.</summary>
-/// <remarks>Stateless; thread-safe.</remarks>
-public sealed class ProductSimilarityOptionsValidator : IValidateOptions<ProductSimilarityOptions>
+/// <summary>
+/// Validation of <see cref="ProductSimilarityOptions"/>, run on start: the DataAnnotations of every section marked
+/// <see cref="ValidateObjectMembersAttribute"/> and the cross-field rules of <see cref="ProductSimilarityOptions.Validate"/>.
+/// Each failure names its configuration key, e.g. <c>ProductSimilarity:Ranking:RrfK: The field RrfK must be between 1
+/// and 1000.</c>
+/// </summary>
+/// <remarks>
+/// The walk over the sections is source-generated (<see cref="ProductSimilarityOptionsAnnotations"/>, no reflection);
+/// this class only runs it under the section name and writes the generated <c>Member: The field Section.Path.Member ...</c>
+/// messages with the configuration key first, the form the docs and the CLI show. Stateless; thread-safe.
+/// </remarks>
+public sealed partial class ProductSimilarityOptionsValidator : IValidateOptions<ProductSimilarityOptions>
 {
+    private static readonly ProductSimilarityOptionsAnnotations Annotations = new();
+
     /// <inheritdoc/>
     public ValidateOptionsResult Validate(string? name, ProductSimilarityOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        const string root = ProductSimilarityOptions.SectionName;
-        ValidateAnnotations(failures, $"{root}:Embeddings:Onnx", options.Embeddings.Onnx);
-        ValidateAnnotations(failures, $"{root}:Embeddings:AzureOpenAI", options.Embeddings.AzureOpenAI);
-        ValidateAnnotations(failures, $"{root}:Index:AzureAISearch", options.Index.AzureAISearch);
-        ValidateAnnotations(failures, $"{root}:Ranking", options.Ranking);
-        ValidateAnnotations(failures, $"{root}:Ingestion", options.Ingestion);
-
-        var embeddings = options.Embeddings;
-        if (embeddings.Provider == EmbeddingProvider.AzureOpenAI)
-        {
-            if (embeddings.AzureOpenAI.Endpoint is null)
-            {
-                failures.Add($"{root}:Embeddings:AzureOpenAI:Endpoint is required when Provider=AzureOpenAI.");
-            }
-            else if (embeddings.AzureOpenAI.Endpoint.Scheme != Uri.UriSchemeHttps)
-            {
-                failures.Add($"{root}:Embeddings:AzureOpenAI:Endpoint must be an https address.");
-            }
-
-            if (string.IsNullOrWhiteSpace(embeddings.AzureOpenAI.Deployment))
-            {
-                failures.Add($"{root}:Embeddings:AzureOpenAI:Deployment is required when Provider=AzureOpenAI.");
-            }
-        }
-
-        var index = options.Index;
-        if (index.Provider == IndexProvider.AzureAISearch)
-        {
-            if (index.AzureAISearch.Endpoint is null)
-            {
-                failures.Add($"{root}:Index:AzureAISearch:Endpoint is required when Provider=AzureAISearch.");
-            }
-            else if (index.AzureAISearch.Endpoint.Scheme != Uri.UriSchemeHttps)
-            {
-                failures.Add($"{root}:Index:AzureAISearch:Endpoint must be an https address.");
-            }
-
-            if (!AllowedAnalyzers.Contains(index.AzureAISearch.Analyzer))
-            {
-                failures.Add($"{root}:Index:AzureAISearch:Analyzer must be one of {string.Join(", ", AllowedAnalyzers)}.");
-            }
-        }
-        else if (string.IsNullOrWhiteSpace(index.Local.Path))
-        {
-            failures.Add($"{root}:Index:Local:Path is required when Provider=Local.");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        var result = Annotations.Validate(ProductSimilarityOptions.SectionName, options);
+        return result.Failed
+            ? ValidateOptionsResult.Fail(result.Failures.Select(KeyFirst))
+            : ValidateOptionsResult.Success;
     }
 
-    // ValidateDataAnnotations checks only the root object; the ranges live on the nested sections.
-    private static void ValidateAnnotations(List<string> failures, string section, object value)
+    /// <summary>Analyzers accepted for Azure AI Search text fields (see <see cref="ProductSimilarityOptions.AllowedAnalyzers"/>).</summary>
+    public static IReadOnlyList<string> AllowedAnalyzers => ProductSimilarityOptions.AllowedAnalyzers;
+
+    // "RrfK: The field ProductSimilarity.Ranking.RrfK must be ..." -> "ProductSimilarity:Ranking:RrfK: The field RrfK must be ...".
+    private static string KeyFirst(string failure)
     {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
-        {
-            foreach (var result in results)
-            {
-                foreach (var member in result.MemberNames.DefaultIfEmpty(string.Empty))
-                {
-                    failures.Add($"{section}:{member}: {result.ErrorMessage}");
-                }
-            }
-        }
+        var match = GeneratedFailure().Match(failure);
+        return match.Success
+            ? $"{match.Groups["path"].Value.Replace('.', ':')}: The field {match.Groups["member"].Value} {match.Groups["rest"].Value}"
+            : failure;
     }
 
-    /// <summary>Analyzers accepted for Azure AI Search text fields.</summary>
-    public static IReadOnlyList<string> AllowedAnalyzers { get; } = ["en.lucene", "zh-Hans.lucene", "standard.lucene"];
+    [GeneratedRegex(@"^(?<member>\w+): The field (?<path>[\w.]+) (?<rest>.*)$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex GeneratedFailure();
+}
+
+/// <summary>The source-generated DataAnnotations walk of <see cref="ProductSimilarityOptions"/> and its sections.</summary>
+[OptionsValidator]
+internal sealed partial class ProductSimilarityOptionsAnnotations : IValidateOptions<ProductSimilarityOptions>
+{
 }

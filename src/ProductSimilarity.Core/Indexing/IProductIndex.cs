@@ -13,6 +13,15 @@ public interface IProductIndex : IAsyncDisposable
     /// index included) until <see cref="EnsureCreatedAsync"/> changes it. No implementation does I/O in a property.</remarks>
     ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The embedding model that produced the stored vectors (its id with quantisation and adapter, as the generator reports it),
+    /// or null when the store does not record it or nothing has been recorded yet. Read from the last commit; no I/O.
+    /// </summary>
+    string? EmbeddingModel => null;
+
+    /// <summary>Records the embedding model of the stored vectors; durable with the next <see cref="CommitAsync"/>. Stores that cannot record it ignore the call.</summary>
+    Task SetEmbeddingModelAsync(string model, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>Creates the index (schema) when it does not exist, for the given vector dimensions.</summary>
     Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default);
 

@@ -31,8 +31,8 @@ public sealed partial class IngestionPipeline(
     public string ModelId =>
         generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
 
-    /// <summary>The adapter applied on top of the model; null: no adapter (fine-tuned adapters are not built yet).</summary>
-    public string? Adapter => null;
+    /// <summary>The trained adapter applied on top of the model (<see cref="EmbeddingAdapterMetadata.AdapterId"/>), or null for none.</summary>
+    public string? Adapter => generator.GetService<EmbeddingAdapterMetadata>()?.AdapterId;
 
     /// <summary>Ingests one catalog stream.</summary>
     /// <param name="catalog">The catalog bytes (CSV or JSON Lines, optionally gzip; see <see cref="CatalogReader"/>).</param>
@@ -41,24 +41,41 @@ public sealed partial class IngestionPipeline(
     /// <param name="progress">Optional progress, reported after every batch.</param>
     /// <param name="mode">Overrides <see cref="IngestionOptions.Mode"/>.</param>
     /// <param name="cancellationToken">Cancels the run; committed batches stay.</param>
+    /// <param name="reembed">
+    /// Re-embed every product with the configured model, whatever the content hashes say, and remove products missing from
+    /// the catalog (a snapshot): the way to move an index to another model, quantisation or adapter. An interrupted run is
+    /// finished by running it again.
+    /// </param>
     /// <exception cref="CatalogFormatException">The file as a whole cannot be read.</exception>
+    /// <exception cref="EmbeddingModelMismatchException">The index holds another model's vectors and <paramref name="reembed"/> is false.</exception>
     public async Task<IngestionSummary> IngestAsync(
         Stream catalog,
         string fileName,
         IRowErrorSink errors,
         IProgress<IngestionProgress>? progress = null,
         IngestionMode? mode = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        bool reembed = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(errors);
         var settings = options.Value.Ingestion;
-        var effectiveMode = mode ?? settings.Mode;
+        var effectiveMode = reembed ? IngestionMode.Snapshot : mode ?? settings.Mode;
         var stopwatch = Stopwatch.StartNew();
         var modelId = ModelId;
+        if (!reembed)
+        {
+            EmbeddingModelMismatchException.ThrowIfMismatch(index, modelId);
+        }
+
+        if (reembed || index.EmbeddingModel is null)
+        {
+            await index.SetEmbeddingModelAsync(modelId, cancellationToken).ConfigureAwait(false);
+        }
+
         var counting = new CountingStream(catalog);
         long? totalBytes = catalog.CanSeek ? catalog.Length : null;
-        var run = new Run(modelId);
+        var run = new Run(modelId) { Reembed = reembed };
         var seen = effectiveMode == IngestionMode.Snapshot ? new HashSet<string>(StringComparer.Ordinal) : null;
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
@@ -162,7 +179,7 @@ public sealed partial class IngestionPipeline(
         foreach (var product in batch)
         {
             var hash = ProductText.ContentHash(product, run.ModelId);
-            if (!stored.TryGetValue(product.Id, out var existing))
+            if (run.Reembed || !stored.TryGetValue(product.Id, out var existing))
             {
                 toEmbed.Add((product, hash));
             }
@@ -235,6 +252,8 @@ public sealed partial class IngestionPipeline(
     private sealed class Run(string modelId)
     {
         public string ModelId { get; } = modelId;
+
+        public bool Reembed { get; init; }
 
         public long RowsRead { get; set; }
 

@@ -90,6 +90,8 @@ public sealed class SimilarityService(
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
         {
+            // A query vector from another model would be compared against the stored ones without any error otherwise.
+            EmbeddingModelMismatchException.ThrowIfMismatch(index, generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name);
             vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
         }
 
@@ -155,6 +157,7 @@ public sealed class SimilarityService(
         }
 
         var excludeGroups = new HashSet<string>(StringComparer.Ordinal);
+        var excludeGtins = new HashSet<string>(StringComparer.Ordinal);
         if (request.ExcludePurchased)
         {
             exclude.UnionWith(purchased);
@@ -163,6 +166,12 @@ public sealed class SimilarityService(
                 if (purchased.Contains(product.Id) && product.Product.GroupId is { Length: > 0 } group)
                 {
                     excludeGroups.Add(group);
+                }
+
+                // The same GTIN is the same article under another id: bought already, so not recommended either.
+                if (purchased.Contains(product.Id) && product.Product.Gtin is { Length: > 0 } gtin)
+                {
+                    excludeGtins.Add(gtin);
                 }
             }
         }
@@ -193,7 +202,7 @@ public sealed class SimilarityService(
             ExcludeIds = exclude,
             ExcludeGroupIds = excludeGroups,
         };
-        var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
+        var hits = await SearchCollapsedAsync(query, cancellationToken, excludeGtins).ConfigureAwait(false);
         if (request.Explain)
         {
             var strongest = products[0].Product.Product;
@@ -207,7 +216,7 @@ public sealed class SimilarityService(
     /// Runs the query and keeps only the best-ranked variant of each <c>group_id</c>, so a list never shows the same
     /// shoe in three sizes. Asks the index for extra results to make up for the collapsed ones.
     /// </summary>
-    private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken, HashSet<string>? excludeGtins = null)
     {
         var hits = await index.SearchAsync(query with { Top = Math.Min(query.Top * 3, query.Top + 50) }, cancellationToken).ConfigureAwait(false);
         var groups = new HashSet<string>(StringComparer.Ordinal);
@@ -217,6 +226,11 @@ public sealed class SimilarityService(
             if (kept.Count == query.Top)
             {
                 break;
+            }
+
+            if (excludeGtins is { Count: > 0 } && hit.Product.Product.Gtin is { } gtin && excludeGtins.Contains(gtin))
+            {
+                continue;
             }
 
             if (hit.Product.Product.GroupId is not { Length: > 0 } group || groups.Add(group))

@@ -26,7 +26,7 @@ public sealed class FineTuner(PythonTrainer trainer)
     public const int MaxTrainingTokens = 128;
 
     /// <summary>Products beyond those in pairs that join validation as distractors, so recall means something.</summary>
-    public const int ValidationDistractors = 2000;
+    public const int ValidationDistractors = 1000;
 
     /// <summary>The fine-tuned ONNX model's file name in the output folder.</summary>
     public const string ModelFileName = "model.onnx";
@@ -252,13 +252,16 @@ public sealed class FineTuner(PythonTrainer trainer)
 
         var train = set.Train.Select(p => new[] { Map(p.A), Map(p.B) }).ToList();
         var valid = set.Validation.Select(p => new[] { Map(p.A), Map(p.B) }).ToList();
+
+        // Validation ranks the validation products among themselves plus a fixed random sample of the rest of the catalog.
+        var candidates = new HashSet<int>(valid.SelectMany(p => p));
         var rng = new Random(seed);
-        foreach (var p in Enumerable.Range(0, set.Products.Count).Where(p => !index.ContainsKey(p)).OrderBy(_ => rng.Next()).Take(ValidationDistractors))
+        foreach (var p in Enumerable.Range(0, set.Products.Count).Where(p => !candidates.Contains(index.GetValueOrDefault(p, -1))).OrderBy(_ => rng.Next()).Take(ValidationDistractors))
         {
-            Map(p);
+            candidates.Add(Map(p));
         }
 
-        return (positions, new TrainerData(train, valid, [.. Enumerable.Range(0, positions.Count)]));
+        return (positions, new TrainerData(train, valid, [.. candidates.Order()]));
     }
 
     private static string WriteData(string path, IReadOnlyList<int[]>? tokens, TrainerData data, float[]? vectors = null)

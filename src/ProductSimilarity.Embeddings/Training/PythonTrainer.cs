@@ -21,7 +21,7 @@ public sealed class PythonTrainer
     public const string InstallHint =
         "Install PyTorch (1.13 or later) for that interpreter: on Debian or Ubuntu 'sudo apt-get update && sudo apt-get install -y python3-torch libopenblas0-pthread' " +
         "(about 2 minutes; the OpenBLAS package makes it several times faster), elsewhere 'pip install torch'; " +
-        "or point --python (ProductSimilarity:Training:Python) at an interpreter that has it.";
+        "or point psim train --python at an interpreter that has it.";
 
     private const string ScriptResource = "ProductSimilarity.Embeddings.Training.psim_train.py";
 

@@ -39,6 +39,7 @@ namespace ProductSimilarity.Search.Local;
 public sealed class LocalProductIndex : IProductIndex
 {
     private const string DimensionsKey = "psim.dimensions";
+    private const string EmbeddingModelKey = "psim.embedding-model";
     private const int CancellationCheckInterval = 8192;
 
     private readonly string _path;
@@ -58,6 +59,7 @@ public sealed class LocalProductIndex : IProductIndex
     private SearcherManager? _searchers;
     private IndexWriter? _writer;
     private int _dimensions;
+    private string? _embeddingModel;
     private int _disposed;
 
     private LocalProductIndex(string path, bool readOnly, LocalProductIndexOptions options, FSDirectory directory)
@@ -77,6 +79,30 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
+
+    public string? EmbeddingModel => Volatile.Read(ref _embeddingModel);
+
+    /// <inheritdoc/>
+    public async Task SetEmbeddingModelAsync(string model, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var writer = Writer();
+            if (!writer.CommitData.TryGetValue(EmbeddingModelKey, out var current) || current != model)
+            {
+                writer.SetCommitData(new Dictionary<string, string>(writer.CommitData) { [EmbeddingModelKey] = model });
+            }
+
+            Volatile.Write(ref _embeddingModel, model);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
 
     /// <summary>Opens (or, unless <paramref name="readOnly"/>, creates) the index in a folder.</summary>
     /// <param name="path">The index folder. Created when missing unless <paramref name="readOnly"/>.</param>
@@ -859,6 +885,11 @@ public sealed class LocalProductIndex : IProductIndex
 
     private void OnNewReader(IndexReader reader)
     {
+        if (reader is DirectoryReader { IndexCommit.UserData: var userData } && userData.TryGetValue(EmbeddingModelKey, out var model))
+        {
+            Volatile.Write(ref _embeddingModel, model);
+        }
+
         if (reader is DirectoryReader directoryReader
             && directoryReader.IndexCommit.UserData.TryGetValue(DimensionsKey, out var stored)
             && int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out int fromCommit)
@@ -931,6 +962,11 @@ public sealed class LocalProductIndex : IProductIndex
             && int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out int fromCommit))
         {
             Volatile.Write(ref _dimensions, fromCommit);
+        }
+
+        if (Volatile.Read(ref _embeddingModel) is null && _writer.CommitData.TryGetValue(EmbeddingModelKey, out var model))
+        {
+            Volatile.Write(ref _embeddingModel, model);
         }
 
         return _writer;

@@ -69,6 +69,20 @@ public sealed class ProductSimilarityOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_NestedRange_KeepsTheDocumentedMessage()
+    {
+        var options = new ProductSimilarityOptions();
+        options.Ranking.RrfK = 0;
+        options.Ingestion.CommitEvery = 0;
+
+        var failures = validator.Validate(null, options).Failures!.ToList();
+
+        Assert.Contains("ProductSimilarity:Ranking:RrfK: The field RrfK must be between 1 and 1000.", failures);
+        Assert.Contains("ProductSimilarity:Ingestion:CommitEvery: The field CommitEvery must be between 1 and 10000.", failures);
+        Assert.Equal(2, failures.Count);
+    }
+
+    [Fact]
     public void Validate_UnknownAnalyzer_ListsAllowed()
     {
         var options = new ProductSimilarityOptions

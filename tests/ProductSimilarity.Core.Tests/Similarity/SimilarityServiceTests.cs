@@ -57,6 +57,20 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public async Task RecommendAsync_PurchasedGtinUnderAnotherId_IsExcludedToo()
+    {
+        Add("S1", "chef knife steel forged", "Kitchen", 45m, gtin: "04006381333931");
+        Add("S2", "chef knife steel forged classic", "Kitchen", 44m, gtin: "04006381333931");
+        await index.CommitAsync();
+
+        var excluded = await service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)] });
+        var kept = await service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)], ExcludePurchased = false });
+
+        Assert.DoesNotContain(excluded.Hits, h => h.Product.Id is "S1" or "S2");
+        Assert.Contains(kept.Hits, h => h.Product.Id == "S2");
+    }
+
+    [Fact]
     public async Task SimilarAsync_OtherProductsVariants_CollapsedToBestRanked()
     {
         var result = await service.SimilarAsync(new SimilarRequest { Id = "E2", Top = 10 });

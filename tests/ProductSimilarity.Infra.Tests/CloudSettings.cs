@@ -1,10 +1,11 @@
-namespace ProductSimilarity.Core.Configuration;
+namespace ProductSimilarity.Infra.Tests;
 
 /// <summary>
 /// The app settings a cloud deployment must set (in Azure app-settings form, <c>__</c> for <c>:</c>).
-/// The Bicep template sets each of them; an infrastructure test checks that it does.
+/// The Bicep template sets each of them; the infrastructure tests check that it does. It lives with those tests, its
+/// only users.
 /// </summary>
-public static class CloudSettings
+internal static class CloudSettings
 {
     /// <summary>Settings every cloud deployment needs.</summary>
     public static IReadOnlyList<string> Required { get; } =
