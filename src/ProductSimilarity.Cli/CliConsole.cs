@@ -76,6 +76,24 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
         {
             Out.WriteLine("(no results)");
         }
+
+        for (var i = 0; i < hits.Count; i++)
+        {
+            if (hits[i].Explanation is { } e)
+            {
+                Out.WriteLine(ExplanationLine(i + 1, hits[i].Product.Id, e));
+            }
+        }
+    }
+
+    /// <summary>One readable line per explained result: scores with ranks, shared terms (product codes marked *), matching attributes.</summary>
+    internal static string ExplanationLine(int position, string id, ResultExplanation e)
+    {
+        var terms = e.SharedTerms.Count == 0 ? "-" : string.Join(", ", e.SharedTerms.Select(t => t.ProductCode ? t.Term + "*" : t.Term));
+        var attributes = e.MatchingAttributes.Count == 0 ? "-" : string.Join(", ", e.MatchingAttributes);
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}");
     }
 
     private static string Format(double? score, int? rank) =>

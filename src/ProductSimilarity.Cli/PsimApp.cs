@@ -93,6 +93,11 @@ internal static class PsimApp
         Validators = { r => { if (r.GetValueOrDefault<int>() is < 1 or > 100) { r.AddError("--top must be between 1 and 100."); } } },
     };
 
+    public static Option<bool> ExplainOption() => new("--explain")
+    {
+        Description = "Explain each result: vector, keyword and fused score with ranks, the terms it shares with the query (product codes marked) and the matching brand, category and price band.",
+    };
+
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of a table." };
 
     public static Option<OnnxQuantization?> QuantizationOption() => new("--quantization")

@@ -51,6 +51,29 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task SimilarProducts_Explain_ReturnsCamelCaseExplanations()
+    {
+        var response = await SimilarAsync("E002", "top=3&explain=true");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        var items = response.Json.GetProperty("items").EnumerateArray().ToList();
+        var e001 = items.Single(i => i.GetProperty("product").GetProperty("id").GetString() == "E001").GetProperty("explanation");
+        Assert.Equal(JsonValueKind.Number, e001.GetProperty("fusedScore").ValueKind);
+        Assert.True(e001.GetProperty("fusedRank").GetInt32() >= 1);
+        Assert.True(e001.TryGetProperty("vectorRank", out _));
+        Assert.True(e001.TryGetProperty("keywordRank", out _));
+        var terms = e001.GetProperty("sharedTerms").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("term").GetString()!, t => t.GetProperty("productCode").GetBoolean());
+        Assert.True(terms["wf-1000xm5"]);
+        Assert.False(terms["sony"]);
+        var attributes = e001.GetProperty("matchingAttributes").EnumerateArray().Select(a => a.GetString()).ToList();
+        Assert.Equal(["brand", "category", "priceBand"], attributes);
+
+        var plain = await SimilarAsync("E002", "top=3");
+        Assert.All(plain.Json.GetProperty("items").EnumerateArray(), i => Assert.False(i.TryGetProperty("explanation", out _)));
+    }
+
+    [Fact]
     public async Task SimilarProducts_Filters_ReturnOnlyMatchingProducts()
     {
         var response = await SimilarAsync("K003", "category=Home%20%26%20Kitchen%20%3E%20Cookware&maxPrice=20&inStock=true");
@@ -83,6 +106,7 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [InlineData("inStock=maybe", "inStock")]
     [InlineData("mode=fuzzy", "mode")]
     [InlineData("mode=1", "mode")]
+    [InlineData("explain=yes", "explain")]
     public async Task SimilarProducts_InvalidQuery_Returns400ValidationProblem(string query, string field)
     {
         var response = await SimilarAsync("E001", query);

@@ -21,6 +21,9 @@ public sealed record RecommendationBody
 
     /// <summary>Whether purchased products are excluded (default true).</summary>
     public bool? ExcludePurchased { get; init; }
+
+    /// <summary>Whether each item carries an <c>explanation</c> (default false).</summary>
+    public bool? Explain { get; init; }
 }
 
 /// <summary>One history event in a <see cref="RecommendationBody"/>.</summary>

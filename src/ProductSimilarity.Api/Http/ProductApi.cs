@@ -21,7 +21,7 @@ public sealed partial class ProductApi(
     IEmbeddingGenerator<string, Embedding<float>> generator,
     ILogger<ProductApi> logger)
 {
-    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;mode=</c>.</summary>
+    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;mode=&amp;explain=</c>.</summary>
     public async Task<IResult> SimilarAsync(HttpRequest request, string? id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -30,6 +30,7 @@ public sealed partial class ProductApi(
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
+        var explain = RequestParsing.ParseExplain(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "similar", errors.Count);
@@ -39,7 +40,7 @@ public sealed partial class ProductApi(
         try
         {
             var result = await similarity.SimilarAsync(
-                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode }, cancellationToken).ConfigureAwait(false);
+                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
             LogSimilar(logger, id!, result.Hits.Count);
             return TypedResults.Ok(ResultsResponse.From(result));
         }
@@ -82,13 +83,14 @@ public sealed partial class ProductApi(
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
+        var explain = RequestParsing.ParseExplain(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "search", errors.Count);
             return errors.ToResult();
         }
 
-        var result = await similarity.SearchAsync(text, top, filter, mode, cancellationToken).ConfigureAwait(false);
+        var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
         LogSearchText(logger, text);
         LogSearched(logger, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));

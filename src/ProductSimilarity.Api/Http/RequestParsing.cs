@@ -121,6 +121,26 @@ internal static class RequestParsing
         };
     }
 
+    /// <summary>Reads the optional flag <c>explain</c> (<c>true</c> or <c>false</c>, default false).</summary>
+    public static bool ParseExplain(IQueryCollection query, ValidationErrors errors) => ParseFlag(query, "explain", false, errors);
+
+    /// <summary>Reads an optional boolean query parameter.</summary>
+    public static bool ParseFlag(IQueryCollection query, string name, bool defaultValue, ValidationErrors errors)
+    {
+        if (Single(query, name, errors) is not { } raw)
+        {
+            return defaultValue;
+        }
+
+        if (bool.TryParse(raw, out var value))
+        {
+            return value;
+        }
+
+        errors.Add(name, $"{name} must be true or false.");
+        return defaultValue;
+    }
+
     /// <summary>Reads the optional ranking override <c>mode</c> (<c>vector</c>, <c>keyword</c> or <c>hybrid</c>).</summary>
     public static RankingMode? ParseMode(IQueryCollection query, ValidationErrors errors)
     {
@@ -281,6 +301,7 @@ internal static class RequestParsing
             Top = top,
             Filter = filter,
             ExcludePurchased = body.ExcludePurchased ?? true,
+            Explain = body.Explain ?? false,
         };
     }
 

@@ -16,7 +16,8 @@ internal static class DemoCommand
     {
         var top = PsimApp.TopOption();
         top.DefaultValueFactory = _ => 5;
-        var command = new Command("demo", "Ingest the bundled sample catalog (English and Chinese) into the index and show similar items for a few products.") { top };
+        var explain = PsimApp.ExplainOption();
+        var command = new Command("demo", "Ingest the bundled sample catalog (English and Chinese) into the index and show similar items for a few products.") { top, explain };
         command.SetAction(async (parse, ct) =>
         {
             var catalog = SampleCatalogPath();
@@ -28,7 +29,7 @@ internal static class DemoCommand
             {
                 try
                 {
-                    var result = await service.SimilarAsync(new SimilarRequest { Id = id, Top = parse.GetValue(top) }, ct).ConfigureAwait(false);
+                    var result = await service.SimilarAsync(new SimilarRequest { Id = id, Top = parse.GetValue(top), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
                     console.Out.WriteLine();
                     console.WriteHits($"Similar to {id}: {result.Query!.Product.Title}", result.Hits.Select(HitView.From).ToList());
                 }
@@ -38,7 +39,7 @@ internal static class DemoCommand
                 }
             }
 
-            var search = await service.SearchAsync("蓝牙耳机 降噪", parse.GetValue(top), cancellationToken: ct).ConfigureAwait(false);
+            var search = await service.SearchAsync(new SearchRequest { Text = "蓝牙耳机 降噪", Top = parse.GetValue(top), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
             console.Out.WriteLine();
             console.WriteHits("Search: 蓝牙耳机 降噪 (noise-cancelling Bluetooth earphones)", search.Hits.Select(HitView.From).ToList());
             console.Out.WriteLine();

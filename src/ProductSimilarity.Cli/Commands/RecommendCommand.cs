@@ -17,10 +17,11 @@ internal static class RecommendCommand
         var top = PsimApp.TopOption();
         var json = PsimApp.JsonOption();
         var keepPurchased = new Option<bool>("--include-purchased") { Description = "Allow purchased products back (replenishment)." };
+        var explain = PsimApp.ExplainOption();
         var filters = new PsimApp.FilterOptions();
         var command = new Command("recommend", "Recommend products from a user's history. The history is used for this call only and never stored.")
         {
-            history, top, json, keepPurchased,
+            history, top, json, keepPurchased, explain,
         };
         filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -41,6 +42,7 @@ internal static class RecommendCommand
                 Top = parse.GetValue(top),
                 Filter = filters.Read(parse),
                 ExcludePurchased = !parse.GetValue(keepPurchased),
+                Explain = parse.GetValue(explain),
             }, ct).ConfigureAwait(false);
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))

@@ -15,8 +15,9 @@ internal static class SearchCommand
         var top = PsimApp.TopOption();
         var json = PsimApp.JsonOption();
         var ranking = PsimApp.RankingOption();
+        var explain = PsimApp.ExplainOption();
         var filters = new PsimApp.FilterOptions();
-        var command = new Command("search", "Search products by text (hybrid: meaning and keywords).") { text, top, json, ranking };
+        var command = new Command("search", "Search products by text (hybrid: meaning and keywords).") { text, top, json, ranking, explain };
         filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -28,7 +29,7 @@ internal static class SearchCommand
 
             await using var services = CliHost.Build(PsimApp.Globals(parse));
             var result = await services.GetRequiredService<SimilarityService>()
-                .SearchAsync(query, parse.GetValue(top), filters.Read(parse), parse.GetValue(ranking), ct).ConfigureAwait(false);
+                .SearchAsync(new SearchRequest { Text = query, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {

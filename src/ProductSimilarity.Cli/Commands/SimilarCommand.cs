@@ -14,10 +14,11 @@ internal static class SimilarCommand
         var top = PsimApp.TopOption();
         var json = PsimApp.JsonOption();
         var ranking = PsimApp.RankingOption();
+        var explain = PsimApp.ExplainOption();
         var filters = new PsimApp.FilterOptions();
         var command = new Command("similar", "Show the products most similar to one product (it and its group_id variants are excluded). Each result shows its vector, keyword and fused score.")
         {
-            id, top, json, ranking,
+            id, top, json, ranking, explain,
         };
         filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -31,7 +32,7 @@ internal static class SimilarCommand
             await using var services = CliHost.Build(PsimApp.Globals(parse));
             var service = services.GetRequiredService<SimilarityService>();
             var result = await service.SimilarAsync(
-                new SimilarRequest { Id = productId, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking) }, ct).ConfigureAwait(false);
+                new SimilarRequest { Id = productId, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {

@@ -209,4 +209,7 @@ public sealed record SearchHit(
 
     /// <summary>Why <see cref="SameProduct"/> is set (<c>same GTIN</c>).</summary>
     public string? SameProductReason { get; init; }
+
+    /// <summary>Why the hit is in the list, when the request asked for explanations; null otherwise.</summary>
+    public Similarity.ResultExplanation? Explanation { get; init; }
 }

@@ -37,14 +37,22 @@ public sealed record HitView(
     int? VectorRank,
     int? KeywordRank,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool SameProduct = false,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ResultExplanation? Explanation = null)
 {
     /// <summary>Maps a search hit.</summary>
     public static HitView From(SearchHit hit)
     {
         ArgumentNullException.ThrowIfNull(hit);
-        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank, hit.SameProduct, hit.SameProductReason);
+        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank, hit.SameProduct, hit.SameProductReason, Round(hit.Explanation));
     }
+
+    private static ResultExplanation? Round(ResultExplanation? e) => e is null ? null : e with
+    {
+        VectorScore = Round(e.VectorScore),
+        KeywordScore = Round(e.KeywordScore),
+        FusedScore = Math.Round(e.FusedScore, 6),
+    };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
 }

@@ -26,6 +26,28 @@ public sealed record SimilarRequest
 
     /// <summary>Fusion settings for this request; null uses the configured ones.</summary>
     public FusionOptions? Fusion { get; init; }
+
+    /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
+    public bool Explain { get; init; }
+}
+
+/// <summary>A free-text search request.</summary>
+public sealed record SearchRequest
+{
+    /// <summary>The search text.</summary>
+    public required string Text { get; init; }
+
+    /// <summary>Number of results.</summary>
+    public int Top { get; init; } = 10;
+
+    /// <summary>Filters.</summary>
+    public ProductFilter Filter { get; init; } = new();
+
+    /// <summary>Ranking override; null uses the configured default.</summary>
+    public RankingMode? Mode { get; init; }
+
+    /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
+    public bool Explain { get; init; }
 }
 
 /// <summary>A user interaction used for recommendations. Used for one request only; never stored or logged.</summary>
@@ -64,6 +86,9 @@ public sealed record RecommendationRequest
 
     /// <summary>Whether purchased products are excluded (default true).</summary>
     public bool ExcludePurchased { get; init; } = true;
+
+    /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
+    public bool Explain { get; init; }
 
     /// <summary>Largest accepted history.</summary>
     public const int MaxHistory = 200;

@@ -48,8 +48,13 @@ public sealed class SimilarityService(
                 ? new HashSet<string>(StringComparer.Ordinal) { group }
                 : new HashSet<string>(StringComparer.Ordinal),
         };
-        var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
-        return new SimilarityResult(product, SameProductFirst(product.Product, hits), note);
+        var hits = SameProductFirst(product.Product, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+        if (request.Explain)
+        {
+            hits = ResultExplainer.Explain(hits, product.Product, ProductText.ForKeywordQuery(product.Product));
+        }
+
+        return new SimilarityResult(product, hits, note);
     }
 
     /// <summary>
@@ -102,10 +107,18 @@ public sealed class SimilarityService(
     }
 
     /// <summary>Products matching free text.</summary>
-    public async Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
+    public Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
+        => SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter ?? new ProductFilter(), Mode = mode }, cancellationToken);
+
+    /// <summary>Products matching free text, with the options of <paramref name="request"/>.</summary>
+    public async Task<SimilarityResult> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var text = request.Text;
+        var top = request.Top;
+        var filter = request.Filter;
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
-        var effectiveMode = mode ?? DefaultMode;
+        var effectiveMode = request.Mode ?? DefaultMode;
         var clean = TextNormalizer.Default.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
@@ -122,10 +135,11 @@ public sealed class SimilarityService(
             Vector = vector,
             Mode = effectiveMode,
             Fusion = fusion,
-            Filter = filter ?? new ProductFilter(),
+            Filter = filter,
             Top = top,
         };
-        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false), note);
+        var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
+        return new SimilarityResult(null, request.Explain ? ResultExplainer.Explain(hits, null, clean) : hits, note);
     }
 
     /// <summary>
@@ -222,7 +236,14 @@ public sealed class SimilarityService(
             ExcludeIds = exclude,
             ExcludeGroupIds = excludeGroups,
         };
-        return new SimilarityResult(null, await SearchCollapsedAsync(query, cancellationToken, excludeGtins).ConfigureAwait(false));
+        var hits = await SearchCollapsedAsync(query, cancellationToken, excludeGtins).ConfigureAwait(false);
+        if (request.Explain)
+        {
+            var strongest = products[0].Product.Product;
+            hits = ResultExplainer.Explain(hits, strongest, ProductText.ForKeywordQuery(strongest));
+        }
+
+        return new SimilarityResult(null, hits);
     }
 
     /// <summary>
