@@ -14,6 +14,17 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   exit 1
 fi
 
+echo "==> Chromium (browser tests of the demo page; skipped without it)"
+if [ -z "${PSIM_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium fonts-wqy-zenhei; } >/dev/null \
+      || echo "apt-get could not install chromium: the browser tests will be skipped" >&2
+  else
+    echo "no chromium and no apt-get: the browser tests will be skipped" >&2
+  fi
+fi
+
 echo "==> dotnet build"
 if ! dotnet build Functions.sln -c Debug -nologo -clp:ErrorsOnly; then
   echo "0 passed, 1 failed"

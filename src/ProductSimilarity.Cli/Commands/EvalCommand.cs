@@ -1,6 +1,11 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using ProductSimilarity.Cli.Reports;
 using ProductSimilarity.Core.Evaluation;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ingestion;
+using ProductSimilarity.Core.Similarity;
 
 namespace ProductSimilarity.Cli.Commands;
 
@@ -21,9 +26,15 @@ internal static class EvalCommand
         var vocab = new Option<FileInfo?>("--vocab") { Description = "The WordPiece vocab.txt of --model." };
         var quantization = PsimApp.QuantizationOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
+        var report = new Option<FileInfo?>("--report")
+        {
+            Description = "Also write a self-contained HTML report to this file: recall@k curves (k = 1..20) for every ranking mode, the figures, the worst misses "
+                + "with their score parts and shared terms, and a histogram of the score gap between the true match and the top wrong result. "
+                + "With --model, the bundled model is evaluated too and the report compares them.",
+        };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, json,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, json, report,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,22 +56,81 @@ internal static class EvalCommand
             }
 
             var overrides = new Dictionary<string, string?>();
-            if (parse.GetValue(model) is { } m)
+            var modelFile = parse.GetValue(model);
+            if (modelFile is not null)
             {
-                overrides["ProductSimilarity:Embeddings:Onnx:ModelPath"] = m.FullName;
+                overrides["ProductSimilarity:Embeddings:Onnx:ModelPath"] = modelFile.FullName;
                 overrides["ProductSimilarity:Embeddings:Onnx:VocabPath"] = parse.GetValue(vocab)?.FullName;
             }
 
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
+            var reportFile = parse.GetValue(report);
+            var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+            var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+            var requested = parse.GetValue(ranking);
+            var runs = new List<ReportRun>();
 
-            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, overrides, async (services, summary) =>
+            async Task<EvaluationResult> EvaluateIndexAsync(IServiceProvider services, IngestionSummary summary, string modelLabel)
             {
                 console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
-                var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                return await services.GetRequiredService<RetrievalEvaluator>()
-                    .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+                var evaluator = services.GetRequiredService<RetrievalEvaluator>();
+                var expected = (queryPairs ?? truth).SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).LongCount();
+                if (reportFile is null)
+                {
+                    return await CliProgress.RunAsync(console, "eval", "queries", sink =>
+                        evaluator.EvaluateAsync(truth, queryPairs, requested, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                }
+
+                // The report covers every ranking mode, with the top 20 of each query; the printed figures are those of the requested (or default) mode.
+                var index = services.GetRequiredService<IProductIndex>();
+                var truthById = TruthById(truth);
+                EvaluationResult? figures = null;
+                var figuresMode = requested ?? services.GetRequiredService<SimilarityService>().DefaultMode;
+                foreach (var rankingMode in new[] { RankingMode.Vector, RankingMode.Keyword, RankingMode.Hybrid })
+                {
+                    var ranked = await CliProgress.RunAsync(console, $"eval {rankingMode.ToString().ToLowerInvariant()}", "queries", sink =>
+                        evaluator.RankQueriesAsync(truth, queryPairs, rankingMode, EvaluationReport.MaxK, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                    var products = new Dictionary<string, IndexedProduct>(StringComparer.Ordinal);
+                    foreach (var id in EvaluationReport.IdsNeeded(ranked, truthById))
+                    {
+                        if (!products.ContainsKey(id) && await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                        {
+                            products[id] = product;
+                        }
+                    }
+
+                    runs.Add(new ReportRun(modelLabel, rankingMode.ToString().ToLowerInvariant(), ranked, products, truthById));
+                    if (rankingMode == figuresMode)
+                    {
+                        figures = new EvaluationResult(ranked.Outcomes.Count, ranked.RecallAt(1), ranked.RecallAt(10), ranked.MrrAt(10), ranked.MissingIds);
+                    }
+                }
+
+                return figures!;
+            }
+
+            if (reportFile is not null && modelFile is not null)
+            {
+                // Compare with the bundled model: the same catalog, ingested again without the model override.
+                var baseOverrides = new Dictionary<string, string?>(overrides)
+                {
+                    ["ProductSimilarity:Embeddings:Onnx:ModelPath"] = null,
+                    ["ProductSimilarity:Embeddings:Onnx:VocabPath"] = null,
+                };
+                await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, baseOverrides, (services, summary) =>
+                    EvaluateIndexAsync(services, summary, "bundled all-MiniLM-L6-v2"), ct).ConfigureAwait(false);
+            }
+
+            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogFile.FullName, overrides, (services, summary) =>
+                EvaluateIndexAsync(services, summary, modelFile is null ? "bundled all-MiniLM-L6-v2" : $"fine-tuned {modelFile.Name}"), ct).ConfigureAwait(false);
+
+            if (reportFile is not null)
+            {
+                var subtitle = string.Create(CultureInfo.InvariantCulture,
+                    $"{catalogFile.Name} with {matchesFile.Name}{(splitName is null ? string.Empty : $" ({splitName} split)")}: {result.Queries} queries; written {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                await File.WriteAllTextAsync(reportFile.FullName, EvaluationReport.Render("Similar-items retrieval quality", subtitle, runs), ct).ConfigureAwait(false);
+                console.Note($"report written to {reportFile.FullName}");
+            }
 
             var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
             if (parse.GetValue(json))
@@ -85,5 +155,23 @@ internal static class EvalCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static Dictionary<string, IReadOnlyList<string>> TruthById(IReadOnlyList<(string A, string B)> pairs)
+    {
+        var truth = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (a, b) in pairs)
+        {
+            (truth.TryGetValue(a, out var ta) ? ta : truth[a] = []).Add(b);
+            (truth.TryGetValue(b, out var tb) ? tb : truth[b] = []).Add(a);
+        }
+
+        return truth.ToDictionary(t => t.Key, t => (IReadOnlyList<string>)t.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Queries done, against the number of ids in the pairs (an upper bound: ids missing from the catalog are not queried).</summary>
+    private sealed class QueryProgress(IProgressSink sink, long expected) : IProgress<int>
+    {
+        public void Report(int value) => sink.Report(value, Math.Max(expected, value));
     }
 }
