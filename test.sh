@@ -15,10 +15,12 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
 fi
 
 # apt packages some tests need, installed where apt-get can (each of those tests skips with a message otherwise):
-# shellcheck (the Infra hook lint), python3-torch + libopenblas0-pthread (the training tests; OpenBLAS keeps torch fast).
+# shellcheck (the Infra hook lint), python3-torch + libopenblas0-pthread (the training tests; OpenBLAS keeps torch fast),
+# chromium + fonts-wqy-zenhei (the browser tests of the demo page; PSIM_CHROMIUM names another browser).
 missing=()
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch libopenblas0-pthread)
+[ -n "${PSIM_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "==> apt-get install ${missing[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo -n"

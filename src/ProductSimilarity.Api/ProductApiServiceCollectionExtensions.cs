@@ -9,13 +9,14 @@ namespace ProductSimilarity.Api;
 public static class ProductApiServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ProductApi"/> and <see cref="BlobCatalogIngestor"/> as singletons. Needs the services of
+    /// Adds <see cref="ProductApi"/>, <see cref="ExplorerApi"/> and <see cref="BlobCatalogIngestor"/> as singletons. Needs the services of
     /// <c>AddProductSimilarity</c>. Safe to call more than once.
     /// </summary>
     public static IServiceCollection AddProductApi(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<ProductApi>();
+        services.TryAddSingleton<ExplorerApi>();
         services.TryAddSingleton<BlobCatalogIngestor>();
         return services;
     }

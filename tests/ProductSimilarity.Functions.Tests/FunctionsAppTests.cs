@@ -10,7 +10,10 @@ namespace ProductSimilarity.Functions.Tests;
 public sealed class FunctionsAppTests
 {
     private static readonly string[] HttpFunctionNames =
-        ["SimilarProducts", "Recommendations", "Search", "GetProduct", "DeleteProduct", "Health"];
+        ["SimilarProducts", "Recommendations", "Search", "GetProduct", "DeleteProduct", "Health", "ExplainProducts", "CatalogMap", "OpenApiDocument"];
+
+    // Anonymous: the health probe, and the API description (routes only, no catalog data).
+    private static readonly string[] AnonymousFunctionNames = ["Health", "OpenApiDocument"];
 
     [Theory]
     [InlineData("host.json")]
@@ -53,7 +56,7 @@ public sealed class FunctionsAppTests
         foreach (var name in HttpFunctionNames)
         {
             var trigger = functions[name].GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger");
-            Assert.Equal(name == "Health" ? "Anonymous" : "Function", trigger.GetProperty("authLevel").GetString());
+            Assert.Equal(AnonymousFunctionNames.Contains(name) ? "Anonymous" : "Function", trigger.GetProperty("authLevel").GetString());
         }
     }
 
@@ -65,7 +68,7 @@ public sealed class FunctionsAppTests
         Assert.Equal(HttpFunctionNames.Order(), triggers.Keys.Order());
         foreach (var (name, trigger) in triggers)
         {
-            Assert.Equal(name == "Health" ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function, trigger.AuthLevel);
+            Assert.Equal(AnonymousFunctionNames.Contains(name) ? AuthorizationLevel.Anonymous : AuthorizationLevel.Function, trigger.AuthLevel);
         }
     }
 
@@ -76,6 +79,9 @@ public sealed class FunctionsAppTests
     [InlineData("GetProduct", "get", "products/{id}")]
     [InlineData("DeleteProduct", "delete", "products/{id}")]
     [InlineData("Health", "get", "health")]
+    [InlineData("ExplainProducts", "get", "products/{id}/explain")]
+    [InlineData("CatalogMap", "get", "map")]
+    [InlineData("OpenApiDocument", "get", "openapi.json")]
     public void HttpTriggers_Route_MatchesPsimServe(string function, string method, string route)
     {
         var trigger = HttpTriggers()[function];

@@ -32,4 +32,13 @@ public static class ApiLimits
 
     /// <summary>Largest accepted request body, in bytes.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Most ids compared in one <c>/api/products/{id}/explain</c> request.</summary>
+    public const int MaxExplainIds = 100;
+
+    /// <summary>The number of products <c>/api/map</c> projects when the request does not say.</summary>
+    public const int DefaultMapProducts = 2_000;
+
+    /// <summary>Most products <c>/api/map</c> projects; larger catalogs are cut at this many (in the index's id order) and flagged <c>truncated</c>.</summary>
+    public const int MaxMapProducts = 5_000;
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using ProductSimilarity.Core.Similarity;
 
@@ -8,12 +9,17 @@ namespace ProductSimilarity.Api.Http;
 public sealed record RecommendationBody
 {
     /// <summary>What the user looked at, carted or bought (1..<see cref="ApiLimits.MaxHistory"/> events).</summary>
+    /// <remarks>The limit attributes here describe the body in the OpenAPI document; <see cref="RequestParsing"/> enforces the same <see cref="ApiLimits"/>.</remarks>
+    [MinLength(1)]
+    [MaxLength(ApiLimits.MaxHistory)]
     public IReadOnlyList<HistoryItemBody?>? History { get; init; }
 
     /// <summary>Ids never to recommend (at most <see cref="ApiLimits.MaxExclude"/>).</summary>
+    [MaxLength(ApiLimits.MaxExclude)]
     public IReadOnlyList<string?>? Exclude { get; init; }
 
     /// <summary>Number of results (1..100, default 10).</summary>
+    [Range(ApiLimits.MinTop, ApiLimits.MaxTop)]
     public int? Top { get; init; }
 
     /// <summary>Structured filters.</summary>
@@ -94,6 +100,14 @@ public sealed record HealthResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? IndexDimensions,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error)
 {
+    /// <summary>The weight quantisation of the local ONNX model (<c>None</c> or <c>Int8</c>); absent for a cloud embedding service.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Quantization { get; init; }
+
+    /// <summary>The last ingestion run of this process (file, status, when, rows, rejected), when there was one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ProductSimilarity.Core.Diagnostics.IngestionRunRecord? LastIngestion { get; init; }
+
     /// <summary>The status value of a healthy service.</summary>
     public const string Healthy = "healthy";
 

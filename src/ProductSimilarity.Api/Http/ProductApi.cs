@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
 
@@ -19,6 +22,7 @@ public sealed partial class ProductApi(
     SimilarityService similarity,
     IProductIndex index,
     IEmbeddingGenerator<string, Embedding<float>> generator,
+    IOptions<ProductSimilarityOptions> options,
     ILogger<ProductApi> logger)
 {
     /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;mode=&amp;explain=</c>.</summary>
@@ -39,8 +43,10 @@ public sealed partial class ProductApi(
 
         try
         {
+            using var telemetry = ProductSimilarityTelemetry.StartQuery("similar");
             var result = await similarity.SimilarAsync(
                 new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
+            telemetry.Complete(result.Hits.Count);
             LogSimilar(logger, id!, result.Hits.Count);
             return TypedResults.Ok(ResultsResponse.From(result));
         }
@@ -69,7 +75,9 @@ public sealed partial class ProductApi(
             return errors.ToResult();
         }
 
+        using var telemetry = ProductSimilarityTelemetry.StartQuery("recommendations");
         var result = await similarity.RecommendAsync(recommendation, cancellationToken).ConfigureAwait(false);
+        telemetry.Complete(result.Hits.Count);
         LogRecommended(logger, recommendation.History.Count, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
     }
@@ -90,7 +98,9 @@ public sealed partial class ProductApi(
             return errors.ToResult();
         }
 
+        using var telemetry = ProductSimilarityTelemetry.StartQuery("search");
         var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
+        telemetry.Complete(result.Hits.Count);
         LogSearchText(logger, text);
         LogSearched(logger, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
@@ -158,7 +168,11 @@ public sealed partial class ProductApi(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogUnhealthy(logger, "index unreachable", ex);
-            return Unhealthy(new HealthResponse(HealthResponse.Unhealthy, null, model, dimensions, null, $"The index did not answer ({ex.GetType().Name}); see the logs."));
+            return Unhealthy(new HealthResponse(HealthResponse.Unhealthy, null, model, dimensions, null, $"The index did not answer ({ex.GetType().Name}); see the logs.")
+            {
+                Quantization = Quantization(),
+                LastIngestion = ProductSimilarityTelemetry.LastIngestion,
+            });
         }
 
         string? problem = null;
@@ -174,11 +188,24 @@ public sealed partial class ProductApi(
         if (problem is not null)
         {
             LogUnhealthy(logger, problem, null);
-            return Unhealthy(new HealthResponse(HealthResponse.Unhealthy, documents, model, dimensions, indexDimensions, problem));
+            return Unhealthy(new HealthResponse(HealthResponse.Unhealthy, documents, model, dimensions, indexDimensions, problem)
+            {
+                Quantization = Quantization(),
+                LastIngestion = ProductSimilarityTelemetry.LastIngestion,
+            });
         }
 
-        return TypedResults.Ok(new HealthResponse(HealthResponse.Healthy, documents, model, dimensions, indexDimensions, null));
+        return TypedResults.Ok(new HealthResponse(HealthResponse.Healthy, documents, model, dimensions, indexDimensions, null)
+        {
+            Quantization = Quantization(),
+            LastIngestion = ProductSimilarityTelemetry.LastIngestion,
+        });
     }
+
+    // The local ONNX model's weight quantisation; a cloud embedding service has none to report.
+    private string? Quantization() => options.Value.Embeddings.Provider == EmbeddingProvider.Onnx
+        ? options.Value.Embeddings.Onnx.Quantization.ToString()
+        : null;
 
     private static IResult Unhealthy(HealthResponse response) =>
         TypedResults.Json(response, statusCode: StatusCodes.Status503ServiceUnavailable);

@@ -1,7 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using ProductSimilarity.Cli.Reports;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Evaluation;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ingestion;
+using ProductSimilarity.Core.Similarity;
 
 namespace ProductSimilarity.Cli.Commands;
 
@@ -23,11 +28,17 @@ internal static class EvalCommand
         var quantization = PsimApp.QuantizationOption();
         var int8Scheme = PsimApp.Int8SchemeOption();
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object: {\"queries\",\"recall@1\",\"recall@10\",\"mrr@10\"}." };
+        var report = new Option<FileInfo?>("--report")
+        {
+            Description = "Also write a self-contained HTML report to this file: recall@k curves (k = 1..20) for every ranking mode, the figures, the worst misses "
+                + "with their score parts and shared terms, and a histogram of the score gap between the true match and the top wrong result. "
+                + "With --model, the bundled model is evaluated too and the report compares them.",
+        };
         var compare = new Option<bool>("--compare") { Description = "Measure vector, keyword and every fusion rule on the same index and print a table (with --json: an array of {\"ranking\",...})." };
         var withoutBrands = new Option<bool>("--without-brands") { Description = "Evaluate a harder copy of the catalog: brand field emptied and each product's brand words removed from its title and description." };
         var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands,
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands, report,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,9 +60,10 @@ internal static class EvalCommand
             }
 
             var overrides = new Dictionary<string, string?>();
-            if (parse.GetValue(model) is { } m)
+            var modelFile = parse.GetValue(model);
+            if (modelFile is not null)
             {
-                overrides["ProductSimilarity:Embeddings:Onnx:ModelPath"] = m.FullName;
+                overrides["ProductSimilarity:Embeddings:Onnx:ModelPath"] = modelFile.FullName;
                 overrides["ProductSimilarity:Embeddings:Onnx:VocabPath"] = parse.GetValue(vocab)?.FullName;
             }
 
@@ -69,30 +81,7 @@ internal static class EvalCommand
 
             try
             {
-                if (parse.GetValue(compare))
-                {
-                    var table = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
-                    {
-                        console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; comparing rankings...");
-                        var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                        var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                        return await services.GetRequiredService<RetrievalEvaluator>()
-                            .CompareAsync(truth, RankingCandidate.Standard, queryPairs, ct).ConfigureAwait(false);
-                    }, ct).ConfigureAwait(false);
-                    WriteTable(console, parse.GetValue(json), table);
-                    return ExitCodes.Ok;
-                }
-
-                var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
-                {
-                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
-                    var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                    var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                    return await services.GetRequiredService<RetrievalEvaluator>()
-                        .EvaluateAsync(truth, queryPairs, parse.GetValue(ranking), null, ct).ConfigureAwait(false);
-                }, ct).ConfigureAwait(false);
-                WriteResult(console, parse.GetValue(json), parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default", result);
-                return ExitCodes.Ok;
+                return await RunAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -100,6 +89,113 @@ internal static class EvalCommand
                 {
                     File.Delete(stripped);
                 }
+            }
+
+            async Task<int> RunAsync()
+            {
+            if (parse.GetValue(compare))
+            {
+                var table = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
+                {
+                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; comparing rankings...");
+                    var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                    var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                    return await services.GetRequiredService<RetrievalEvaluator>()
+                        .CompareAsync(truth, RankingCandidate.Standard, queryPairs, ct).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
+                WriteTable(console, parse.GetValue(json), table);
+                return ExitCodes.Ok;
+            }
+
+            var reportFile = parse.GetValue(report);
+            var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+            var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+            var requested = parse.GetValue(ranking);
+            var runs = new List<ReportRun>();
+
+            async Task<EvaluationResult> EvaluateIndexAsync(IServiceProvider services, IngestionSummary summary, string modelLabel)
+            {
+                console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
+                var evaluator = services.GetRequiredService<RetrievalEvaluator>();
+                var expected = (queryPairs ?? truth).SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).LongCount();
+                if (reportFile is null)
+                {
+                    return await CliProgress.RunAsync(console, "eval", "queries", sink =>
+                        evaluator.EvaluateAsync(truth, queryPairs, requested, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                }
+
+                // The report covers every ranking mode, with the top 20 of each query; the printed figures are those of the requested (or default) mode.
+                var index = services.GetRequiredService<IProductIndex>();
+                var truthById = TruthById(truth);
+                EvaluationResult? figures = null;
+                var figuresMode = requested ?? services.GetRequiredService<SimilarityService>().DefaultMode;
+                foreach (var rankingMode in new[] { RankingMode.Vector, RankingMode.Keyword, RankingMode.Hybrid })
+                {
+                    var ranked = await CliProgress.RunAsync(console, $"eval {rankingMode.ToString().ToLowerInvariant()}", "queries", sink =>
+                        evaluator.RankQueriesAsync(truth, queryPairs, rankingMode, EvaluationReport.MaxK, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                    var products = new Dictionary<string, IndexedProduct>(StringComparer.Ordinal);
+                    foreach (var id in EvaluationReport.IdsNeeded(ranked, truthById))
+                    {
+                        if (!products.ContainsKey(id) && await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                        {
+                            products[id] = product;
+                        }
+                    }
+
+                    runs.Add(new ReportRun(modelLabel, rankingMode.ToString().ToLowerInvariant(), ranked, products, truthById));
+                    if (rankingMode == figuresMode)
+                    {
+                        figures = new EvaluationResult(ranked.Outcomes.Count, ranked.RecallAt(1), ranked.RecallAt(10), ranked.MrrAt(10), ranked.MissingIds);
+                    }
+                }
+
+                return figures!;
+            }
+
+            if (reportFile is not null && modelFile is not null)
+            {
+                // Compare with the bundled model: the same catalog, ingested again without the model override.
+                var baseOverrides = new Dictionary<string, string?>(overrides)
+                {
+                    ["ProductSimilarity:Embeddings:Onnx:ModelPath"] = null,
+                    ["ProductSimilarity:Embeddings:Onnx:VocabPath"] = null,
+                };
+                await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, baseOverrides, (services, summary) =>
+                    EvaluateIndexAsync(services, summary, "bundled all-MiniLM-L6-v2"), ct).ConfigureAwait(false);
+            }
+
+            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, (services, summary) =>
+                EvaluateIndexAsync(services, summary, modelFile is null ? "bundled all-MiniLM-L6-v2" : $"fine-tuned {modelFile.Name}"), ct).ConfigureAwait(false);
+
+            if (reportFile is not null)
+            {
+                var subtitle = string.Create(CultureInfo.InvariantCulture,
+                    $"{catalogFile.Name} with {matchesFile.Name}{(splitName is null ? string.Empty : $" ({splitName} split)")}: {result.Queries} queries; written {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                await File.WriteAllTextAsync(reportFile.FullName, EvaluationReport.Render("Similar-items retrieval quality", subtitle, runs), ct).ConfigureAwait(false);
+                console.Note($"report written to {reportFile.FullName}");
+            }
+
+            var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
+            if (parse.GetValue(json))
+            {
+                console.WriteJson(new Dictionary<string, object>
+                {
+                    ["queries"] = result.Queries,
+                    ["recall@1"] = Math.Round(result.RecallAt1, 4),
+                    ["recall@10"] = Math.Round(result.RecallAt10, 4),
+                    ["mrr@10"] = Math.Round(result.MrrAt10, 4),
+                });
+            }
+            else
+            {
+                console.Out.WriteLine($"ranking:   {mode}");
+                console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
+                console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
+                console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
+                console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
+            }
+
+            return ExitCodes.Ok;
             }
         });
         return command;
@@ -130,25 +226,22 @@ internal static class EvalCommand
         }
     }
 
-    private static void WriteResult(CliConsole console, bool json, string mode, EvaluationResult result)
+    private static Dictionary<string, IReadOnlyList<string>> TruthById(IReadOnlyList<(string A, string B)> pairs)
     {
-        if (json)
+        var truth = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (a, b) in pairs)
         {
-            console.WriteJson(new Dictionary<string, object>
-            {
-                ["queries"] = result.Queries,
-                ["recall@1"] = Math.Round(result.RecallAt1, 4),
-                ["recall@10"] = Math.Round(result.RecallAt10, 4),
-                ["mrr@10"] = Math.Round(result.MrrAt10, 4),
-            });
-            return;
+            (truth.TryGetValue(a, out var ta) ? ta : truth[a] = []).Add(b);
+            (truth.TryGetValue(b, out var tb) ? tb : truth[b] = []).Add(a);
         }
 
-        console.Out.WriteLine($"ranking:   {mode}");
-        console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
-        console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
-        console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
-        console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
+        return truth.ToDictionary(t => t.Key, t => (IReadOnlyList<string>)t.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Queries done, against the number of ids in the pairs (an upper bound: ids missing from the catalog are not queried).</summary>
+    private sealed class QueryProgress(IProgressSink sink, long expected) : IProgress<int>
+    {
+        public void Report(int value) => sink.Report(value, Math.Max(expected, value));
     }
 }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
@@ -61,9 +60,9 @@ internal static class IngestCommand
                 var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
                 await using (input.ConfigureAwait(false))
                 {
-                    var progress = new ProgressPrinter(console, Path.GetFileName(path));
-                    summary = await pipeline.IngestAsync(input, Path.GetFileName(path), sink, progress, mode, ct, reembed).ConfigureAwait(false);
-                    progress.Finish();
+                    var name = Path.GetFileName(path);
+                    summary = await CliProgress.RunAsync(console, $"ingest {name}", "rows", progress =>
+                        pipeline.IngestAsync(input, name, sink, new IngestionProgressAdapter(progress), mode, ct, reembed)).ConfigureAwait(false);
                 }
             }
         }
@@ -214,42 +213,18 @@ internal static class IngestCommand
         }
     }
 
-    /// <summary>Progress on stderr: a redrawn line on a terminal, a line every few seconds otherwise.</summary>
-    private sealed class ProgressPrinter(CliConsole console, string name) : IProgress<IngestionProgress>
+    /// <summary>
+    /// Shows ingestion progress as rows: the total is extrapolated from the bytes read so far (a catalog's row count is
+    /// not known before it is read), which gives the bar, the rate and the time left.
+    /// </summary>
+    private sealed class IngestionProgressAdapter(IProgressSink sink) : IProgress<IngestionProgress>
     {
-        private readonly Stopwatch clock = Stopwatch.StartNew();
-        private TimeSpan last = TimeSpan.Zero;
-        private bool drew;
-
         public void Report(IngestionProgress value)
         {
-            var interval = console.ErrorIsTerminal ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(5);
-            if (clock.Elapsed - last < interval)
-            {
-                return;
-            }
-
-            last = clock.Elapsed;
-            var percent = value.TotalBytes is > 0 && value.BytesRead is { } read ? $" {100.0 * read / value.TotalBytes.Value,5:0.0}%" : string.Empty;
-            var rate = value.RowsRead / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-            var line = $"{name}:{percent} {value.RowsRead} rows, {value.Embedded} embedded, {value.Unchanged} unchanged, {value.Rejected} rejected ({rate:0}/s)";
-            if (console.ErrorIsTerminal)
-            {
-                console.Error.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 120)));
-                drew = true;
-            }
-            else
-            {
-                console.Error.WriteLine(line);
-            }
-        }
-
-        public void Finish()
-        {
-            if (drew)
-            {
-                console.Error.WriteLine();
-            }
+            long? total = value is { TotalBytes: > 0, BytesRead: > 0 }
+                ? Math.Max(value.RowsRead, (long)Math.Round(value.RowsRead * (double)value.TotalBytes.Value / value.BytesRead.Value))
+                : null;
+            sink.Report(value.RowsRead, total, $"{value.Embedded} embedded, {value.Unchanged} unchanged, {value.Rejected} rejected");
         }
     }
 }

@@ -16,7 +16,7 @@ internal static class ServeCommand
     public static Command Create(CliConsole console)
     {
         var urls = new Option<string>("--urls") { Description = $"Address to listen on. Default: {DefaultUrl}.", DefaultValueFactory = _ => DefaultUrl };
-        var command = new Command("serve", "Serve the HTTP API (/api/products/{id}/similar, /api/search, /api/recommendations, /api/health...) locally. No function keys are required locally.") { urls };
+        var command = new Command("serve", "Serve the HTTP API (/api/products/{id}/similar, /api/search, /api/recommendations, /api/health...) the demo page (/) and the OpenAPI document (/openapi.json) locally. No function keys are required locally.") { urls };
         command.SetAction(async (parse, ct) =>
         {
             var globals = PsimApp.Globals(parse);
@@ -30,9 +30,13 @@ internal static class ServeCommand
             builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
             builder.WebHost.UseUrls(parse.GetRequiredValue(urls));
             builder.Services.AddProductSimilarity(builder.Configuration).AddProductApi();
+            builder.Services.AddProductApiOpenApi();
+            builder.Services.AddProductSimilarityTelemetry(builder.Configuration); // ProductSimilarity:Telemetry:Exporter = None | Console | Otlp
             var app = builder.Build();
             app.MapProductApi();
-            console.Note($"psim serve: listening on {parse.GetRequiredValue(urls)} (Ctrl+C to stop)");
+            app.MapProductApiOpenApi();
+            app.MapDemoPage();
+            console.Note($"psim serve: listening on {parse.GetRequiredValue(urls)}; the demo page is at / (Ctrl+C to stop)");
             await app.StartAsync(ct).ConfigureAwait(false);
             await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -43,6 +43,34 @@ public sealed record RankingCandidate(string Name, RankingMode Mode, FusionOptio
     ];
 }
 
+/// <summary>How one query ranked: where its first true match landed, and what beat it.</summary>
+/// <param name="QueryId">The query product.</param>
+/// <param name="Rank">1-based rank of the first true match among the results, 0 when none made the list.</param>
+/// <param name="TopWrong">The best-ranked result that is not a true match, when there is one.</param>
+/// <param name="BestMatch">The best-ranked true match, when one made the list.</param>
+public sealed record QueryOutcome(string QueryId, int Rank, SearchHit? TopWrong, SearchHit? BestMatch);
+
+/// <summary>Every query's outcome for one ranking.</summary>
+/// <param name="Outcomes">One per query, in id order.</param>
+/// <param name="Top">How many results each query asked for.</param>
+/// <param name="MissingIds">Ids named in the matches that are not in the catalog (not queried).</param>
+public sealed record RankedQueries(IReadOnlyList<QueryOutcome> Outcomes, int Top, int MissingIds)
+{
+    /// <summary>Share of queries with a true match in the top <paramref name="k"/> (k at most <see cref="Top"/>).</summary>
+    public double RecallAt(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, Top);
+        return Outcomes.Count == 0 ? 0 : (double)Outcomes.Count(o => o.Rank >= 1 && o.Rank <= k) / Outcomes.Count;
+    }
+
+    /// <summary>Mean reciprocal rank of the first true match within the top <paramref name="k"/> (0 when none).</summary>
+    public double MrrAt(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, Top);
+        return Outcomes.Count == 0 ? 0 : Outcomes.Sum(o => o.Rank >= 1 && o.Rank <= k ? 1.0 / o.Rank : 0) / Outcomes.Count;
+    }
+}
+
 /// <summary>
 /// Measures similar-items quality against labelled match pairs, through the same <see cref="SimilarityService"/> that
 /// serves <c>psim similar</c> and the HTTP API. Each product that appears in a match pair is a query; when the index
@@ -102,7 +130,28 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        var ranked = await RankQueriesAsync(matches, queryPairs, mode, 10, progress, cancellationToken).ConfigureAwait(false);
+        return new EvaluationResult(ranked.Outcomes.Count, ranked.RecallAt(1), ranked.RecallAt(10), ranked.MrrAt(10), ranked.MissingIds);
+    }
+
+    /// <summary>Runs every query and keeps each one's outcome (for recall curves and reports of the misses).</summary>
+    /// <param name="matches">All true match pairs.</param>
+    /// <param name="queryPairs">When set, only products in these pairs are queries (a split's positives).</param>
+    /// <param name="mode">Ranking; null uses the service default.</param>
+    /// <param name="top">Results per query (1..100): recall is known up to this k.</param>
+    /// <param name="progress">Reports queries done.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public async Task<RankedQueries> RankQueriesAsync(
+        IReadOnlyList<(string A, string B)> matches,
+        IReadOnlyList<(string A, string B)>? queryPairs = null,
+        RankingMode? mode = null,
+        int top = 10,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(matches);
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top, 100);
         var truth = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (a, b) in matches)
         {
@@ -125,51 +174,44 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
 
         present.Sort(StringComparer.Ordinal);
         var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
-        var missing = queryIds.Count - present.Count;
-        double hits1 = 0, hits10 = 0, mrr = 0;
+        var outcomes = new QueryOutcome[present.Count];
         var done = 0;
-        var gate = new Lock();
         await Parallel.ForEachAsync(
-            present,
+            Enumerable.Range(0, present.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = cancellationToken },
-            async (id, ct) =>
+            async (i, ct) =>
             {
+                var id = present[i];
                 var product = await index.GetAsync(id, ct).ConfigureAwait(false);
                 var filter = distinctSources >= 2 && product?.Product.Source is { } source
                     ? new ProductFilter { ExcludeSource = source }
                     : new ProductFilter();
-                var result = await service.SimilarAsync(new SimilarRequest { Id = id, Top = 10, Filter = filter, Mode = mode }, ct).ConfigureAwait(false);
+                var result = await service.SimilarAsync(new SimilarRequest { Id = id, Top = top, Filter = filter, Mode = mode }, ct).ConfigureAwait(false);
                 var rank = 0;
-                for (var i = 0; i < result.Hits.Count; i++)
+                SearchHit? topWrong = null;
+                SearchHit? bestMatch = null;
+                for (var r = 0; r < result.Hits.Count; r++)
                 {
-                    if (truth[id].Contains(result.Hits[i].Product.Id))
+                    var hit = result.Hits[r];
+                    if (truth[id].Contains(hit.Product.Id))
                     {
-                        rank = i + 1;
-                        break;
+                        if (bestMatch is null)
+                        {
+                            bestMatch = hit;
+                            rank = r + 1;
+                        }
+                    }
+                    else
+                    {
+                        topWrong ??= hit;
                     }
                 }
 
-                lock (gate)
-                {
-                    if (rank == 1)
-                    {
-                        hits1++;
-                    }
-
-                    if (rank is >= 1 and <= 10)
-                    {
-                        hits10++;
-                        mrr += 1.0 / rank;
-                    }
-
-                    progress?.Report(++done);
-                }
+                outcomes[i] = new QueryOutcome(id, rank, topWrong, bestMatch);
+                progress?.Report(Interlocked.Increment(ref done));
             }).ConfigureAwait(false);
 
-        var n = present.Count;
-        return n == 0
-            ? new EvaluationResult(0, 0, 0, 0, missing)
-            : new EvaluationResult(n, hits1 / n, hits10 / n, mrr / n, missing);
+        return new RankedQueries(outcomes, top, queryIds.Count - present.Count);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
 
@@ -56,6 +57,30 @@ public sealed partial class IngestionPipeline(
         IngestionMode? mode = null,
         CancellationToken cancellationToken = default,
         bool reembed = false)
+    {
+        // Traces and metrics (psim.ingest span, runs by status, rows, rejected) wrap the whole run, failures included.
+        using var activity = ProductSimilarityTelemetry.StartIngestion(fileName, (mode ?? options.Value.Ingestion.Mode).ToString());
+        try
+        {
+            var summary = await IngestCoreAsync(catalog, fileName, errors, progress, mode, cancellationToken, reembed).ConfigureAwait(false);
+            ProductSimilarityTelemetry.IngestionFinished(activity, fileName, summary.RowsRead, summary.Rejected, summary.Embedded, summary.Duration);
+            return summary;
+        }
+        catch (Exception ex)
+        {
+            ProductSimilarityTelemetry.IngestionFailed(activity, fileName, ex);
+            throw;
+        }
+    }
+
+    private async Task<IngestionSummary> IngestCoreAsync(
+        Stream catalog,
+        string fileName,
+        IRowErrorSink errors,
+        IProgress<IngestionProgress>? progress,
+        IngestionMode? mode,
+        CancellationToken cancellationToken,
+        bool reembed)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(errors);
@@ -119,7 +144,7 @@ public sealed partial class IngestionPipeline(
                 batch.Clear();
                 if (++batchesSinceCommit >= settings.CommitEvery)
                 {
-                    await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    await CommitAsync(cancellationToken).ConfigureAwait(false);
                     batchesSinceCommit = 0;
                 }
 
@@ -149,7 +174,7 @@ public sealed partial class IngestionPipeline(
             run.Deleted += await index.DeleteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
 
-        await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await CommitAsync(cancellationToken).ConfigureAwait(false);
         progress?.Report(run.Progress(counting.BytesRead, totalBytes));
         var summary = new IngestionSummary
         {
@@ -168,6 +193,18 @@ public sealed partial class IngestionPipeline(
         };
         LogFinished(logger, fileName, summary.RowsRead, summary.Embedded, summary.Unchanged, summary.Rejected, summary.Deleted, summary.Duration.TotalSeconds);
         return summary;
+    }
+
+    private async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        using var timing = ProductSimilarityTelemetry.Commit();
+        await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<GeneratedEmbeddings<Embedding<float>>> EmbedAsync(List<string> texts, CancellationToken cancellationToken)
+    {
+        using var timing = ProductSimilarityTelemetry.EmbedBatch(texts.Count);
+        return await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private async Task WriteBatchAsync(List<Product> batch, Run run, CancellationToken cancellationToken)
@@ -222,7 +259,7 @@ public sealed partial class IngestionPipeline(
         }
 
         var texts = toEmbed.ConvertAll(x => ProductText.ForEmbedding(x.Product));
-        var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var embeddings = await EmbedAsync(texts, cancellationToken).ConfigureAwait(false);
         if (embeddings.Count != texts.Count)
         {
             throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {texts.Count} texts.");
