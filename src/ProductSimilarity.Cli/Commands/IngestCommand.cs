@@ -14,10 +14,11 @@ internal static class IngestCommand
         var file = new Argument<FileInfo>("FILE") { Description = "Catalog file: .csv, .jsonl/.ndjson/.json, optionally .gz." };
         var mode = new Option<IngestionMode?>("--mode") { Description = "upsert (default): add and update, delete via the 'deleted' column; snapshot: also remove products missing from FILE." };
         var errors = new Option<string?>("--errors") { Description = "Where rejected rows go (JSON Lines). Default: FILE.errors.jsonl.", HelpName = "PATH" };
+        var encoding = new Option<string?>("--encoding") { Description = "Text encoding of FILE when it is not UTF-8 (e.g. gbk, gb18030, big5, windows-1252). A byte order mark always wins.", HelpName = "NAME" };
         var json = PsimApp.JsonOption();
         var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again.")
         {
-            file, mode, errors, json,
+            file, mode, errors, encoding, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -27,7 +28,10 @@ internal static class IngestCommand
                 throw new CliException($"catalog file '{input.FullName}' was not found.", ExitCodes.Usage);
             }
 
-            await using var services = CliHost.Build(PsimApp.Globals(parse));
+            Dictionary<string, string?>? overrides = parse.GetValue(encoding) is { } name
+                ? new() { ["ProductSimilarity:Ingestion:Encoding"] = name }
+                : null;
+            await using var services = CliHost.Build(PsimApp.Globals(parse), overrides);
             var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {

@@ -21,8 +21,11 @@ public enum CatalogFormat
 /// <remarks>
 /// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync"/> keeps only the set of ids seen so far.</para>
 /// <para>
-/// Input is decoded as UTF-8 (a byte order mark is skipped) with replacement: a row with an invalid byte sequence in a
-/// field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
+/// Input is decoded as UTF-8 (or the encoding a byte order mark names: UTF-16 LE/BE, UTF-32) with replacement: a row
+/// with an invalid byte sequence in a field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
+/// A file without a byte order mark that is clearly GBK/GB18030 is refused as a whole with one message, unless
+/// <see cref="CatalogReaderOptions.Encoding"/> names its encoding; gzip input is bounded by
+/// <see cref="CatalogReaderOptions.MaxDecompressedBytes"/>.
 /// </para>
 /// <para>
 /// Fields: <c>id</c> and <c>title</c> are required (title may be blank on a row marked <c>deleted</c>, since it only
@@ -41,8 +44,10 @@ public enum CatalogFormat
 /// unescaped by Sep.
 /// </para>
 /// </remarks>
-public sealed class CatalogReader
+public sealed class CatalogReader(CatalogReaderOptions? options = null)
 {
+    private readonly CatalogReaderOptions _options = options ?? CatalogReaderOptions.Default;
+
     /// <summary>Longest raw field accepted, in characters; longer fields reject their row without being kept in memory.</summary>
     public const int MaxRawFieldLength = 1_000_000;
 
@@ -90,18 +95,35 @@ public sealed class CatalogReader
     {
         ArgumentNullException.ThrowIfNull(stream);
         var (format, gzip) = DetectFormat(fileName);
-        return ReadCoreAsync(stream, fileName, format, gzip, cancellationToken);
+        if (_options.Encoding is { Length: > 0 } encoding)
+        {
+            _ = CatalogTextDecoding.Resolve(encoding, fileName); // an unknown name fails here, before any row
+        }
+
+        return ReadCoreAsync(stream, fileName, format, gzip, _options, cancellationToken);
     }
 
     private static async IAsyncEnumerable<CatalogRow> ReadCoreAsync(
-        Stream stream, string fileName, CatalogFormat format, bool gzip, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream stream, string fileName, CatalogFormat format, bool gzip, CatalogReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var input = gzip ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
+        var gzipStream = gzip ? CatalogTextDecoding.OpenGzip(stream, options.MaxDecompressedBytes, fileName) : null;
+        var input = gzipStream ?? stream;
         try
         {
+            Stream decoded;
+            Encoding encoding;
+            try
+            {
+                (decoded, encoding) = await CatalogTextDecoding.PrepareAsync(input, fileName, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new CatalogFormatException(fileName, 0, "the compressed data is corrupt: " + ex.Message, ex);
+            }
+
             using var text = new StreamReader(
-                input,
-                new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false),
+                decoded,
+                encoding,
                 detectEncodingFromByteOrderMarks: true,
                 bufferSize: StreamBufferSize,
                 leaveOpen: true);
@@ -116,9 +138,9 @@ public sealed class CatalogReader
         }
         finally
         {
-            if (gzip)
+            if (gzipStream is not null)
             {
-                await input.DisposeAsync().ConfigureAwait(false);
+                await gzipStream.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -218,6 +218,16 @@ public sealed class IngestionOptions
     /// </summary>
     public bool ScrubPii { get; set; } = true;
 
+    /// <summary>
+    /// The catalog's text encoding (<c>gbk</c>, <c>gb18030</c>, <c>big5</c>, <c>windows-1252</c>...), or empty for UTF-8
+    /// (a byte order mark always wins; a file that is clearly GBK is refused with one message). <c>psim ingest --encoding</c>.
+    /// </summary>
+    public string? Encoding { get; set; }
+
+    /// <summary>The most bytes a gzip catalog may decompress to (a gzip-bomb bound); default 4 GiB.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxDecompressedBytes { get; set; } = 4L << 30;
+
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
 

@@ -25,8 +25,6 @@ public sealed partial class IngestionPipeline(
     IOptions<ProductSimilarityOptions> options,
     ILogger<IngestionPipeline> logger)
 {
-    private readonly CatalogReader reader = new();
-
     /// <summary>The model id recorded in content hashes and status documents.</summary>
     public string ModelId =>
         generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
@@ -63,6 +61,7 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
+        var reader = new CatalogReader(new CatalogReaderOptions { Encoding = settings.Encoding, MaxDecompressedBytes = settings.MaxDecompressedBytes });
         var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
@@ -83,6 +82,13 @@ public sealed partial class IngestionPipeline(
 
             var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
+            if (product.Title.Length == 0 && !product.Deleted)
+            {
+                // The reader saw a title, but it was only markup, control or invisible characters.
+                run.Rejected++;
+                await errors.WriteAsync(new RowError(fileName, row.Line, "title", "the title is empty once markup and control characters are removed", product.Id), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             if (product.Deleted)
             {
                 deletes.Add(product.Id);
