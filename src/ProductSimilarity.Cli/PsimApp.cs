@@ -1,6 +1,5 @@
 using System.CommandLine;
 using ProductSimilarity.Cli.Commands;
-using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
@@ -43,6 +42,7 @@ internal static class PsimApp
             SearchCommand.Create(console),
             RecommendCommand.Create(console),
             EvalCommand.Create(console),
+            TrainCommand.Create(console),
             BenchCommand.Create(console),
             DemoCommand.Create(console),
             ServeCommand.Create(console),
@@ -64,21 +64,18 @@ internal static class PsimApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (CliException ex)
+        catch (Exception ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ex.ExitCode;
-        }
-        catch (OperationCanceledException)
-        {
-            await stderr.WriteLineAsync("cancelled.").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex) when (ex is ProductNotFoundException or CatalogFormatException or ProductIndexException
-            or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Failure;
+            // The one error path of psim: whatever escapes a command ends here as one line on stderr (the stack only
+            // with --verbose), so a user never sees a trace, whichever exception type a library throws.
+            var (message, exitCode) = CliErrors.Describe(ex);
+            await stderr.WriteLineAsync(message).ConfigureAwait(false);
+            if (parse.GetValue(VerboseOption))
+            {
+                await stderr.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+            }
+
+            return exitCode;
         }
     }
 

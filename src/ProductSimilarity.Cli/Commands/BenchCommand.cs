@@ -39,6 +39,11 @@ internal static class BenchCommand
                     ids.Add(id);
                 }
 
+                if (ids.Count == 0)
+                {
+                    throw new CliException($"nothing to benchmark: no product of '{file}' could be indexed ({summary.Rejected} row(s) rejected).");
+                }
+
                 var random = new Random(42);
                 var n = Math.Min(parse.GetValue(queries), Math.Max(ids.Count, 1) * 10);
                 var latencies = new double[n];

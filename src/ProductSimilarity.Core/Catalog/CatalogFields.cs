@@ -15,6 +15,8 @@ internal enum CatalogField
     ImageUrl,
     Source,
     Deleted,
+    Gtin,
+    Mpn,
 }
 
 /// <summary>Resolves column and property names to <see cref="CatalogField"/>s.</summary>
@@ -26,11 +28,11 @@ internal enum CatalogField
 internal static class CatalogFields
 {
     /// <summary>How many fields there are.</summary>
-    public const int Count = (int)CatalogField.Deleted + 1;
+    public const int Count = (int)CatalogField.Mpn + 1;
 
     private static readonly string[] Canonical =
     [
-        "id", "title", "description", "brand", "category", "price", "currency", "in_stock", "group_id", "image_url", "source", "deleted",
+        "id", "title", "description", "brand", "category", "price", "currency", "in_stock", "group_id", "image_url", "source", "deleted", "gtin", "mpn",
     ];
 
     private static readonly Dictionary<string, CatalogField> CanonicalNames = BuildCanonical();
@@ -48,22 +50,57 @@ internal static class CatalogFields
         ["imageurl"] = CatalogField.ImageUrl,
         ["image_link"] = CatalogField.ImageUrl,
         ["is_deleted"] = CatalogField.Deleted,
+        ["ean"] = CatalogField.Gtin,
+        ["upc"] = CatalogField.Gtin,
+        ["isbn"] = CatalogField.Gtin,
+        ["barcode"] = CatalogField.Gtin,
+        ["gtin13"] = CatalogField.Gtin,
+        ["gtin14"] = CatalogField.Gtin,
+        ["manufacturer_part_number"] = CatalogField.Mpn,
+        ["part_number"] = CatalogField.Mpn,
     };
+
+    /// <summary>Every canonical field name.</summary>
+    public static IReadOnlyList<string> Names => Canonical;
+
+    /// <summary>Finds a field by its canonical name or an alias.</summary>
+    public static bool TryParse(string name, out CatalogField field)
+    {
+        var key = Key(name);
+        return CanonicalNames.TryGetValue(key, out field) || Aliases.TryGetValue(key, out field);
+    }
 
     /// <summary>The canonical (lower-case, snake_case) name used in row errors.</summary>
     public static string NameOf(CatalogField field) => Canonical[(int)field];
 
     /// <summary>Maps a list of names (a CSV header or one JSON object's properties) to fields; <c>null</c> marks an attribute.</summary>
     /// <remarks>Each field is assigned at most once: the first canonical match, else the first alias match.</remarks>
-    public static CatalogField?[] Resolve(IReadOnlyList<string> names)
+    public static CatalogField?[] Resolve(IReadOnlyList<string> names, IReadOnlyDictionary<string, string>? map = null)
     {
         var result = new CatalogField?[names.Count];
         var taken = new bool[Count];
         var keys = new string[names.Count];
+        foreach (var (fieldName, column) in map ?? new Dictionary<string, string>())
+        {
+            // An explicit map wins: field=Column assigns that column, whatever its name means to us.
+            if (TryParse(fieldName, out var mapped) && !taken[(int)mapped])
+            {
+                for (var i = 0; i < names.Count; i++)
+                {
+                    if (result[i] is null && names[i].Trim().Equals(column.Trim(), StringComparison.OrdinalIgnoreCase))
+                    {
+                        result[i] = mapped;
+                        taken[(int)mapped] = true;
+                        break;
+                    }
+                }
+            }
+        }
+
         for (var i = 0; i < names.Count; i++)
         {
             keys[i] = Key(names[i]);
-            if (CanonicalNames.TryGetValue(keys[i], out var field) && !taken[(int)field])
+            if (result[i] is null && CanonicalNames.TryGetValue(keys[i], out var field) && !taken[(int)field])
             {
                 result[i] = field;
                 taken[(int)field] = true;

@@ -7,11 +7,17 @@ namespace ProductSimilarity.Core.Catalog;
 /// <summary>Catalog file formats.</summary>
 public enum CatalogFormat
 {
-    /// <summary>Comma-separated values with a header row.</summary>
+    /// <summary>Delimited text with a header row: <c>.csv</c>, <c>.tsv</c>, <c>.txt</c> (delimiter detected).</summary>
     Csv,
 
     /// <summary>One JSON object per line.</summary>
     JsonLines,
+
+    /// <summary>A Google Merchant Center RSS 2.0 or Atom feed (<c>.xml</c>), streamed.</summary>
+    Xml,
+
+    /// <summary>An Excel workbook (<c>.xlsx</c>), streamed row by row.</summary>
+    Xlsx,
 }
 
 /// <summary>
@@ -19,13 +25,13 @@ public enum CatalogFormat
 /// their line and field while keeping every good row.
 /// </summary>
 /// <remarks>
-/// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync"/> keeps only the set of ids seen so far.</para>
+/// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync(Stream, string, CatalogReadOptions, CancellationToken)"/> keeps only the set of ids seen so far.</para>
 /// <para>
 /// Input is decoded as UTF-8 (or the encoding a byte order mark names: UTF-16 LE/BE, UTF-32) with replacement: a row
 /// with an invalid byte sequence in a field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
 /// A file without a byte order mark that is clearly GBK/GB18030 is refused as a whole with one message, unless
-/// <see cref="CatalogReaderOptions.Encoding"/> names its encoding; gzip input is bounded by
-/// <see cref="CatalogReaderOptions.MaxDecompressedBytes"/>.
+/// <see cref="CatalogReadOptions.Encoding"/> names its encoding; gzip input is bounded by
+/// <see cref="CatalogReadOptions.MaxDecompressedBytes"/> and refused when truncated.
 /// </para>
 /// <para>
 /// Fields: <c>id</c> and <c>title</c> are required (title may be blank on a row marked <c>deleted</c>, since it only
@@ -40,14 +46,12 @@ public enum CatalogFormat
 /// </para>
 /// <para>
 /// CSV: see <see cref="CsvRecordScanner"/> for how broken quotes are detected and how reading re-synchronises at the
-/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are split and
-/// unescaped by Sep.
+/// next physical line, so that the good rows after a broken quote are kept. Well-formed records are unescaped field
+/// by field straight from the scanner's buffer, in the same pass.
 /// </para>
 /// </remarks>
-public sealed class CatalogReader(CatalogReaderOptions? options = null)
+public sealed class CatalogReader
 {
-    private readonly CatalogReaderOptions _options = options ?? CatalogReaderOptions.Default;
-
     /// <summary>Longest raw field accepted, in characters; longer fields reject their row without being kept in memory.</summary>
     public const int MaxRawFieldLength = 1_000_000;
 
@@ -56,7 +60,10 @@ public sealed class CatalogReader(CatalogReaderOptions? options = null)
 
     private const int StreamBufferSize = 64 * 1024;
 
-    /// <summary>Detects the format (and compression) from a file or blob name: <c>.csv</c>, <c>.jsonl</c>/<c>.ndjson</c>/<c>.json</c>, each optionally <c>.gz</c>.</summary>
+    /// <summary>
+    /// Detects the format (and compression) from a file or blob name: <c>.csv</c>/<c>.tsv</c>/<c>.txt</c>,
+    /// <c>.jsonl</c>/<c>.ndjson</c>/<c>.json</c> and <c>.xml</c>, each optionally <c>.gz</c>; <c>.xlsx</c>.
+    /// </summary>
     /// <exception cref="CatalogFormatException">The extension is not recognised.</exception>
     public static (CatalogFormat Format, bool Gzip) DetectFormat(string fileName)
     {
@@ -69,9 +76,21 @@ public sealed class CatalogReader(CatalogReaderOptions? options = null)
         }
 
         var extension = Path.GetExtension(name);
-        if (extension.Equals(".csv", StringComparison.OrdinalIgnoreCase))
+        if (extension.Equals(".csv", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".tsv", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".txt", StringComparison.OrdinalIgnoreCase))
         {
             return (CatalogFormat.Csv, gzip);
+        }
+
+        if (extension.Equals(".xml", StringComparison.OrdinalIgnoreCase))
+        {
+            return (CatalogFormat.Xml, gzip);
+        }
+
+        if (extension.Equals(".xlsx", StringComparison.OrdinalIgnoreCase) && !gzip)
+        {
+            return (CatalogFormat.Xlsx, false);
         }
 
         if (extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase)
@@ -82,7 +101,7 @@ public sealed class CatalogReader(CatalogReaderOptions? options = null)
         }
 
         throw new CatalogFormatException(fileName, 0,
-            "unrecognised catalog format; expected a .csv, .jsonl, .ndjson or .json file, optionally gzip-compressed (.gz)");
+            "unrecognised catalog format; expected a .csv, .tsv, .txt, .jsonl, .ndjson, .json or .xml file, optionally gzip-compressed (.gz), or an .xlsx workbook");
     }
 
     /// <summary>Reads rows from <paramref name="stream"/>; the name is used for format detection and in errors.</summary>
@@ -91,36 +110,56 @@ public sealed class CatalogReader(CatalogReaderOptions? options = null)
     /// called; everything else when the rows are enumerated.
     /// </remarks>
     /// <exception cref="CatalogFormatException">The file as a whole cannot be read (empty, no header, no id/title column).</exception>
-    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default) =>
+        ReadAsync(stream, fileName, CatalogReadOptions.Default, cancellationToken);
+
+    /// <summary>Reads rows from <paramref name="stream"/> with <paramref name="options"/> (platform, column map, delimiter, culture, sheet).</summary>
+    /// <remarks>
+    /// As <see cref="ReadAsync(Stream, string, CancellationToken)"/>. An <c>.xlsx</c> workbook is a zip archive: a
+    /// stream that cannot seek is first copied to a temporary file.
+    /// </remarks>
+    /// <exception cref="CatalogFormatException">The file as a whole cannot be read (empty, no header, no id/title column).</exception>
+    public IAsyncEnumerable<CatalogRow> ReadAsync(Stream stream, string fileName, CatalogReadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
         var (format, gzip) = DetectFormat(fileName);
-        if (_options.Encoding is { Length: > 0 } encoding)
+        if (options.Encoding is { Length: > 0 } encoding)
         {
             _ = CatalogTextDecoding.Resolve(encoding, fileName); // an unknown name fails here, before any row
         }
 
-        return ReadCoreAsync(stream, fileName, format, gzip, _options, cancellationToken);
+        return ReadCoreAsync(stream, fileName, format, gzip, options, cancellationToken);
     }
 
     private static async IAsyncEnumerable<CatalogRow> ReadCoreAsync(
-        Stream stream, string fileName, CatalogFormat format, bool gzip, CatalogReaderOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream stream, string fileName, CatalogFormat format, bool gzip, CatalogReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (format == CatalogFormat.Xlsx)
+        {
+            await foreach (var row in XlsxCatalogParser.ReadAsync(stream, fileName, options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+
+            yield break;
+        }
+
         var gzipStream = gzip ? CatalogTextDecoding.OpenGzip(stream, options.MaxDecompressedBytes, fileName) : null;
         var input = gzipStream ?? stream;
         try
         {
-            Stream decoded;
-            Encoding encoding;
-            try
+            if (format == CatalogFormat.Xml)
             {
-                (decoded, encoding) = await CatalogTextDecoding.PrepareAsync(input, fileName, options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new CatalogFormatException(fileName, 0, "the compressed data is corrupt: " + ex.Message, ex);
+                await foreach (var row in XmlFeedParser.ReadAsync(input, fileName, options, cancellationToken).ConfigureAwait(false))
+                {
+                    yield return row;
+                }
+
+                yield break;
             }
 
+            var (decoded, encoding) = await CatalogTextDecoding.PrepareAsync(input, fileName, options, cancellationToken).ConfigureAwait(false);
             using var text = new StreamReader(
                 decoded,
                 encoding,
@@ -128,9 +167,11 @@ public sealed class CatalogReader(CatalogReaderOptions? options = null)
                 bufferSize: StreamBufferSize,
                 leaveOpen: true);
             var source = new CatalogCharSource(text, fileName);
+            var name = fileName.Trim();
+            var tsv = (gzip ? name[..^3] : name).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
             var rows = format == CatalogFormat.Csv
-                ? CsvCatalogParser.ReadAsync(source, fileName, cancellationToken)
-                : JsonLinesCatalogParser.ReadAsync(source, fileName, cancellationToken);
+                ? CsvCatalogParser.ReadAsync(source, fileName, options, tsv ? '\t' : null, cancellationToken)
+                : JsonLinesCatalogParser.ReadAsync(source, fileName, options.PriceCulture, cancellationToken);
             await foreach (var row in rows.ConfigureAwait(false))
             {
                 yield return row;

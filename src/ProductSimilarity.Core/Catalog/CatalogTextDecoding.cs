@@ -5,27 +5,6 @@ using System.Text.Unicode;
 
 namespace ProductSimilarity.Core.Catalog;
 
-/// <summary>How <see cref="CatalogReader"/> turns bytes into text, and the size limits it enforces while doing so.</summary>
-/// <remarks>Immutable; thread-safe.</remarks>
-public sealed record CatalogReaderOptions
-{
-    /// <summary>The default: UTF-8 (or the encoding a byte order mark names), 4 GiB decompressed at most.</summary>
-    public static CatalogReaderOptions Default { get; } = new();
-
-    /// <summary>The default <see cref="MaxDecompressedBytes"/>: 4 GiB.</summary>
-    public const long DefaultMaxDecompressedBytes = 4L << 30;
-
-    /// <summary>
-    /// The text encoding (<c>utf-8</c>, <c>gbk</c>, <c>gb18030</c>, <c>big5</c>, <c>shift_jis</c>, <c>windows-1252</c>,
-    /// any name or code page .NET knows with the code-pages provider), or null to read UTF-8 and refuse a file that is
-    /// clearly in a legacy Chinese encoding. A byte order mark (UTF-8, UTF-16 LE/BE, UTF-32) always wins.
-    /// </summary>
-    public string? Encoding { get; init; }
-
-    /// <summary>The most bytes a gzip-compressed catalog may decompress to; beyond it the file is refused (a gzip bomb).</summary>
-    public long MaxDecompressedBytes { get; init; } = DefaultMaxDecompressedBytes;
-}
-
 /// <summary>Encoding detection and the decompressed-size bound, applied where the catalog stream becomes text.</summary>
 /// <remarks>Stateless; thread-safe.</remarks>
 internal static class CatalogTextDecoding
@@ -61,7 +40,7 @@ internal static class CatalogTextDecoding
     /// </summary>
     /// <exception cref="CatalogFormatException">The file looks like GBK and no encoding was given.</exception>
     public static async Task<(Stream Stream, Encoding Encoding)> PrepareAsync(
-        Stream input, string file, CatalogReaderOptions options, CancellationToken cancellationToken)
+        Stream input, string file, CatalogReadOptions options, CancellationToken cancellationToken)
     {
         if (options.Encoding is { Length: > 0 } name)
         {

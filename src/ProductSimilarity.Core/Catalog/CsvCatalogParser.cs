@@ -1,115 +1,157 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
-using nietras.SeparatedValues;
 
 namespace ProductSimilarity.Core.Catalog;
 
 /// <summary>
-/// Reads a CSV catalog: <see cref="CsvRecordScanner"/> finds the records (line numbers, broken quotes, limits), Sep
-/// splits and unescapes the well-formed ones in chunks, and <see cref="ProductRowBuilder"/> validates them.
+/// Reads a CSV catalog in one pass: <see cref="CsvRecordScanner"/> finds the records and their field boundaries (line
+/// numbers, broken quotes, limits), each field is unescaped once straight into the row, and
+/// <see cref="ProductRowBuilder"/> validates it.
 /// </summary>
-/// <remarks>Stateless; thread-safe. Each read holds one chunk of at most 512 records or about 1 M characters.</remarks>
+/// <remarks>Stateless; thread-safe. Each read holds one record at a time.</remarks>
 internal static class CsvCatalogParser
 {
-    private static readonly SepReaderOptions SepOptions = Sep.New(',').Reader(o => o with
-    {
-        HasHeader = false,
-        Unescape = true,
-        Trim = SepTrim.Outer,
-        DisableColCountCheck = true,
-        CultureInfo = CultureInfo.InvariantCulture,
-    });
+    private static readonly char[] Delimiters = [',', ';', '\t', '|'];
 
     public static async IAsyncEnumerable<CatalogRow> ReadAsync(
-        CatalogCharSource source, string file, [EnumeratorCancellation] CancellationToken cancellationToken)
+        CatalogCharSource source, string file, CatalogReadOptions options, char? defaultDelimiter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var scanner = new CsvRecordScanner(source, CatalogReader.MaxRawFieldLength, CatalogReader.MaxRawRowLength);
+        var delimiter = options.Delimiter;
+        if (delimiter is null)
+        {
+            await source.FillAsync(cancellationToken).ConfigureAwait(false);
+            delimiter = DetectDelimiter(source.Available) ?? defaultDelimiter ?? ',';
+        }
+
+        var scanner = new CsvRecordScanner(source, CatalogReader.MaxRawFieldLength, CatalogReader.MaxRawRowLength, delimiter.Value);
         if (!await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new CatalogFormatException(file, 0, "file is empty");
         }
 
-        var header = CsvHeader.Parse(scanner, file);
+        var header = CsvHeader.Parse(scanner, file, options);
         scanner.ExpectedColumns = header.Count;
         scanner.IdColumn = header.IdColumn;
-        var builder = new ProductRowBuilder(file);
-        var chunk = new CsvChunk(header, builder);
+        var builder = new ProductRowBuilder(file, options.PriceCulture);
+        var raw = new RawRow();
         while (await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (scanner.Problem != CsvProblem.None || scanner.ColumnCount != header.Count)
             {
-                // Rows come out in file order: what is queued goes first.
-                foreach (var row in chunk.Flush())
-                {
-                    yield return row;
-                }
-
                 yield return header.Describe(scanner, builder);
-                continue;
             }
-
-            chunk.Add(scanner.StartLine, scanner.Content);
-            if (chunk.IsFull)
+            else if (header.Layout is null)
             {
-                foreach (var row in chunk.Flush())
-                {
-                    yield return row;
-                }
+                yield return builder.Build(scanner.StartLine, header.Map(scanner, raw));
             }
-        }
-
-        foreach (var row in chunk.Flush())
-        {
-            yield return row;
+            else if (header.MapPlatform(scanner, raw))
+            {
+                yield return builder.Build(scanner.StartLine, raw);
+            }
         }
     }
 
-    /// <summary>Splits one well-formed record (the header) with Sep.</summary>
-    internal static string[] SplitRecord(ReadOnlySpan<char> content)
+    /// <summary>
+    /// Picks the delimiter (<c>,</c> <c>;</c> tab <c>|</c>) that splits the header into the most columns and the next
+    /// lines into as many; <c>null</c> when none occurs in the header.
+    /// </summary>
+    internal static char? DetectDelimiter(ReadOnlySpan<char> sample)
     {
-        using var reader = SepOptions.FromText(string.Concat(content, "\n"));
-        foreach (var row in reader)
+        Span<int> header = stackalloc int[Delimiters.Length];
+        Span<int> consistent = stackalloc int[Delimiters.Length];
+        Span<int> counts = stackalloc int[Delimiters.Length];
+        var line = 0;
+        var inQuotes = false;
+        for (var i = 0; i <= sample.Length && line < 20; i++)
         {
-            var cols = new string[row.ColCount];
-            for (var i = 0; i < cols.Length; i++)
+            var c = i < sample.Length ? sample[i] : '\n';
+            if (c == '"')
             {
-                cols[i] = row[i].ToString();
+                inQuotes = !inQuotes;
             }
+            else if (!inQuotes && c is '\n' or '\r')
+            {
+                if (i == sample.Length && line > 0)
+                {
+                    break; // a cut-off last line says nothing
+                }
 
-            return cols;
+                for (var d = 0; d < Delimiters.Length; d++)
+                {
+                    if (line == 0)
+                    {
+                        header[d] = counts[d];
+                    }
+                    else if (counts[d] == header[d])
+                    {
+                        consistent[d]++;
+                    }
+                }
+
+                counts.Clear();
+                line++;
+                if (c == '\r' && i + 1 < sample.Length && sample[i + 1] == '\n')
+                {
+                    i++;
+                }
+            }
+            else if (!inQuotes && Delimiters.AsSpan().IndexOf(c) is var d and >= 0)
+            {
+                counts[d]++;
+            }
         }
 
-        return [];
+        var best = -1;
+        for (var d = 0; d < Delimiters.Length; d++)
+        {
+            if (header[d] == 0)
+            {
+                continue;
+            }
+
+            if (best < 0 || consistent[d] > consistent[best] || (consistent[d] == consistent[best] && header[d] > header[best]))
+            {
+                best = d;
+            }
+        }
+
+        return best < 0 ? null : Delimiters[best];
+    }
+
+    /// <summary>The unescaped fields of a well-formed record (the header).</summary>
+    internal static string[] SplitRecord(CsvRecordScanner scanner)
+    {
+        var fields = new string[scanner.ColumnCount];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            fields[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
+        }
+
+        return fields;
     }
 
     /// <summary>The header row: column names and what each maps to.</summary>
     private sealed class CsvHeader
     {
-        private readonly string[] names;
-        private readonly CatalogField?[] roles;
+        private readonly CatalogTable table;
+        private readonly string?[] values;
 
-        private CsvHeader(string[] names, CatalogField?[] roles)
+        private CsvHeader(CatalogTable table)
         {
-            this.names = names;
-            this.roles = roles;
-            IdColumn = Array.IndexOf(roles, CatalogField.Id);
+            this.table = table;
+            values = new string?[table.Names.Length];
         }
 
-        public int Count => names.Length;
+        /// <summary>The platform layout, or <c>null</c> for the generic one.</summary>
+        public PlatformLayout? Layout => table.Layout;
 
-        public int IdColumn { get; }
+        public int Count => table.Names.Length;
 
-        public CatalogField? RoleAt(int column) => roles[column];
+        public int IdColumn => table.IdColumn;
 
-        /// <summary>The name used in errors and as the attribute key: the canonical name for known fields, else the header text.</summary>
-        public string NameAt(int column) =>
-            column >= names.Length ? FormattableString.Invariant($"column {column + 1}")
-            : roles[column] is { } field ? CatalogFields.NameOf(field)
-            : names[column];
+        public string NameAt(int column) => table.NameAt(column);
 
-        public static CsvHeader Parse(CsvRecordScanner scanner, string file)
+        public static CsvHeader Parse(CsvRecordScanner scanner, string file, CatalogReadOptions options)
         {
             var line = scanner.StartLine;
             if (scanner.Problem != CsvProblem.None)
@@ -117,44 +159,48 @@ internal static class CsvCatalogParser
                 throw new CatalogFormatException(file, line, "the header row is malformed: " + scanner.Problem switch
                 {
                     CsvProblem.FieldTooLong or CsvProblem.RowTooLong => "it is too long",
-                    _ => "it has an unterminated or stray quote",
+                    _ => "it has an unterminated quote",
                 });
             }
 
-            var names = SplitRecord(scanner.Content);
-            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            return new CsvHeader(CatalogTable.Create(SplitRecord(scanner), file, line, options));
+        }
+
+        /// <summary>Unescapes the fields of a well-formed record into <paramref name="raw"/> (reused from row to row).</summary>
+        public RawRow Map(CsvRecordScanner scanner, RawRow raw)
+        {
+            raw.Clear();
+            var names = table.Names;
+            var roles = table.Roles;
             for (var i = 0; i < names.Length; i++)
             {
-                var name = names[i].Trim();
-                if (name.Contains('\uFFFD', StringComparison.Ordinal))
+                var field = scanner.RawField(i);
+                if (roles[i] is { } role)
                 {
-                    throw new CatalogFormatException(file, line, FormattableString.Invariant($"the header row has invalid UTF-8 in column {i + 1}"));
+                    raw.Values[(int)role] = field.IsWhiteSpace() ? null : CsvRecordScanner.Unescape(field);
                 }
-
-                if (name.Length == 0)
+                else if (!field.IsWhiteSpace())
                 {
-                    name = FormattableString.Invariant($"column {i + 1}");
+                    var value = CsvRecordScanner.Unescape(field);
+                    if (!string.IsNullOrWhiteSpace(value))
+                    {
+                        raw.Attributes.Add(new(names[i], value));
+                    }
                 }
-
-                if (!seen.Add(name))
-                {
-                    throw new CatalogFormatException(file, line, $"the header row has the column '{name}' twice");
-                }
-
-                names[i] = name;
             }
 
-            var roles = CatalogFields.Resolve(names);
-            var hasId = Array.IndexOf(roles, CatalogField.Id) >= 0;
-            var hasTitle = Array.IndexOf(roles, CatalogField.Title) >= 0;
-            if (!hasId || !hasTitle)
+            return raw;
+        }
+
+        /// <summary>Maps a well-formed record through the platform layout; <c>false</c> when the layout skips it.</summary>
+        public bool MapPlatform(CsvRecordScanner scanner, RawRow raw)
+        {
+            for (var i = 0; i < values.Length; i++)
             {
-                var missing = !hasId && !hasTitle ? "'id' or 'title'" : !hasId ? "'id'" : "'title'";
-                var found = ProductRowBuilder.Shorten(string.Join(", ", names));
-                throw new CatalogFormatException(file, line, $"the header row has no {missing} column (found: {found})");
+                values[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
             }
 
-            return new CsvHeader(names, roles);
+            return table.Map(values, raw);
         }
 
         /// <summary>Turns a record the scanner rejected into a row error.</summary>
@@ -167,8 +213,6 @@ internal static class CsvCatalogParser
             var max = CatalogReader.MaxRawFieldLength;
             return scanner.Problem switch
             {
-                CsvProblem.StrayQuote => builder.Error(line, field,
-                    "unexpected '\"' inside an unquoted field; quote the whole field and double the quotes inside it", id),
                 CsvProblem.TextAfterQuote => builder.Error(line, field, "unexpected text after the closing quote of a quoted field", id),
                 CsvProblem.UnterminatedQuote => builder.Error(line, field, "quoted field is not closed before the end of the file", id),
                 CsvProblem.BrokenQuote => builder.Error(line, field, FormattableString.Invariant(
@@ -181,78 +225,6 @@ internal static class CsvCatalogParser
                 _ => builder.Error(line, scanner.ColumnCount < Count ? NameAt(scanner.ColumnCount) : null, FormattableString.Invariant(
                     $"row has {scanner.ColumnCount} columns but the header has {Count}"), id),
             };
-        }
-    }
-
-    /// <summary>Well-formed records waiting to be split by Sep, with their line numbers.</summary>
-    private sealed class CsvChunk(CsvHeader header, ProductRowBuilder builder)
-    {
-        private const int MaxRows = 512;
-        private const int MaxChars = 1 << 20;
-
-        private readonly StringBuilder text = new();
-        private readonly List<long> lines = [];
-        private readonly List<CatalogRow> output = [];
-        private readonly RawRow raw = new();
-
-        public bool IsFull => lines.Count >= MaxRows || text.Length >= MaxChars;
-
-        public void Add(long line, ReadOnlySpan<char> content)
-        {
-            text.Append(content).Append('\n');
-            lines.Add(line);
-        }
-
-        /// <summary>Parses the queued records. The list returned is reused by the next call.</summary>
-        public List<CatalogRow> Flush()
-        {
-            output.Clear();
-            if (lines.Count == 0)
-            {
-                return output;
-            }
-
-            using (var reader = SepOptions.FromText(text.ToString()))
-            {
-                var index = 0;
-                foreach (var row in reader)
-                {
-                    if (index >= lines.Count)
-                    {
-                        throw new InvalidOperationException("Sep returned more rows than the scanner found.");
-                    }
-
-                    output.Add(Map(row, lines[index++]));
-                }
-
-                if (index != lines.Count)
-                {
-                    throw new InvalidOperationException("Sep returned fewer rows than the scanner found.");
-                }
-            }
-
-            text.Clear();
-            lines.Clear();
-            return output;
-        }
-
-        private CatalogRow Map(SepReader.Row row, long line)
-        {
-            raw.Clear();
-            for (var i = 0; i < row.ColCount; i++)
-            {
-                var span = row[i].Span;
-                if (header.RoleAt(i) is { } field)
-                {
-                    raw.Values[(int)field] = span.IsEmpty ? null : span.ToString();
-                }
-                else if (!span.IsWhiteSpace())
-                {
-                    raw.Attributes.Add(new(header.NameAt(i), span.ToString()));
-                }
-            }
-
-            return builder.Build(line, raw);
         }
     }
 }

@@ -7,9 +7,6 @@ internal enum CsvProblem
 {
     None,
 
-    /// <summary>A <c>"</c> inside a field that did not start with one (<c>12" screen</c>).</summary>
-    StrayQuote,
-
     /// <summary>Text after the closing quote of a quoted field (<c>"a"b</c>).</summary>
     TextAfterQuote,
 
@@ -35,10 +32,10 @@ internal enum CsvProblem
 /// Sep (like most CSV readers) treats every <c>"</c> as a quote toggle and, given an unterminated quote, returns the
 /// whole rest of the file as one field of one row, without an error. So record boundaries are found here, with an
 /// RFC 4180 state machine that is stricter about quotes: a quote opens a quoted field only at the start of a field
-/// (after optional spaces), and a closing quote may only be followed by spaces, a comma or the end of the line. Any
-/// other quote flags the record (<see cref="CsvProblem.StrayQuote"/>, <see cref="CsvProblem.TextAfterQuote"/>), and
-/// flagged records are never given to Sep. Records that pass are well-formed CSV on which Sep's splitting and
-/// unescaping agree with this scanner.
+/// (after optional spaces), and a closing quote may only be followed by spaces, the delimiter or the end of the line
+/// (else <see cref="CsvProblem.TextAfterQuote"/>). A quote inside an unquoted field (<c>Samsung 55" TV</c>) is text,
+/// as in Python's csv module and Excel. The scanner also records where each field ends, so that a well-formed
+/// record's fields are unescaped once, straight from its buffer (<see cref="RawField"/>, <see cref="Unescape"/>).
 /// </para>
 /// <para>
 /// Re-synchronisation: a quoted field may legitimately span lines, so a record that does is kept while it is
@@ -54,10 +51,11 @@ internal enum CsvProblem
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
-internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLength, int maxRowLength)
+internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLength, int maxRowLength, char delimiter = ',')
 {
-    private static readonly SearchValues<char> OutsideQuotes = SearchValues.Create(",\"\r\n");
     private static readonly SearchValues<char> InsideQuotes = SearchValues.Create("\"\r\n");
+
+    private readonly SearchValues<char> outsideQuotes = SearchValues.Create([delimiter, '"', '\r', '\n']);
 
     private enum State
     {
@@ -69,6 +67,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     }
 
     private char[] record = new char[4096];
+    private int[] fieldEnds = new int[32];
     private int stored;
     private int contentLength;
     private long nextLine = 1;
@@ -113,6 +112,53 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     /// <summary>The record's text without its line terminator (valid until the next read).</summary>
     public ReadOnlySpan<char> Content => record.AsSpan(0, contentLength);
+
+    /// <summary>The field separator.</summary>
+    public char Delimiter => delimiter;
+
+    /// <summary>
+    /// The raw text of field <paramref name="index"/> (quotes and escapes still in) of a record without a
+    /// <see cref="Problem"/>; valid until the next read. <see cref="Unescape"/> turns it into the value.
+    /// </summary>
+    public ReadOnlySpan<char> RawField(int index)
+    {
+        var start = index == 0 ? 0 : fieldEnds[index - 1] + 1;
+        return record.AsSpan(start, fieldEnds[index] - start);
+    }
+
+    /// <summary>
+    /// The value of a raw field from <see cref="RawField"/>: spaces and tabs around it are trimmed, and a quoted field
+    /// loses its quotes and has its doubled quotes undone. A quote inside an unquoted field is kept as it is.
+    /// </summary>
+    public static string Unescape(ReadOnlySpan<char> raw)
+    {
+        raw = raw.Trim(" \t");
+        if (raw.Length < 2 || raw[0] != '"' || raw[^1] != '"')
+        {
+            return raw.IsEmpty ? string.Empty : new string(raw);
+        }
+
+        var inner = raw[1..^1];
+        var quote = inner.IndexOf('"');
+        if (quote < 0)
+        {
+            return new string(inner);
+        }
+
+        // Each "" stands for one "; the scanner has checked that quotes inside come in pairs.
+        var buffer = inner.Length <= 512 ? stackalloc char[inner.Length] : new char[inner.Length];
+        var written = 0;
+        for (var i = 0; i < inner.Length; i++)
+        {
+            buffer[written++] = inner[i];
+            if (inner[i] == '"' && i + 1 < inner.Length && inner[i + 1] == '"')
+            {
+                i++;
+            }
+        }
+
+        return new string(buffer[..written]);
+    }
 
     /// <summary>Reads the next non-blank record.</summary>
     /// <returns><c>false</c> at the end of the input.</returns>
@@ -278,7 +324,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
                 case State.Unquoted:
                 {
-                    var run = RunLength(span[i..], OutsideQuotes);
+                    var run = RunLength(span[i..], outsideQuotes);
                     if (run > 0)
                     {
                         if (!Take(span.Slice(i, run)))
@@ -291,7 +337,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                     }
                     else if (c == '"')
                     {
-                        SetProblem(CsvProblem.StrayQuote, column);
+                        // A quote inside an unquoted field (55" TV) is text, as in Python's csv and Excel.
                         if (!Take(span.Slice(i, 1)))
                         {
                             done = true;
@@ -303,7 +349,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                     else
                     {
                         i++;
-                        done = Delimiter(c);
+                        done = EndOfField(c);
                     }
 
                     break;
@@ -321,10 +367,10 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                         i++;
                         state = c == '"' ? State.Quoted : State.FieldStart;
                     }
-                    else if (c is ',' or '\r' or '\n')
+                    else if (c == delimiter || c is '\r' or '\n')
                     {
                         i++;
-                        done = Delimiter(c);
+                        done = EndOfField(c);
                     }
                     else
                     {
@@ -334,10 +380,10 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                     break;
 
                 default: // AfterQuote, AfterQuoteSpace
-                    if (c is ',' or '\r' or '\n')
+                    if (c == delimiter || c is '\r' or '\n')
                     {
                         i++;
-                        done = Delimiter(c);
+                        done = EndOfField(c);
                         break;
                     }
 
@@ -381,13 +427,13 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         return index < 0 ? span.Length : index;
     }
 
-    /// <summary>Handles a comma or line break outside quotes; returns <c>true</c> when the record ended.</summary>
-    private bool Delimiter(char c)
+    /// <summary>Handles a delimiter or line break outside quotes; returns <c>true</c> when the record ended.</summary>
+    private bool EndOfField(char c)
     {
-        if (c == ',')
+        if (c == delimiter)
         {
             EndField();
-            Store(',');
+            Store(c);
             rowLength++;
             column++;
             fieldLength = 0;
@@ -466,6 +512,12 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     private void EndField()
     {
+        if (column >= fieldEnds.Length)
+        {
+            Array.Resize(ref fieldEnds, fieldEnds.Length * 2);
+        }
+
+        fieldEnds[column] = stored;
         if (column == IdColumn)
         {
             idEnd = discardField || discardRow ? -1 : stored;
@@ -516,7 +568,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
             return;
         }
 
-        var quoteProblem = Problem is CsvProblem.StrayQuote or CsvProblem.TextAfterQuote or CsvProblem.UnterminatedQuote;
+        var quoteProblem = Problem is CsvProblem.TextAfterQuote or CsvProblem.UnterminatedQuote;
         if (quoteProblem || (ExpectedColumns > 0 && ColumnCount != ExpectedColumns))
         {
             Problem = CsvProblem.None;

@@ -17,9 +17,9 @@ namespace ProductSimilarity.Core.Catalog;
 internal static class JsonLinesCatalogParser
 {
     public static async IAsyncEnumerable<CatalogRow> ReadAsync(
-        CatalogCharSource source, string file, [EnumeratorCancellation] CancellationToken cancellationToken)
+        CatalogCharSource source, string file, System.Globalization.CultureInfo? priceCulture, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var builder = new ProductRowBuilder(file);
+        var builder = new ProductRowBuilder(file, priceCulture);
         var raw = new RawRow();
         var names = new List<string>();
         long line = 0;

@@ -37,6 +37,15 @@ public sealed record Product
     /// <summary>Where the record came from (a marketplace, a feed); used by evaluation across sources.</summary>
     public string? Source { get; init; }
 
+    /// <summary>
+    /// The product's GTIN (EAN, UPC or ISBN) as 14 digits with a valid check digit; <c>null</c> when absent or invalid.
+    /// Two products with the same GTIN are the same product. See <see cref="ProductIdentifiers.TryNormalizeGtin"/>.
+    /// </summary>
+    public string? Gtin { get; init; }
+
+    /// <summary>The manufacturer part number, normalised like a model code (see <see cref="ProductIdentifiers.NormalizeMpn"/>).</summary>
+    public string? Mpn { get; init; }
+
     /// <summary>True when the row asks for the product to be removed from the index (the <c>deleted</c> column).</summary>
     public bool Deleted { get; init; }
 

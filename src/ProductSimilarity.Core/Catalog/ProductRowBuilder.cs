@@ -27,7 +27,7 @@ internal sealed class RawRow
 /// One instance per file: it remembers the ids accepted so far (only accepted rows count, so a rejected row never
 /// makes a later good row with the same id a duplicate). Not thread-safe.
 /// </remarks>
-internal sealed class ProductRowBuilder(string file)
+internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture = null, string? sheet = null)
 {
     private const char ReplacementChar = '\uFFFD';
     private const string InvalidUtf8 = "invalid UTF-8";
@@ -39,7 +39,7 @@ internal sealed class ProductRowBuilder(string file)
 
     /// <summary>Makes a rejected row.</summary>
     public CatalogRow Error(long line, string? field, string reason, string? id = null) =>
-        new(line, null, new RowError(file, line, field, reason, id));
+        new(line, null, new RowError(file, line, field, reason, id) { Sheet = sheet });
 
     /// <summary>Validates <paramref name="raw"/> and builds the product, or the first error found.</summary>
     public CatalogRow Build(long line, RawRow raw)
@@ -85,7 +85,7 @@ internal sealed class ProductRowBuilder(string file)
             return Error(line, "title", "title is missing", id);
         }
 
-        if (!TryParsePrice(values[(int)CatalogField.Price], out var price, out var priceReason))
+        if (!PriceParser.TryParse(values[(int)CatalogField.Price], priceCulture, out var price, out var priceCurrency, out var priceReason))
         {
             return Error(line, "price", priceReason, id);
         }
@@ -100,6 +100,14 @@ internal sealed class ProductRowBuilder(string file)
             return Error(line, "id", FormattableString.Invariant($"duplicate id '{id}'; first seen at line {seen[id]}"), id);
         }
 
+        IReadOnlyList<RowError> warnings = [];
+        string? gtin = null;
+        var gtinText = values[(int)CatalogField.Gtin];
+        if (!string.IsNullOrWhiteSpace(gtinText) && !ProductIdentifiers.TryNormalizeGtin(gtinText, out gtin, out var gtinReason))
+        {
+            warnings = [new RowError(file, line, "gtin", gtinReason + "; the row was kept without it", id) { Sheet = sheet, IsWarning = true }];
+        }
+
         return new CatalogRow(line, new Product
         {
             Id = id,
@@ -108,47 +116,16 @@ internal sealed class ProductRowBuilder(string file)
             Brand = TrimToNull(values[(int)CatalogField.Brand]),
             Category = TrimToNull(values[(int)CatalogField.Category]),
             Price = price,
-            Currency = TrimToNull(values[(int)CatalogField.Currency]),
+            Currency = TrimToNull(values[(int)CatalogField.Currency]) ?? priceCurrency,
             InStock = inStock,
             GroupId = TrimToNull(values[(int)CatalogField.GroupId]),
             ImageUrl = TrimToNull(values[(int)CatalogField.ImageUrl]),
             Source = TrimToNull(values[(int)CatalogField.Source]),
+            Gtin = gtin,
+            Mpn = ProductIdentifiers.NormalizeMpn(values[(int)CatalogField.Mpn]),
             Deleted = isDeleted,
             Attributes = BuildAttributes(raw.Attributes),
-        }, null);
-    }
-
-    /// <summary>Parses a price: invariant culture, optional leading currency symbol, not negative. Blank gives <c>null</c>.</summary>
-    internal static bool TryParsePrice(string? text, out decimal? price, out string reason)
-    {
-        price = null;
-        reason = string.Empty;
-        var span = text.AsSpan().Trim();
-        if (span.IsEmpty)
-        {
-            return true;
-        }
-
-        if (span[0] is '$' or '€' or '£' or '¥' or '￥')
-        {
-            span = span[1..].TrimStart();
-        }
-
-        const NumberStyles styles = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
-        if (!decimal.TryParse(span, styles, CultureInfo.InvariantCulture, out var value))
-        {
-            reason = $"'{Shorten(text!)}' is not a number";
-            return false;
-        }
-
-        if (value < 0)
-        {
-            reason = $"price must not be negative (got '{Shorten(text!)}')";
-            return false;
-        }
-
-        price = value;
-        return true;
+        }, null) { Warnings = warnings };
     }
 
     /// <summary>Parses true/false/yes/no/1/0/y/n (any case). Blank gives <c>null</c>.</summary>

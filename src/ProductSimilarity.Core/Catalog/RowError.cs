@@ -8,9 +8,21 @@ namespace ProductSimilarity.Core.Catalog;
 /// <param name="Id">The row's id when it could be read.</param>
 public sealed record RowError(string File, long Line, string? Field, string Reason, string? Id = null)
 {
+    /// <summary>The worksheet of a spreadsheet catalog (the line is then its row number); <c>null</c> for text files.</summary>
+    public string? Sheet { get; init; }
+
+    /// <summary>True for a problem that did not reject the row (for example an invalid GTIN, which is left out).</summary>
+    public bool IsWarning { get; init; }
+
+    /// <summary>Where the row is: <c>12</c> for a text file, <c>Sheet1!row 12</c> for a spreadsheet.</summary>
+    public string Location => Sheet is null ? Line.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Sheet}!row {Line}";
+
     /// <inheritdoc/>
-    public override string ToString() =>
-        Field is null ? $"{File}:{Line}: {Reason}" : $"{File}:{Line}: field '{Field}': {Reason}";
+    public override string ToString()
+    {
+        var warning = IsWarning ? "warning: " : string.Empty;
+        return Field is null ? $"{File}:{Location}: {warning}{Reason}" : $"{File}:{Location}: {warning}field '{Field}': {Reason}";
+    }
 }
 
 /// <summary>One row out of a catalog: either a product or an error, with its line.</summary>
@@ -19,6 +31,9 @@ public sealed record RowError(string File, long Line, string? Field, string Reas
 /// <param name="Error">The error, when the row was rejected.</param>
 public readonly record struct CatalogRow(long Line, Product? Product, RowError? Error)
 {
+    /// <summary>Problems that did not reject the row (<see cref="RowError.IsWarning"/>); empty for most rows.</summary>
+    public IReadOnlyList<RowError> Warnings { get; init; } = [];
+
     /// <summary>True when the row was rejected.</summary>
     public bool IsError => Error is not null;
 }

@@ -35,8 +35,20 @@ public interface IProductIndex : IAsyncDisposable
     /// <summary>Number of products.</summary>
     Task<long> CountAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a vector, keyword or hybrid query.</summary>
-    Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Finds the candidates of a query: the vector list and the keyword list, each with its ranker's raw scores. The store
+    /// does not fuse or cut them; <see cref="ProductIndexSearch.SearchAsync"/> ranks them in the Core, alike for every store.
+    /// </summary>
+    /// <remarks>
+    /// <para>The vector list is filled when <see cref="ProductQuery.UsesVector"/>: up to <see cref="ProductQuery.CandidatesPerList"/>
+    /// products by cosine similarity, best first, score = cosine. The keyword list is filled when
+    /// <see cref="ProductQuery.UsesKeyword"/>: up to <see cref="ProductQuery.CandidatesPerList"/> products by BM25 over the
+    /// analysed text, best first, score = BM25. Both lists hold only products that pass <see cref="ProductQuery.Admits"/>
+    /// (the filter and the exclusions), which the store translates into its own query language.</para>
+    /// <para>Ties are broken by id (ordinal, ascending) where the store can, so results are deterministic.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException">The query vector's dimensions differ from the index's.</exception>
+    Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A store error translated at the adapter edge, with context.</summary>

@@ -1,3 +1,5 @@
+using ProductSimilarity.Core.Catalog;
+
 namespace ProductSimilarity.Core.Indexing;
 
 /// <summary>How a query is ranked.</summary>
@@ -24,6 +26,17 @@ public enum FusionMethod
 }
 
 /// <summary>Structured filters applied before ranking. All set conditions must hold.</summary>
+/// <remarks>
+/// <para>This record is the one definition of what a filter means; <see cref="Matches"/> is its meaning and
+/// <see cref="Key"/> the one key folding. Every store only translates it (a Lucene query and a vector-scan predicate in
+/// the embedded index, OData on Azure AI Search), and one table-driven test runs the same cases through each
+/// translation.</para>
+/// <para>Category and brand match exactly after <see cref="Key"/> on both sides (so case-insensitively). Price bounds are
+/// inclusive, and a product without a price fails any bound. <see cref="InStock"/> matches only products whose flag is
+/// known and equal. <see cref="Source"/> matches exactly (ordinal); a product without a source passes
+/// <see cref="ExcludeSource"/>.</para>
+/// <para>Immutable; thread-safe.</para>
+/// </remarks>
 public sealed record ProductFilter
 {
     /// <summary>Exact category match (case-insensitive).</summary>
@@ -50,6 +63,30 @@ public sealed record ProductFilter
     /// <summary>True when no condition is set.</summary>
     public bool IsEmpty => Category is null && Brand is null && MinPrice is null && MaxPrice is null
         && InStock is null && Source is null && ExcludeSource is null;
+
+    /// <summary>
+    /// The filter key of a category or brand, as every store indexes and queries it: lower-cased with the invariant
+    /// culture. The one key folding of the project.
+    /// </summary>
+    /// <param name="value">A category or brand.</param>
+    /// <returns>The folded key, or null for null.</returns>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    public static string? Key(string? value) => value?.ToLowerInvariant();
+
+    /// <summary>Whether a product's stored fields pass every condition set (see the remarks for the exact rules).</summary>
+    /// <param name="product">The product.</param>
+    /// <returns>True when the product passes.</returns>
+    public bool Matches(Product product)
+    {
+        ArgumentNullException.ThrowIfNull(product);
+        return (Category is null || string.Equals(Key(product.Category), Key(Category), StringComparison.Ordinal))
+            && (Brand is null || string.Equals(Key(product.Brand), Key(Brand), StringComparison.Ordinal))
+            && (MinPrice is null || product.Price >= MinPrice)
+            && (MaxPrice is null || product.Price <= MaxPrice)
+            && (InStock is null || product.InStock == InStock)
+            && (Source is null || string.Equals(product.Source, Source, StringComparison.Ordinal))
+            && (ExcludeSource is null || !string.Equals(product.Source, ExcludeSource, StringComparison.Ordinal));
+    }
 }
 
 /// <summary>Fusion settings for hybrid ranking.</summary>
@@ -97,6 +134,43 @@ public sealed record ProductQuery
 
     /// <summary>Variant groups that must not appear (the query product's group).</summary>
     public IReadOnlySet<string> ExcludeGroupIds { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// Whether a product may be a candidate of this query: it passes <see cref="Filter"/>, its id is not in
+    /// <see cref="ExcludeIds"/>, and its variant group (when it has one) is not in <see cref="ExcludeGroupIds"/>.
+    /// </summary>
+    /// <param name="product">The product.</param>
+    /// <returns>True when the product may be returned.</returns>
+    public bool Admits(Product product)
+    {
+        ArgumentNullException.ThrowIfNull(product);
+        return Filter.Matches(product)
+            && !ExcludeIds.Contains(product.Id)
+            && (product.GroupId is null || !ExcludeGroupIds.Contains(product.GroupId));
+    }
+
+    /// <summary>Whether a store fills the vector candidate list: not keyword-only, and a non-empty vector is given.</summary>
+    public bool UsesVector => Mode != RankingMode.Keyword && Vector is { Length: > 0 };
+
+    /// <summary>Whether a store fills the keyword candidate list: not vector-only, and the text is not blank.</summary>
+    public bool UsesKeyword => Mode != RankingMode.Vector && !string.IsNullOrWhiteSpace(Text);
+
+    /// <summary>
+    /// How many candidates each list holds at most: <c>max(Fusion.CandidateCount, Top)</c> in
+    /// <see cref="RankingMode.Hybrid"/>, <see cref="Top"/> otherwise.
+    /// </summary>
+    public int CandidatesPerList => Mode == RankingMode.Hybrid ? Math.Max(Fusion.CandidateCount, Top) : Top;
+
+    /// <summary>Throws when the query cannot be run: a negative <see cref="Top"/>, or a vector-only query without a vector.</summary>
+    /// <exception cref="ArgumentException">The query is not valid.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(Top);
+        if (Mode == RankingMode.Vector && Vector is not { Length: > 0 })
+        {
+            throw new ArgumentException("A vector query needs ProductQuery.Vector.", "query");
+        }
+    }
 }
 
 /// <summary>One ranked result with its score parts.</summary>

@@ -25,6 +25,8 @@ public sealed partial class IngestionPipeline(
     IOptions<ProductSimilarityOptions> options,
     ILogger<IngestionPipeline> logger)
 {
+    private readonly CatalogReader reader = new();
+
     /// <summary>The model id recorded in content hashes and status documents.</summary>
     public string ModelId =>
         generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
@@ -61,11 +63,11 @@ public sealed partial class IngestionPipeline(
         var batch = new List<Product>(settings.BatchSize);
         var deletes = new List<string>();
         var batchesSinceCommit = 0;
-        var reader = new CatalogReader(new CatalogReaderOptions { Encoding = settings.Encoding, MaxDecompressedBytes = settings.MaxDecompressedBytes });
+        var readOptions = CatalogReadOptions.Default with { Encoding = settings.Encoding, MaxDecompressedBytes = settings.MaxDecompressedBytes };
         var normalizer = settings.ScrubPii ? TextNormalizer.Default : TextNormalizer.WithoutPiiScrubbing;
 
         LogStarted(logger, fileName, effectiveMode, modelId);
-        await foreach (var row in reader.ReadAsync(counting, fileName, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in reader.ReadAsync(counting, fileName, readOptions, cancellationToken).ConfigureAwait(false))
         {
             run.RowsRead++;
             if (row.Error is { } error)

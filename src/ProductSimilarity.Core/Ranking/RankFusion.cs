@@ -18,6 +18,28 @@ public readonly record struct ScoredCandidate(IndexedProduct Product, double Sco
 /// </remarks>
 public static class RankFusion
 {
+    /// <summary>
+    /// The final ranking of a query's candidates, for every store: the vector list alone (score = cosine) in
+    /// <see cref="RankingMode.Vector"/>, the keyword list alone (score = BM25) in <see cref="RankingMode.Keyword"/>, and
+    /// <see cref="Fuse"/> with <see cref="ProductQuery.Fusion"/> in <see cref="RankingMode.Hybrid"/>; cut to
+    /// <see cref="ProductQuery.Top"/>.
+    /// </summary>
+    /// <param name="candidates">The store's candidate lists (see <see cref="IProductIndex.GetCandidatesAsync"/>).</param>
+    /// <param name="query">The query the candidates answer.</param>
+    /// <returns>At most <see cref="ProductQuery.Top"/> hits, best first.</returns>
+    public static IReadOnlyList<SearchHit> Rank(CandidateLists candidates, ProductQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(query);
+        var hits = query.Mode switch
+        {
+            RankingMode.Vector => FromVector(candidates.Vector),
+            RankingMode.Keyword => FromKeyword(candidates.Keyword),
+            _ => Fuse(candidates.Vector, candidates.Keyword, query.Fusion),
+        };
+        return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
+    }
+
     /// <summary>Fuses with the method and parameters in <paramref name="options"/>.</summary>
     /// <param name="vector">The vector list, best first.</param>
     /// <param name="keyword">The keyword list, best first.</param>

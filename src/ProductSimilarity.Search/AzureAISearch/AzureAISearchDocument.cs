@@ -74,9 +74,9 @@ internal sealed class AzureAISearchDocument
             Title = p.Title,
             Description = p.Description,
             Brand = p.Brand,
-            BrandKey = NormalizeKey(p.Brand),
+            BrandKey = ProductFilter.Key(p.Brand),
             Category = p.Category,
-            CategoryKey = NormalizeKey(p.Category),
+            CategoryKey = ProductFilter.Key(p.Category),
             GroupId = p.GroupId,
             Price = p.Price is { } price ? (double)price : null,
             Currency = p.Currency,
@@ -88,9 +88,6 @@ internal sealed class AzureAISearchDocument
             Vector = item.Vector.ToArray(),
         };
     }
-
-    /// <summary>The lower-cased value stored in the hidden filter fields and used in filters.</summary>
-    public static string? NormalizeKey(string? value) => value?.ToLowerInvariant();
 
     /// <summary>Maps a stored document back to an indexed product (an empty vector when it was not selected).</summary>
     public IndexedProduct ToIndexedProduct()

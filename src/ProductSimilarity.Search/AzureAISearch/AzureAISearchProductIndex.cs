@@ -13,12 +13,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 
 namespace ProductSimilarity.Search.AzureAISearch;
 
 /// <summary>
-/// <see cref="IProductIndex"/> on Azure AI Search: HNSW (cosine) vectors plus BM25 text in one index, hybrid queries
-/// fused by the service with reciprocal rank fusion.
+/// <see cref="IProductIndex"/> on Azure AI Search: HNSW (cosine) vectors plus BM25 text in one index. A hybrid query is
+/// two concurrent requests (keyword, vector) whose lists the Core fuses, as it does for the embedded index.
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe: the underlying <see cref="SearchClient"/> is thread-safe and the only mutable state is the cached
@@ -419,37 +420,67 @@ public sealed class AzureAISearchProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// <para>Hybrid: search text and a vector query (k = max(50, candidate count, top)) in one request; the service fuses
-    /// both lists with RRF, so only the fused score is known (<see cref="SearchHit.Score"/>; the parts and ranks are null).
-    /// <see cref="FusionOptions.Method"/> and weights do not apply here.</para>
+    /// <para>The keyword list and the vector list are two search requests, sent concurrently (a hybrid query costs two
+    /// queries against the service's query rate, not one), so that the Core fuses them exactly as it fuses the embedded
+    /// index's lists. The service's own hybrid RRF is not used.</para>
     /// <para>Keyword: simple query syntax with <c>searchMode=any</c>; operator characters in the text are removed, so user text
-    /// cannot fail to parse. Score and keyword score are the BM25 <c>@search.score</c>.</para>
-    /// <para>Vector: the vector query alone. The service reports <c>1 / (1 + cosine distance)</c>; it is converted back to
-    /// the cosine similarity, which is both the score and the vector score.</para>
-    /// <para>Filters are OData; the vector query is pre-filtered so filters never empty the top k.</para>
+    /// cannot fail to parse. The score is the BM25 <c>@search.score</c>.</para>
+    /// <para>Vector: a vector query alone, <c>k = max(50, candidates)</c>. The service reports <c>1 / (1 + cosine distance)</c>;
+    /// it is converted back to the cosine similarity.</para>
+    /// <para>Both requests carry the same OData filter (<see cref="AzureAISearchQuerySyntax.BuildFilter"/>); the vector
+    /// query is pre-filtered so filters never empty the top k.</para>
     /// </remarks>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    public async Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Mode == RankingMode.Vector && query.Vector is not { Length: > 0 })
+        query.Validate();
+        int size = query.CandidatesPerList;
+        string? text = query.UsesKeyword ? AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text) : null;
+        ReadOnlyMemory<float>? vector = query.UsesVector ? query.Vector : null;
+        if (size == 0 || (text is null && vector is null))
         {
-            throw new ArgumentException("A vector query needs a vector.", nameof(query));
-        }
-
-        if (query.Top <= 0)
-        {
-            return [];
-        }
-
-        string? text = query.Mode == RankingMode.Vector ? null : AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text);
-        ReadOnlyMemory<float>? vector = query.Mode != RankingMode.Keyword && query.Vector is { Length: > 0 } v ? v : (ReadOnlyMemory<float>?)null;
-        if (text is null && vector is null)
-        {
-            return [];
+            return CandidateLists.Empty;
         }
 
         string? filter = AzureAISearchQuerySyntax.BuildFilter(query.Filter, query.ExcludeIds, query.ExcludeGroupIds);
-        var options = new SearchOptions { Size = query.Top, Filter = filter };
+        Task<List<ScoredCandidate>> keyword = text is null
+            ? Task.FromResult(new List<ScoredCandidate>())
+            : CandidatesAsync(text, KeywordOptions(size, filter), static score => score, cancellationToken);
+        Task<List<ScoredCandidate>> nearest = vector is not { } v
+            ? Task.FromResult(new List<ScoredCandidate>())
+            : CandidatesAsync(null, VectorOptions(v, size, filter), ScoreToCosine, cancellationToken);
+        await Task.WhenAll(keyword, nearest).ConfigureAwait(false);
+        return new CandidateLists(await nearest.ConfigureAwait(false), await keyword.ConfigureAwait(false));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The cosine similarity behind a vector <c>@search.score</c> of <c>1 / (1 + (1 - cosine))</c>.</summary>
+    internal static double ScoreToCosine(double score) => score > 0 ? 2 - (1 / score) : -1;
+
+    private SearchOptions KeywordOptions(int size, string? filter)
+    {
+        var options = ResultOptions(size, filter);
+        options.QueryType = SearchQueryType.Simple;
+        options.SearchMode = SearchMode.Any;
+        return options;
+    }
+
+    private SearchOptions VectorOptions(ReadOnlyMemory<float> vector, int size, string? filter)
+    {
+        var options = ResultOptions(size, filter);
+        options.VectorSearch = new VectorSearchOptions
+        {
+            Queries = { new VectorizedQuery(vector) { KNearestNeighborsCount = Math.Max(MinimumNeighbors, size), Fields = { AzureAISearchSchema.Vector } } },
+            FilterMode = filter is null ? (VectorFilterMode?)null : VectorFilterMode.PreFilter,
+        };
+        return options;
+    }
+
+    private SearchOptions ResultOptions(int size, string? filter)
+    {
+        var options = new SearchOptions { Size = size, Filter = filter };
         foreach (string field in AzureAISearchSchema.ResultFields)
         {
             options.Select.Add(field);
@@ -460,30 +491,14 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             options.Select.Add(AzureAISearchSchema.Vector);
         }
 
-        if (text is not null)
-        {
-            options.QueryType = SearchQueryType.Simple;
-            options.SearchMode = SearchMode.Any;
-        }
+        return options;
+    }
 
-        if (vector is { } queryVector)
-        {
-            int k = Math.Max(Math.Max(MinimumNeighbors, query.Fusion.CandidateCount), query.Top);
-            options.VectorSearch = new VectorSearchOptions
-            {
-                Queries = { new VectorizedQuery(queryVector) { KNearestNeighborsCount = k, Fields = { AzureAISearchSchema.Vector } } },
-                FilterMode = filter is null ? (VectorFilterMode?)null : VectorFilterMode.PreFilter,
-            };
-        }
-
-        RankingMode effective = (text, vector) switch
-        {
-            (not null, not null) => RankingMode.Hybrid,
-            (not null, null) => RankingMode.Keyword,
-            _ => RankingMode.Vector,
-        };
-
-        var hits = new List<SearchHit>(query.Top);
+    // One ranked list: at most options.Size results, best first, each with its raw score mapped by toScore.
+    private async Task<List<ScoredCandidate>> CandidatesAsync(string? text, SearchOptions options, Func<double, double> toScore, CancellationToken cancellationToken)
+    {
+        int size = options.Size ?? 0;
+        var candidates = new List<ScoredCandidate>(size);
         try
         {
             Response<SearchResults<AzureAISearchDocument>> response = await _searchClient
@@ -491,16 +506,8 @@ public sealed class AzureAISearchProductIndex : IProductIndex
                 .ConfigureAwait(false);
             await foreach (SearchResult<AzureAISearchDocument> result in response.Value.GetResultsAsync().WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                int rank = hits.Count + 1;
-                double score = result.Score ?? 0;
-                IndexedProduct product = result.Document.ToIndexedProduct();
-                hits.Add(effective switch
-                {
-                    RankingMode.Keyword => new SearchHit(product, score, null, score, null, rank),
-                    RankingMode.Vector => ToVectorHit(product, score, rank),
-                    _ => new SearchHit(product, score, null, null, null, null),
-                });
-                if (hits.Count >= query.Top)
+                candidates.Add(new ScoredCandidate(result.Document.ToIndexedProduct(), toScore(result.Score ?? 0)));
+                if (candidates.Count >= size)
                 {
                     break;
                 }
@@ -511,19 +518,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             throw Translate(ex, "search");
         }
 
-        return hits;
-    }
-
-    /// <inheritdoc/>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    /// <summary>The cosine similarity behind a vector <c>@search.score</c> of <c>1 / (1 + (1 - cosine))</c>.</summary>
-    internal static double ScoreToCosine(double score) => score > 0 ? 2 - (1 / score) : -1;
-
-    private static SearchHit ToVectorHit(IndexedProduct product, double score, int rank)
-    {
-        double cosine = ScoreToCosine(score);
-        return new SearchHit(product, cosine, cosine, null, rank, null);
+        return candidates;
     }
 
     private static bool IsRetryable(int status) => status is 409 or 422 or 429 or 503;

@@ -14,19 +14,20 @@ internal static class AzureAISearchQuerySyntax
     // Characters with a meaning in the simple (and full Lucene) query syntax. User text is a bag of words here.
     private const string QueryOperators = "+-&|!(){}[]^\"~*?:\\/";
 
-    /// <summary>The OData <c>$filter</c> for a query, or null when nothing is filtered.</summary>
+    /// <summary>The OData <c>$filter</c> for a query, or null when nothing is filtered: the translation of
+    /// <see cref="ProductQuery.Admits"/> (category and brand against the folded <c>categoryKey</c> / <c>brandKey</c> copies).</summary>
     public static string? BuildFilter(ProductFilter filter, IReadOnlySet<string> excludeIds, IReadOnlySet<string> excludeGroupIds)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var clauses = new List<string>();
         if (filter.Category is not null)
         {
-            clauses.Add($"{AzureAISearchSchema.CategoryKey} eq {Literal(AzureAISearchDocument.NormalizeKey(filter.Category)!)}");
+            clauses.Add($"{AzureAISearchSchema.CategoryKey} eq {Literal(ProductFilter.Key(filter.Category))}");
         }
 
         if (filter.Brand is not null)
         {
-            clauses.Add($"{AzureAISearchSchema.BrandKey} eq {Literal(AzureAISearchDocument.NormalizeKey(filter.Brand)!)}");
+            clauses.Add($"{AzureAISearchSchema.BrandKey} eq {Literal(ProductFilter.Key(filter.Brand))}");
         }
 
         if (filter.MinPrice is { } min)

@@ -368,50 +368,34 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// <see cref="RankingMode.Vector"/> needs <see cref="ProductQuery.Vector"/>; keyword text that is null or analyses to no
-    /// term gives no keyword hits. In <see cref="RankingMode.Hybrid"/> each side contributes up to
-    /// <c>max(Fusion.CandidateCount, Top)</c> candidates that pass the filters, fused with <see cref="RankFusion"/>.
+    /// The vector list is an exact scan of the in-memory segment matrices; the keyword list is Lucene BM25 over the analysed
+    /// text (<see cref="BuildTextQuery"/>). No list holds more products than the index.
     /// </remarks>
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(query.Top);
-        if (query.Mode == RankingMode.Vector && query.Vector is null)
+        query.Validate();
+        int wanted = query.CandidatesPerList;
+        if (wanted == 0 || (!query.UsesVector && !query.UsesKeyword))
         {
-            throw new ArgumentException("A vector query needs ProductQuery.Vector.", nameof(query));
+            return Task.FromResult(CandidateLists.Empty);
         }
-
-        IReadOnlyList<SearchHit> none = [];
-        if (query.Top == 0)
-        {
-            return Task.FromResult(none);
-        }
-
-        bool vectorSide = query.Mode != RankingMode.Keyword && query.Vector is not null;
-        bool keywordSide = query.Mode != RankingMode.Vector && !string.IsNullOrWhiteSpace(query.Text);
-        int wanted = query.Mode == RankingMode.Hybrid ? Math.Max(query.Fusion.CandidateCount, query.Top) : query.Top;
 
         return Task.FromResult(Read(searcher =>
         {
             int live = searcher.IndexReader.NumDocs;
             if (live == 0)
             {
-                return none;
+                return CandidateLists.Empty;
             }
 
             // No side can return more than the index holds; this also keeps huge Top values from sizing huge heaps.
             int candidates = Math.Min(wanted, live);
             var products = new Dictionary<int, IndexedProduct>();
-            var vector = vectorSide ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
-            var keyword = keywordSide ? KeywordSearch(searcher, query, candidates, products) : [];
-            var hits = query.Mode switch
-            {
-                RankingMode.Vector => RankFusion.FromVector(vector),
-                RankingMode.Keyword => RankFusion.FromKeyword(keyword),
-                _ => RankFusion.Fuse(vector, keyword, query.Fusion),
-            };
-            return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
-        }, none));
+            IReadOnlyList<ScoredCandidate> vector = query.UsesVector ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
+            IReadOnlyList<ScoredCandidate> keyword = query.UsesKeyword ? KeywordSearch(searcher, query, candidates, products) : [];
+            return new CandidateLists(vector, keyword);
+        }, CandidateLists.Empty));
     }
 
     /// <inheritdoc/>
@@ -658,6 +642,7 @@ public sealed class LocalProductIndex : IProductIndex
         return query.Clauses.Count == 0 ? null : query;
     }
 
+    // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
     private static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
@@ -674,12 +659,12 @@ public sealed class LocalProductIndex : IProductIndex
 
         if (f.Category is { } category)
         {
-            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductDocuments.Key(category))));
+            Must(new TermQuery(new Term(ProductFields.CategoryKey, ProductFilter.Key(category))));
         }
 
         if (f.Brand is { } brand)
         {
-            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductDocuments.Key(brand))));
+            Must(new TermQuery(new Term(ProductFields.BrandKey, ProductFilter.Key(brand))));
         }
 
         if (f.MinPrice is not null || f.MaxPrice is not null)

@@ -23,7 +23,7 @@ internal static class ProductFields
     public const string Brand = "brand";
     public const string Category = "category";
 
-    // Untokenised, lower-cased filter keys (not stored; the stored value is in Brand / Category).
+    // Untokenised filter keys folded with ProductFilter.Key (not stored; the stored value is in Brand / Category).
     public const string BrandKey = "brand_key";
     public const string CategoryKey = "category_key";
 
@@ -73,13 +73,13 @@ internal static class ProductDocuments
         if (p.Brand is { } brand)
         {
             doc.Add(new TextField(ProductFields.Brand, brand, Field.Store.YES));
-            doc.Add(new StringField(ProductFields.BrandKey, Key(brand), Field.Store.NO));
+            doc.Add(new StringField(ProductFields.BrandKey, ProductFilter.Key(brand), Field.Store.NO));
         }
 
         if (p.Category is { } category)
         {
             doc.Add(new TextField(ProductFields.Category, category, Field.Store.YES));
-            doc.Add(new StringField(ProductFields.CategoryKey, Key(category), Field.Store.NO));
+            doc.Add(new StringField(ProductFields.CategoryKey, ProductFilter.Key(category), Field.Store.NO));
         }
 
         foreach (var code in ProductTextAnalyzer.ModelCodes(p.Title))
@@ -156,9 +156,6 @@ internal static class ProductDocuments
             Vector = vector,
         };
     }
-
-    /// <summary>The filter key of a category or brand: exact, case-insensitive.</summary>
-    public static string Key(string value) => value.ToLowerInvariant();
 
     private static void AddStoredString(Document doc, string name, string? value, bool indexed)
     {

@@ -53,10 +53,10 @@ internal sealed class SegmentVectors
     /// <summary>Product ids.</summary>
     public string[] Ids { get; }
 
-    /// <summary>Lower-cased categories.</summary>
+    /// <summary>Categories folded with <see cref="ProductFilter.Key"/>.</summary>
     public string?[] Categories { get; }
 
-    /// <summary>Lower-cased brands.</summary>
+    /// <summary>Brands folded with <see cref="ProductFilter.Key"/>.</summary>
     public string?[] Brands { get; }
 
     /// <summary>Prices, NaN when missing.</summary>
@@ -94,8 +94,8 @@ internal sealed class SegmentVectors
         {
             var row = rows[doc];
             segment.Ids[doc] = row.Id ?? string.Empty;
-            segment.Categories[doc] = row.Category is null ? null : ProductDocuments.Key(row.Category);
-            segment.Brands[doc] = row.Brand is null ? null : ProductDocuments.Key(row.Brand);
+            segment.Categories[doc] = ProductFilter.Key(row.Category);
+            segment.Brands[doc] = ProductFilter.Key(row.Brand);
             segment.Prices[doc] = row.Price is null ? double.NaN : (double)decimal.Parse(row.Price, NumberStyles.Number, CultureInfo.InvariantCulture);
             segment.InStock[doc] = row.InStock switch
             {
@@ -115,7 +115,8 @@ internal sealed class SegmentVectors
         return segment;
     }
 
-    /// <summary>Whether row <paramref name="doc"/> passes the filter and exclusions of <paramref name="query"/>.</summary>
+    /// <summary>Whether row <paramref name="doc"/> passes the filter and exclusions of <paramref name="query"/>: the columnar
+    /// translation of <see cref="ProductQuery.Admits"/>, same rules, no per-row product object.</summary>
     public bool Matches(int doc, in VectorFilter query)
     {
         if (query.IsEmpty)
@@ -217,8 +218,8 @@ internal readonly struct VectorFilter
     public VectorFilter(ProductQuery query)
     {
         Filter = query.Filter;
-        Category = query.Filter.Category is { } c ? ProductDocuments.Key(c) : null;
-        Brand = query.Filter.Brand is { } b ? ProductDocuments.Key(b) : null;
+        Category = ProductFilter.Key(query.Filter.Category);
+        Brand = ProductFilter.Key(query.Filter.Brand);
         MinPrice = query.Filter.MinPrice is { } min ? (double)min : null;
         MaxPrice = query.Filter.MaxPrice is { } max ? (double)max : null;
         ExcludeIds = query.ExcludeIds;

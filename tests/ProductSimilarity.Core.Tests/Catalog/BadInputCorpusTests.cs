@@ -50,13 +50,13 @@ public sealed class BadInputCorpusTests
     {
         var c = Manifest().Cases.Single(x => x.Key == key);
         var bytes = await File.ReadAllBytesAsync(CatalogTestData.TestDataPath(Path.Combine("bad-input", c.File)));
-        var reader = new CatalogReader(c.ReaderOptions());
+        var reader = new CatalogReader();
 
         if (c.Outcome == "refused")
         {
             var ex = await Assert.ThrowsAsync<CatalogFormatException>(async () =>
             {
-                await foreach (var _ in reader.ReadAsync(new MemoryStream(bytes), c.File))
+                await foreach (var _ in reader.ReadAsync(new MemoryStream(bytes), c.File, c.ReaderOptions()))
                 {
                 }
             });
@@ -66,7 +66,7 @@ public sealed class BadInputCorpusTests
         }
 
         var rows = new List<CatalogRow>();
-        await foreach (var row in reader.ReadAsync(new MemoryStream(bytes), c.File))
+        await foreach (var row in reader.ReadAsync(new MemoryStream(bytes), c.File, c.ReaderOptions()))
         {
             rows.Add(row);
         }
@@ -122,6 +122,11 @@ public sealed class BadInputCorpusTests
             foreach (var (id, title) in checks.TitleOf ?? [])
             {
                 Assert.Equal(title, products[id].Title);
+            }
+
+            foreach (var (id, price) in checks.PriceOf ?? [])
+            {
+                Assert.Equal(price, products[id].Price);
             }
 
             foreach (var p in products.Values)
@@ -200,7 +205,7 @@ public sealed class BadInputCorpusTests
 
     private static int CountDeletedRows(CorpusCase c) => c.File == "deleted-rows.csv" ? 1 : 0;
 
-    private static IngestionPipeline Pipeline(InMemoryProductIndex index, CatalogReaderOptions? reader = null)
+    private static IngestionPipeline Pipeline(InMemoryProductIndex index, CatalogReadOptions? reader = null)
     {
         var options = Options.Create(new ProductSimilarityOptions
         {
@@ -209,7 +214,7 @@ public sealed class BadInputCorpusTests
                 BatchSize = 4,
                 CommitEvery = 1,
                 Encoding = reader?.Encoding,
-                MaxDecompressedBytes = reader?.MaxDecompressedBytes ?? CatalogReaderOptions.DefaultMaxDecompressedBytes,
+                MaxDecompressedBytes = reader?.MaxDecompressedBytes ?? CatalogReadOptions.DefaultMaxDecompressedBytes,
             },
         });
         return new IngestionPipeline(index, new BagOfWordsEmbeddingGenerator(), options, NullLogger<IngestionPipeline>.Instance);
@@ -229,10 +234,10 @@ public sealed class BadInputCorpusTests
     {
         public string Key => File + (Options is null ? string.Empty : $" [{Options.Encoding}{Options.MaxDecompressedBytes}]");
 
-        public CatalogReaderOptions ReaderOptions() => new()
+        public CatalogReadOptions ReaderOptions() => new()
         {
             Encoding = Options?.Encoding,
-            MaxDecompressedBytes = Options?.MaxDecompressedBytes ?? CatalogReaderOptions.DefaultMaxDecompressedBytes,
+            MaxDecompressedBytes = Options?.MaxDecompressedBytes ?? CatalogReadOptions.DefaultMaxDecompressedBytes,
         };
     }
 
@@ -241,5 +246,5 @@ public sealed class BadInputCorpusTests
     internal sealed record CorpusOptions(string? Encoding, long? MaxDecompressedBytes);
 
     internal sealed record CorpusChecks(
-        List<string>? Ids, Dictionary<string, string>? TitleOf, List<string>? DescriptionExcludes, List<string>? DescriptionIncludes, bool NoControlCharacters);
+        List<string>? Ids, Dictionary<string, string>? TitleOf, Dictionary<string, decimal>? PriceOf, List<string>? DescriptionExcludes, List<string>? DescriptionIncludes, bool NoControlCharacters);
 }

@@ -15,17 +15,22 @@ public sealed class CatalogReaderFormatTests
     [InlineData("feed.json", CatalogFormat.JsonLines, false)]
     [InlineData("feed.JSONL.GZ", CatalogFormat.JsonLines, true)]
     [InlineData("my.products.ndjson.gz", CatalogFormat.JsonLines, true)]
+    [InlineData("catalog.txt", CatalogFormat.Csv, false)]
+    [InlineData("catalog.tsv.gz", CatalogFormat.Csv, true)]
+    [InlineData("feed.xml", CatalogFormat.Xml, false)]
+    [InlineData("feed.xml.gz", CatalogFormat.Xml, true)]
+    [InlineData("Catalog.XLSX", CatalogFormat.Xlsx, false)]
     public void DetectFormat_KnownExtension_ReturnsFormatAndCompression(string name, CatalogFormat format, bool gzip)
     {
         Assert.Equal((format, gzip), CatalogReader.DetectFormat(name));
     }
 
     [Theory]
-    [InlineData("catalog.txt")]
+    [InlineData("catalog.xls")]
     [InlineData("catalog.gz")]
     [InlineData("catalog")]
     [InlineData("catalog.csv.zip")]
-    [InlineData("catalog.tsv.gz")]
+    [InlineData("catalog.xlsx.gz")]
     public void DetectFormat_UnknownExtension_ThrowsNamingTheFile(string name)
     {
         var ex = Assert.Throws<CatalogFormatException>(() => CatalogReader.DetectFormat(name));
@@ -39,7 +44,7 @@ public sealed class CatalogReaderFormatTests
     {
         using var stream = new MemoryStream();
 
-        Assert.Throws<CatalogFormatException>(() => new CatalogReader().ReadAsync(stream, "catalog.xlsx"));
+        Assert.Throws<CatalogFormatException>(() => new CatalogReader().ReadAsync(stream, "catalog.xls"));
     }
 
     [Fact]

@@ -17,10 +17,16 @@ internal static class CatalogTestData
         return await ReadAsync(stream, fileName, cancellationToken);
     }
 
-    public static async Task<List<CatalogRow>> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default)
+    public static async Task<List<CatalogRow>> ReadAsync(byte[] bytes, string fileName, CatalogReadOptions options)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        return await ReadAsync(stream, fileName, default, options);
+    }
+
+    public static async Task<List<CatalogRow>> ReadAsync(Stream stream, string fileName, CancellationToken cancellationToken = default, CatalogReadOptions? options = null)
     {
         var rows = new List<CatalogRow>();
-        await foreach (var row in new CatalogReader().ReadAsync(stream, fileName, cancellationToken))
+        await foreach (var row in new CatalogReader().ReadAsync(stream, fileName, options ?? CatalogReadOptions.Default, cancellationToken))
         {
             rows.Add(row);
         }

@@ -1,10 +1,11 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 
 namespace ProductSimilarity.Core.Tests.Fakes;
 
-/// <summary>A hand-written in-memory index with commit semantics, vector-only ranking and exact filters.</summary>
+/// <summary>A hand-written in-memory index with commit semantics, vector-only candidates and the Core filter predicate.</summary>
 internal sealed class InMemoryProductIndex : IProductIndex
 {
     private readonly Dictionary<string, IndexedProduct> committed = new(StringComparer.Ordinal);
@@ -108,26 +109,17 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)committed.Count);
 
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(ProductQuery query, CancellationToken cancellationToken = default)
+    /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
+    public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
-        var f = query.Filter;
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
-        IReadOnlyList<SearchHit> hits = committed.Values
-            .Where(p => !query.ExcludeIds.Contains(p.Id))
-            .Where(p => p.Product.GroupId is null || !query.ExcludeGroupIds.Contains(p.Product.GroupId))
-            .Where(p => f.Category is null || string.Equals(p.Product.Category, f.Category, StringComparison.OrdinalIgnoreCase))
-            .Where(p => f.Brand is null || string.Equals(p.Product.Brand, f.Brand, StringComparison.OrdinalIgnoreCase))
-            .Where(p => f.MinPrice is null || p.Product.Price >= f.MinPrice)
-            .Where(p => f.MaxPrice is null || p.Product.Price <= f.MaxPrice)
-            .Where(p => f.InStock is null || p.Product.InStock == f.InStock)
-            .Where(p => f.Source is null || p.Product.Source == f.Source)
-            .Where(p => f.ExcludeSource is null || p.Product.Source != f.ExcludeSource)
-            .Select(p => (p, score: (double)TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
-            .OrderByDescending(x => x.score).ThenBy(x => x.p.Id, StringComparer.Ordinal)
-            .Take(query.Top)
-            .Select((x, i) => new SearchHit(x.p, x.score, x.score, null, i + 1, null))
+        IReadOnlyList<ScoredCandidate> candidates = committed.Values
+            .Where(p => query.Admits(p.Product))
+            .Select(p => new ScoredCandidate(p, TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Product.Id, StringComparer.Ordinal)
+            .Take(query.CandidatesPerList)
             .ToList();
-        return Task.FromResult(hits);
+        return Task.FromResult(new CandidateLists(candidates, []));
     }
 
     private IndexedProduct? Visible(string id) =>

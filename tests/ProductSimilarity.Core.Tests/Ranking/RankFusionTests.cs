@@ -160,6 +160,35 @@ public sealed class RankFusionTests
         Assert.Null(hits[1].VectorRank);
     }
 
+    [Fact]
+    public void Rank_VectorMode_RanksTheVectorListAloneAndCutsToTop()
+    {
+        var hits = RankFusion.Rank(new CandidateLists(Vector, Keyword), new ProductQuery { Mode = RankingMode.Vector, Top = 2 });
+
+        Assert.Equal(["A", "B"], hits.Select(h => h.Product.Id));
+        Assert.Equal(0.9, hits[0].Score, Tolerance);
+        Assert.All(hits, h => Assert.Null(h.KeywordRank));
+    }
+
+    [Fact]
+    public void Rank_KeywordMode_RanksTheKeywordListAlone()
+    {
+        var hits = RankFusion.Rank(new CandidateLists(Vector, Keyword), new ProductQuery { Mode = RankingMode.Keyword, Top = 10 });
+
+        Assert.Equal(["B", "D", "A"], hits.Select(h => h.Product.Id));
+        Assert.Equal(10, hits[0].Score, Tolerance);
+    }
+
+    [Fact]
+    public void Rank_HybridMode_FusesWithTheQueryFusionAndCutsToTop()
+    {
+        var query = new ProductQuery { Mode = RankingMode.Hybrid, Top = 3, Fusion = new FusionOptions { Method = FusionMethod.Rrf, RrfK = 10 } };
+
+        var hits = RankFusion.Rank(new CandidateLists(Vector, Keyword), query);
+
+        Assert.Equal(RankFusion.Rrf(Vector, Keyword, 10).Take(3).Select(h => (h.Product.Id, h.Score)), hits.Select(h => (h.Product.Id, h.Score)));
+    }
+
     private static ScoredCandidate C(string id, double score)
         => new(new IndexedProduct { Product = new Product { Id = id, Title = id }, ContentHash = "h", Vector = new float[] { 1 } }, score);
 }

@@ -15,7 +15,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     // Azurite's well-known development account key (public; it only opens the local emulator).
     private const string AccountName = "devstoreaccount1";
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    // Generous: node starts Azurite in about a second on an idle machine, but a loaded CI machine can take far longer.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
 
     private readonly StringBuilder output = new();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 
 namespace ProductSimilarity.Search.Tests.AzureAISearch;
 
@@ -21,10 +22,33 @@ public sealed class AzureAISearchQueryTests
         }
         """;
 
+    // The keyword request carries "search"; the vector request carries "vectorQueries" and no text.
+    private static bool IsVectorRequest(RecordedRequest request) => request.Json["vectorQueries"] is not null;
+
+    private const string KeywordReply = """
+        { "value": [
+            { "@search.score": 12.0, "id": "p9", "title": "Wired headphones", "price": 19.0, "contentHash": "h9" },
+            { "@search.score": 7.5, "id": "p3", "title": "Headphone stand", "price": 9.0, "contentHash": "h3" },
+            { "@search.score": 3.0, "id": "p7", "title": "Wireless headphones", "price": 59.5, "contentHash": "h7" }
+        ] }
+        """;
+
+    // Vector @search.score = 1 / (1 + (1 - cosine)): 0.9 -> cosine 0.888..., 0.8 -> 0.75, 0.6 -> 0.333...
+    private const string VectorReply = """
+        { "value": [
+            { "@search.score": 0.9, "id": "p7", "title": "Wireless headphones", "price": 59.5, "contentHash": "h7" },
+            { "@search.score": 0.8, "id": "p5", "title": "Earbuds", "price": 29.0, "contentHash": "h5" },
+            { "@search.score": 0.6, "id": "p9", "title": "Wired headphones", "price": 19.0, "contentHash": "h9" }
+        ] }
+        """;
+
+    private static FakeSearchHandler HybridReplies() => new((request, _) =>
+        FakeSearch.Json(200, IsVectorRequest(request) ? VectorReply : KeywordReply));
+
     [Fact]
-    public async Task SearchAsync_HybridWithFilters_PostsTextVectorQueryFilterAndTop()
+    public async Task SearchAsync_HybridWithFilters_PostsKeywordAndVectorRequestsWithTheSameFilter()
     {
-        var handler = Answering(TwoHits);
+        var handler = HybridReplies();
         await using var index = FakeSearch.CreateIndex(handler);
         var query = new ProductQuery
         {
@@ -48,39 +72,112 @@ public sealed class AzureAISearchQueryTests
 
         IReadOnlyList<SearchHit> hits = await index.SearchAsync(query);
 
-        RecordedRequest request = Assert.Single(handler.Requests);
-        Assert.Equal(HttpMethod.Post, request.Method);
-        Assert.Equal(SearchPath, request.Path);
-        JsonNode body = request.Json;
-        Assert.Equal("wireless headphones", body["search"]!.GetValue<string>());
-        Assert.Equal("simple", body["queryType"]!.GetValue<string>());
-        Assert.Equal("any", body["searchMode"]!.GetValue<string>());
-        Assert.Equal(5, body["top"]!.GetValue<int>());
-        Assert.Equal(
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.All(handler.Requests, r => Assert.Equal(HttpMethod.Post, r.Method));
+        Assert.All(handler.Requests, r => Assert.Equal(SearchPath, r.Path));
+        const string Filter =
             "categoryKey eq 'audio' and brandKey eq 'o''neil' and price ge 10 and price le 99.5 and inStock eq true"
             + " and source eq 'shop-a' and source ne 'shop-b' and not search.in(id, 'p1', '|')"
-            + " and (groupId eq null or not search.in(groupId, 'g1', '|'))",
-            body["filter"]!.GetValue<string>());
-        JsonNode vectorQuery = Assert.Single(body["vectorQueries"]!.AsArray())!;
+            + " and (groupId eq null or not search.in(groupId, 'g1', '|'))";
+
+        JsonNode keyword = Assert.Single(handler.Requests, r => !IsVectorRequest(r)).Json;
+        Assert.Equal("wireless headphones", keyword["search"]!.GetValue<string>());
+        Assert.Equal("simple", keyword["queryType"]!.GetValue<string>());
+        Assert.Equal("any", keyword["searchMode"]!.GetValue<string>());
+        Assert.Equal(50, keyword["top"]!.GetValue<int>()); // max(candidate count 50, top 5)
+        Assert.Equal(Filter, keyword["filter"]!.GetValue<string>());
+        Assert.Null(keyword["vectorFilterMode"]);
+
+        JsonNode vector = Assert.Single(handler.Requests, IsVectorRequest).Json;
+        Assert.Null(vector["search"]);
+        Assert.Equal(50, vector["top"]!.GetValue<int>());
+        Assert.Equal(Filter, vector["filter"]!.GetValue<string>());
+        JsonNode vectorQuery = Assert.Single(vector["vectorQueries"]!.AsArray())!;
         Assert.Equal("vector", vectorQuery["kind"]!.GetValue<string>());
         Assert.Equal(new[] { 0.25f, -0.5f, 0.75f, 0.125f }, vectorQuery["vector"]!.AsArray().Select(n => n!.GetValue<float>()).ToArray());
         Assert.Equal(50, vectorQuery["k"]!.GetValue<int>());
         Assert.Equal("vector", vectorQuery["fields"]!.GetValue<string>());
-        Assert.Equal("preFilter", body["vectorFilterMode"]!.GetValue<string>());
-        string[] select = body["select"]!.GetValue<string>().Split(',');
-        Assert.Contains("id", select);
-        Assert.Contains("contentHash", select);
-        Assert.DoesNotContain("vector", select);
+        Assert.Equal("preFilter", vector["vectorFilterMode"]!.GetValue<string>());
 
-        Assert.Equal(["p7", "p9"], hits.Select(h => h.Product.Id));
-        Assert.Equal(0.8, hits[0].Score);
-        Assert.Null(hits[0].VectorScore);
-        Assert.Null(hits[0].KeywordScore);
-        Assert.Null(hits[0].VectorRank);
-        Assert.Equal(59.5m, hits[0].Product.Product.Price);
-        Assert.Equal("h7", hits[0].Product.ContentHash);
-        Assert.True(hits[0].Product.Vector.IsEmpty);
+        foreach (RecordedRequest request in handler.Requests)
+        {
+            string[] select = request.Json["select"]!.GetValue<string>().Split(',');
+            Assert.Contains("id", select);
+            Assert.Contains("contentHash", select);
+            Assert.DoesNotContain("vector", select);
+        }
+
+        // Weighted default, 0.7 cosine + 0.3 min-max BM25 (BM25 12 -> 1, 7.5 -> 0.5, 3 -> 0).
+        Assert.Equal(["p7", "p9", "p5", "p3"], hits.Select(h => h.Product.Id));
+        SearchHit p7 = hits[0];
+        Assert.Equal(0.7 * (2 - (1 / 0.9)), p7.Score, 10);
+        Assert.Equal(2 - (1 / 0.9), p7.VectorScore!.Value, 10);
+        Assert.Equal(3.0, p7.KeywordScore);
+        Assert.Equal(1, p7.VectorRank);
+        Assert.Equal(3, p7.KeywordRank);
+        Assert.Equal(59.5m, p7.Product.Product.Price);
+        Assert.Equal("h7", p7.Product.ContentHash);
+        Assert.True(p7.Product.Vector.IsEmpty);
+        SearchHit p9 = hits[1];
+        Assert.Equal((0.7 * (2 - (1 / 0.6))) + 0.3, p9.Score, 10);
+        Assert.Equal(3, p9.VectorRank);
+        Assert.Equal(1, p9.KeywordRank);
+        Assert.Equal(12.0, p9.KeywordScore);
+        Assert.Null(hits[2].KeywordScore);
+        Assert.Null(hits[3].VectorScore);
     }
+
+    [Theory]
+    [InlineData(FusionMethod.Weighted, 0.7)]
+    [InlineData(FusionMethod.Weighted, 0.2)]
+    [InlineData(FusionMethod.Rrf, 0.7)]
+    public async Task SearchAsync_HybridReplayed_FusedOrderEqualsLocalFusionOfTheSameLists(FusionMethod method, double vectorWeight)
+    {
+        var fusion = new FusionOptions { Method = method, VectorWeight = vectorWeight };
+        var handler = HybridReplies();
+        await using var index = FakeSearch.CreateIndex(handler);
+        var query = new ProductQuery { Text = "headphones", Vector = new[] { 1f, 0f }, Fusion = fusion, Top = 10 };
+
+        IReadOnlyList<SearchHit> cloud = await index.SearchAsync(query);
+
+        // The same two lists, replayed from the wire replies, fused by the Core directly.
+        ScoredCandidate[] vector = Replay(VectorReply, score => 2 - (1 / score));
+        ScoredCandidate[] keyword = Replay(KeywordReply, score => score);
+        IReadOnlyList<SearchHit> local = RankFusion.Fuse(vector, keyword, fusion);
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.Equal(local.Select(h => h.Product.Id), cloud.Select(h => h.Product.Id));
+        Assert.Equal(local.Select(h => Math.Round(h.Score, 9)), cloud.Select(h => Math.Round(h.Score, 9)));
+        Assert.Equal(local.Select(h => (h.VectorRank, h.KeywordRank)), cloud.Select(h => (h.VectorRank, h.KeywordRank)));
+    }
+
+    [Fact]
+    public async Task SearchAsync_HybridRequests_AreSentConcurrently()
+    {
+        // Each reply waits until both requests have arrived: requests sent one after the other would fail here.
+        using var bothArrived = new CountdownEvent(2);
+        var handler = new FakeSearchHandler((request, _) =>
+        {
+            bothArrived.Signal();
+            return bothArrived.Wait(TimeSpan.FromSeconds(10))
+                ? FakeSearch.Json(200, IsVectorRequest(request) ? VectorReply : KeywordReply)
+                : FakeSearch.Error(400, "NotConcurrent", "the second request was not sent while the first was in flight");
+        });
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        IReadOnlyList<SearchHit> hits = await index.SearchAsync(new ProductQuery { Text = "headphones", Vector = new[] { 1f, 0f } });
+
+        Assert.Equal(4, hits.Count);
+    }
+
+    private static ScoredCandidate[] Replay(string reply, Func<double, double> toScore)
+        => [.. JsonNode.Parse(reply)!["value"]!.AsArray().Select(r => new ScoredCandidate(
+            new IndexedProduct
+            {
+                Product = new ProductSimilarity.Core.Catalog.Product { Id = r!["id"]!.GetValue<string>(), Title = r["title"]!.GetValue<string>() },
+                ContentHash = r["contentHash"]!.GetValue<string>(),
+                Vector = ReadOnlyMemory<float>.Empty,
+            },
+            toScore(r["@search.score"]!.GetValue<double>())))];
 
     [Fact]
     public async Task SearchAsync_CandidateCountAboveFifty_UsesItAsK()
@@ -95,8 +192,10 @@ public sealed class AzureAISearchQueryTests
             Fusion = new FusionOptions { CandidateCount = 120 },
         });
 
-        JsonNode body = Assert.Single(handler.Requests).Json;
+        JsonNode body = Assert.Single(handler.Requests, IsVectorRequest).Json;
         Assert.Equal(120, body["vectorQueries"]![0]!["k"]!.GetValue<int>());
+        Assert.Equal(120, body["top"]!.GetValue<int>());
+        Assert.Equal(120, Assert.Single(handler.Requests, r => !IsVectorRequest(r)).Json["top"]!.GetValue<int>());
         Assert.Null(body["filter"]);
         Assert.Null(body["vectorFilterMode"]);
     }
@@ -199,7 +298,8 @@ public sealed class AzureAISearchQueryTests
 
         IReadOnlyList<SearchHit> hits = await index.SearchAsync(new ProductQuery { Text = "t", Vector = new[] { 1f, 0f } });
 
-        Assert.Contains("vector", Assert.Single(handler.Requests).Json["select"]!.GetValue<string>().Split(','));
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.All(handler.Requests, r => Assert.Contains("vector", r.Json["select"]!.GetValue<string>().Split(',')));
         Assert.Equal(new[] { 1f, 0f }, Assert.Single(hits).Product.Vector.ToArray());
     }
 }

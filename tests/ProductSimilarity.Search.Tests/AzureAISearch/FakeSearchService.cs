@@ -44,6 +44,8 @@ internal sealed class FakeSearchHandler(Func<RecordedRequest, int, HttpResponseM
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Answer asynchronously, as a network does, so that a caller can have several requests in flight.
+        await Task.Yield();
         string? body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var h in request.Headers)
