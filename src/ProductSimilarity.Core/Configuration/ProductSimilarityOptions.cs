@@ -118,6 +118,14 @@ public sealed class AzureOpenAIEmbeddingOptions
     /// <summary>Inputs per request (the service accepts up to 2,048).</summary>
     [Range(1, 2048)]
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>Seconds one request (one try) may take before it is abandoned and retried; a hung connection ends here.</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Retries after the first try on throttling (429), 5xx, timeouts and transport failures.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 5;
 }
 
 /// <summary><c>ProductSimilarity:Index</c>.</summary>
@@ -158,6 +166,14 @@ public sealed class AzureAISearchIndexOptions
 
     /// <summary>Optional admin key; empty means managed identity (the template disables keys).</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>Seconds one request (one try) may take before it is abandoned and retried; a hung connection ends here.</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Retries after the first try on 408, 429, 500, 502, 503, 504, timeouts and transport failures.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 4;
 }
 
 /// <summary><c>ProductSimilarity:Ranking</c>.</summary>
@@ -227,6 +243,13 @@ public sealed class IngestionOptions
     /// <summary>The most bytes a gzip catalog may decompress to (a gzip-bomb bound); default 4 GiB.</summary>
     [Range(1L, long.MaxValue)]
     public long MaxDecompressedBytes { get; set; } = 4L << 30;
+
+    /// <summary>
+    /// Functions only: runs of one blob version (ETag) before it is marked failed for good (poison) and no longer
+    /// retried until it is uploaded again. Default 5, as the Functions blob trigger's own retry count.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
 
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
