@@ -143,8 +143,20 @@ public sealed partial class ProductApi(
             return ProductNotFound(id!);
         }
 
-        await index.DeleteAsync([id!], cancellationToken).ConfigureAwait(false);
-        await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await index.DeleteAsync([id!], cancellationToken).ConfigureAwait(false);
+            await index.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProductIndexException)
+        {
+            // The embedded index takes one writer at a time: an ingestion run in another process holds it.
+            return TypedResults.Problem(
+                title: "The index is busy",
+                detail: "The index is being written by another process (an ingestion run); retry when it has finished.",
+                statusCode: StatusCodes.Status409Conflict);
+        }
+
         LogDeleted(logger, id!);
         return TypedResults.NoContent();
     }

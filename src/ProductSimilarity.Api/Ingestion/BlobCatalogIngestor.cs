@@ -42,6 +42,9 @@ public sealed partial class BlobCatalogIngestor(
     /// <summary>Suffix of rejected-row reports: <c>{name}.errors.jsonl</c>.</summary>
     public const string ErrorReportSuffix = ".errors.jsonl";
 
+    /// <summary>Azure's longest blob name, in characters.</summary>
+    public const int MaxBlobNameLength = 1024;
+
     /// <summary>
     /// Ingests <paramref name="catalog"/>. The status and error containers are taken from
     /// <c>ProductSimilarity:Ingestion</c> in the same storage account (created when missing).
@@ -58,8 +61,8 @@ public sealed partial class BlobCatalogIngestor(
         var service = catalog.GetParentBlobContainerClient().GetParentBlobServiceClient();
         var statusContainer = service.GetBlobContainerClient(settings.StatusContainer);
         var errorContainer = service.GetBlobContainerClient(settings.ErrorContainer);
-        var statusBlob = statusContainer.GetBlobClient(catalog.Name + StatusSuffix);
-        var errorBlob = errorContainer.GetBlobClient(catalog.Name + ErrorReportSuffix);
+        var statusBlob = statusContainer.GetBlobClient(SafeBlobName(catalog.Name, StatusSuffix));
+        var errorBlob = errorContainer.GetBlobClient(SafeBlobName(catalog.Name, ErrorReportSuffix));
 
         BlobProperties properties = await catalog.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var etag = properties.ETag.ToString();
@@ -72,6 +75,16 @@ public sealed partial class BlobCatalogIngestor(
             return new CatalogIngestionResult(previous, Skipped: true);
         }
 
+        if (previous is { Status: IngestionRunState.Failed, Final: true } && previous.ETag == etag)
+        {
+            // Poison: this version failed for good. Only a new upload (a new ETag) is tried again.
+            LogPoisonSkipped(logger, catalog.Name, etag, previous.Attempts);
+            return new CatalogIngestionResult(previous, Skipped: true);
+        }
+
+        // A run of this version that failed, or whose process died while Running, counts as an attempt.
+        var attempt = previous is not null && previous.ETag == etag ? Math.Max(previous.Attempts, 1) + 1 : 1;
+
         var mode = ModeFor(properties.Metadata, settings.Mode);
         var status = new CatalogIngestionStatus
         {
@@ -83,6 +96,7 @@ public sealed partial class BlobCatalogIngestor(
             Model = pipeline.ModelId,
             Adapter = pipeline.Adapter,
             StartedAt = timeProvider.GetUtcNow(),
+            Attempts = attempt,
         };
         await WriteStatusAsync(statusBlob, status, cancellationToken).ConfigureAwait(false);
         LogStarting(logger, catalog.Name, etag, mode, properties.ContentLength);
@@ -99,9 +113,17 @@ public sealed partial class BlobCatalogIngestor(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var failed = await FinishFailedAsync(status, ex, errors, errorContainer, errorBlob, statusBlob).ConfigureAwait(false);
-            if (ex is CatalogFormatException)
+            // A file that cannot be read will not read better next time; anything else is retried by the host until
+            // MaxAttempts, then recorded as a final failure and not thrown, so that the host stops retrying.
+            var final = ex is CatalogFormatException || attempt >= settings.MaxAttempts;
+            var failed = await FinishFailedAsync(status with { Final = final }, ex, errors, errorContainer, errorBlob, statusBlob).ConfigureAwait(false);
+            if (final)
             {
+                if (ex is not CatalogFormatException)
+                {
+                    LogPoisoned(logger, catalog.Name, etag, attempt);
+                }
+
                 return new CatalogIngestionResult(failed, Skipped: false);
             }
 
@@ -124,6 +146,32 @@ public sealed partial class BlobCatalogIngestor(
         await WriteStatusAsync(statusBlob, done, cancellationToken).ConfigureAwait(false);
         LogSucceeded(logger, catalog.Name, summary.RowsRead, summary.Embedded, summary.Unchanged, summary.Rejected, summary.Deleted);
         return new CatalogIngestionResult(done, Skipped: false);
+    }
+
+    /// <summary>
+    /// The name of a catalog's status or error-report blob: the catalog's name plus <paramref name="suffix"/>, unless that
+    /// name could escape its container or prefix (<c>.</c> or <c>..</c> segments, which URIs collapse; a backslash,
+    /// which they read as <c>/</c>; an empty segment, control characters or surrogates) or would be longer than Azure's 1,024 characters; then <c>_unsafe/{SHA-256 of the name}{suffix}</c>.
+    /// The status document keeps the original name in <see cref="CatalogIngestionStatus.Blob"/>.
+    /// </summary>
+    public static string SafeBlobName(string catalogName, string suffix)
+    {
+        ArgumentNullException.ThrowIfNull(catalogName);
+        ArgumentNullException.ThrowIfNull(suffix);
+        var name = catalogName + suffix;
+        var safe = name.Length <= MaxBlobNameLength
+            && !name.StartsWith('/')
+            && !name.Contains('\\', StringComparison.Ordinal)
+            && !name.Contains("//", StringComparison.Ordinal)
+            && !name.Any(c => char.IsControl(c) || char.IsSurrogate(c))
+            && !name.Split('/').Any(segment => segment is "." or "..");
+        if (safe)
+        {
+            return name;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(catalogName)));
+        return "_unsafe/" + hash + suffix;
     }
 
     /// <summary>Reads a status document, or null when there is none (or it cannot be parsed).</summary>
@@ -236,6 +284,12 @@ public sealed partial class BlobCatalogIngestor(
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Catalog {Blob} failed to ingest")]
     private static partial void LogFailed(ILogger logger, string blob, Exception exception);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Catalog {Blob} at ETag {ETag} failed {Attempts} times and is not retried until it is uploaded again")]
+    private static partial void LogPoisonSkipped(ILogger logger, string blob, string etag, int attempts);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Catalog {Blob} at ETag {ETag} failed on attempt {Attempts}, the last one; it is marked failed for good until it is uploaded again")]
+    private static partial void LogPoisoned(ILogger logger, string blob, string etag, int attempts);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Could not record the failed run of catalog {Blob}")]
     private static partial void LogStatusWriteFailed(ILogger logger, string blob, Exception exception);

@@ -41,6 +41,16 @@ public sealed record CatalogIngestionStatus
     /// <summary>Why the run failed.</summary>
     public string? Error { get; init; }
 
+    /// <summary>How many runs of this blob version (ETag) have started, this one included; a new upload starts again at 1.</summary>
+    public int Attempts { get; init; } = 1;
+
+    /// <summary>
+    /// True on a failure that is not retried: the file cannot be read, or it failed
+    /// <c>ProductSimilarity:Ingestion:MaxAttempts</c> times. Re-delivered events for this ETag are skipped; upload the
+    /// blob again to retry.
+    /// </summary>
+    public bool Final { get; init; }
+
     /// <summary>Upsert, or Snapshot (products missing from the file are removed); known when the run starts.</summary>
     public IngestionMode Mode { get; init; }
 

@@ -15,11 +15,12 @@ internal static class IngestCommand
         var mode = new Option<IngestionMode?>("--mode") { Description = "upsert (default): add and update, delete via the 'deleted' column; snapshot: also remove products missing from FILE." };
         var errors = new Option<string?>("--errors") { Description = "Where rejected rows go (JSON Lines). Default: FILE.errors.jsonl.", HelpName = "PATH" };
         var reembed = new Option<bool>("--reembed") { Description = "Re-embed every product with the configured model (after changing model, quantisation or adapter) and remove products missing from FILE; give the full catalog." };
+        var encoding = new Option<string?>("--encoding") { Description = "Text encoding of FILE when it is not UTF-8 (e.g. gbk, gb18030, big5, windows-1252). A byte order mark always wins.", HelpName = "NAME" };
         var json = PsimApp.JsonOption();
         var catalog = new CatalogOptions();
         var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again.")
         {
-            file, mode, errors, reembed, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
+            file, mode, errors, reembed, encoding, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -29,7 +30,13 @@ internal static class IngestCommand
                 throw new CliException($"catalog file '{input.FullName}' was not found.", ExitCodes.Usage);
             }
 
-            await using var services = CliHost.Build(PsimApp.Globals(parse), catalog.Overrides(parse));
+            var overrides = catalog.Overrides(parse);
+            if (parse.GetValue(encoding) is { } encodingName)
+            {
+                overrides["ProductSimilarity:Ingestion:Encoding"] = encodingName;
+            }
+
+            await using var services = CliHost.Build(PsimApp.Globals(parse), overrides);
             var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct, parse.GetValue(reembed)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {

@@ -49,6 +49,19 @@ public sealed record CatalogReadOptions
     /// <summary>The worksheet of an <c>.xlsx</c> catalog; <c>null</c> reads the first.</summary>
     public string? Sheet { get; init; }
 
+    /// <summary>The default <see cref="MaxDecompressedBytes"/>: 4 GiB.</summary>
+    public const long DefaultMaxDecompressedBytes = 4L << 30;
+
+    /// <summary>
+    /// The text encoding (<c>gbk</c>, <c>gb18030</c>, <c>big5</c>, <c>shift_jis</c>, <c>windows-1252</c>, any name or
+    /// code page .NET knows with the code-pages provider), or null to read UTF-8 and refuse, with one message, a file
+    /// that is clearly GBK. A byte order mark (UTF-8, UTF-16 LE/BE, UTF-32) always wins.
+    /// </summary>
+    public string? Encoding { get; init; }
+
+    /// <summary>The most bytes a gzip-compressed catalog may decompress to; beyond it the file is refused (a gzip bomb).</summary>
+    public long MaxDecompressedBytes { get; init; } = DefaultMaxDecompressedBytes;
+
     /// <summary>Parses a delimiter as written in configuration or on the command line: one character, or <c>tab</c>.</summary>
     /// <exception cref="ArgumentException">Not one of <c>,</c> <c>;</c> <c>|</c> tab.</exception>
     public static char? ParseDelimiter(string? text)

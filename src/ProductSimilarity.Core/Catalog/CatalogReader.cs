@@ -27,8 +27,11 @@ public enum CatalogFormat
 /// <remarks>
 /// <para>Stateless between calls; thread-safe. Each <see cref="ReadAsync(Stream, string, CatalogReadOptions, CancellationToken)"/> keeps only the set of ids seen so far.</para>
 /// <para>
-/// Input is decoded as UTF-8 (a byte order mark is skipped) with replacement: a row with an invalid byte sequence in a
-/// field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
+/// Input is decoded as UTF-8 (or the encoding a byte order mark names: UTF-16 LE/BE, UTF-32) with replacement: a row
+/// with an invalid byte sequence in a field is rejected naming that field ("invalid UTF-8"); the other rows are kept.
+/// A file without a byte order mark that is clearly GBK/GB18030 is refused as a whole with one message, unless
+/// <see cref="CatalogReadOptions.Encoding"/> names its encoding; gzip input is bounded by
+/// <see cref="CatalogReadOptions.MaxDecompressedBytes"/> and refused when truncated.
 /// </para>
 /// <para>
 /// Fields: <c>id</c> and <c>title</c> are required (title may be blank on a row marked <c>deleted</c>, since it only
@@ -121,6 +124,11 @@ public sealed class CatalogReader
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         var (format, gzip) = DetectFormat(fileName);
+        if (options.Encoding is { Length: > 0 } encoding)
+        {
+            _ = CatalogTextDecoding.Resolve(encoding, fileName); // an unknown name fails here, before any row
+        }
+
         return ReadCoreAsync(stream, fileName, format, gzip, options, cancellationToken);
     }
 
@@ -137,7 +145,8 @@ public sealed class CatalogReader
             yield break;
         }
 
-        var input = gzip ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
+        var gzipStream = gzip ? CatalogTextDecoding.OpenGzip(stream, options.MaxDecompressedBytes, fileName) : null;
+        var input = gzipStream ?? stream;
         try
         {
             if (format == CatalogFormat.Xml)
@@ -150,9 +159,10 @@ public sealed class CatalogReader
                 yield break;
             }
 
+            var (decoded, encoding) = await CatalogTextDecoding.PrepareAsync(input, fileName, options, cancellationToken).ConfigureAwait(false);
             using var text = new StreamReader(
-                input,
-                new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false),
+                decoded,
+                encoding,
                 detectEncodingFromByteOrderMarks: true,
                 bufferSize: StreamBufferSize,
                 leaveOpen: true);
@@ -169,9 +179,9 @@ public sealed class CatalogReader
         }
         finally
         {
-            if (gzip)
+            if (gzipStream is not null)
             {
-                await input.DisposeAsync().ConfigureAwait(false);
+                await gzipStream.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -262,6 +262,14 @@ public sealed class AzureOpenAIEmbeddingOptions
     /// <summary>Inputs per request (the service accepts up to 2,048).</summary>
     [Range(1, 2048)]
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>Seconds one request (one try) may take before it is abandoned and retried; a hung connection ends here.</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Retries after the first try on throttling (429), 5xx, timeouts and transport failures.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 5;
 }
 
 /// <summary><c>ProductSimilarity:Index</c>.</summary>
@@ -303,6 +311,14 @@ public sealed class AzureAISearchIndexOptions
 
     /// <summary>Optional admin key; empty means managed identity (the template disables keys).</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>Seconds one request (one try) may take before it is abandoned and retried; a hung connection ends here.</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Retries after the first try on 408, 429, 500, 502, 503, 504, timeouts and transport failures.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 4;
 }
 
 /// <summary><c>ProductSimilarity:Ranking</c>.</summary>
@@ -371,6 +387,23 @@ public sealed class IngestionOptions
     /// </summary>
     public bool ScrubPii { get; set; } = true;
 
+    /// <summary>
+    /// The catalog's text encoding (<c>gbk</c>, <c>gb18030</c>, <c>big5</c>, <c>windows-1252</c>...), or empty for UTF-8
+    /// (a byte order mark always wins; a file that is clearly GBK is refused with one message). <c>psim ingest --encoding</c>.
+    /// </summary>
+    public string? Encoding { get; set; }
+
+    /// <summary>The most bytes a gzip catalog may decompress to (a gzip-bomb bound); default 4 GiB.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxDecompressedBytes { get; set; } = 4L << 30;
+
+    /// <summary>
+    /// Functions only: runs of one blob version (ETag) before it is marked failed for good (poison) and no longer
+    /// retried until it is uploaded again. Default 5, as the Functions blob trigger's own retry count.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
     /// <summary>The container the blob trigger watches. Fixed: the trigger's path is compiled into the function.</summary>
     public const string CatalogContainer = "catalogs";
 
@@ -431,6 +464,8 @@ public sealed class IngestionOptions
             PriceCulture = culture,
             IncludeDrafts = IncludeDrafts,
             Sheet = string.IsNullOrWhiteSpace(Sheet) ? null : Sheet,
+            Encoding = Encoding,
+            MaxDecompressedBytes = MaxDecompressedBytes,
         };
     }
 }

@@ -131,6 +131,13 @@ public sealed partial class IngestionPipeline(
 
             var product = normalizer.Normalize(row.Product!);
             seen?.Add(product.Id);
+            if (product.Title.Length == 0 && !product.Deleted)
+            {
+                // The reader saw a title, but it was only markup, control or invisible characters.
+                run.Rejected++;
+                await errors.WriteAsync(new RowError(fileName, row.Line, "title", "the title is empty once markup and control characters are removed", product.Id), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             if (product.Deleted)
             {
                 deletes.Add(product.Id);

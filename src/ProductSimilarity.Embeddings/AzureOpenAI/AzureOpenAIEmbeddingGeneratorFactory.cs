@@ -33,7 +33,8 @@ public static class AzureOpenAIEmbeddingGeneratorFactory
     /// <param name="clientOptions">
     /// Client pipeline options (transport, API version, audience). When <see langword="null"/>, or when it still has
     /// the SDK's own retry policy, its retry policy becomes an <see cref="AzureOpenAIRetryPolicy"/>; a retry policy
-    /// the caller set is kept. The options are frozen once the client is built.
+    /// the caller set is kept; its network timeout, when unset, becomes <c>TimeoutSeconds</c>. The options are frozen once
+    /// the client is built.
     /// </param>
     /// <returns>A generator with metadata <c>azure-openai</c> / deployment / dimensions, returning unit-length vectors.</returns>
     /// <exception cref="ArgumentException">A setting is missing or out of range; the message names the configuration key.</exception>
@@ -48,8 +49,12 @@ public static class AzureOpenAIEmbeddingGeneratorFactory
         clientOptions ??= new AzureOpenAIClientOptions();
         if (clientOptions.RetryPolicy is null || clientOptions.RetryPolicy.GetType().Assembly == typeof(AzureOpenAIClient).Assembly)
         {
-            clientOptions.RetryPolicy = new AzureOpenAIRetryPolicy();
+            clientOptions.RetryPolicy = new AzureOpenAIRetryPolicy(options.MaxRetries);
         }
+
+        // Each try ends after TimeoutSeconds (the SDK default is 100 s), so a hung connection costs at most
+        // (MaxRetries + 1) x TimeoutSeconds plus the waits between tries.
+        clientOptions.NetworkTimeout ??= TimeSpan.FromSeconds(options.TimeoutSeconds);
 
         Uri endpoint = options.Endpoint!;
         AzureOpenAIClient client = string.IsNullOrWhiteSpace(options.ApiKey)

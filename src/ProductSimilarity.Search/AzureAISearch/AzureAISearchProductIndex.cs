@@ -138,16 +138,20 @@ public sealed class AzureAISearchProductIndex : IProductIndex
     }
 
     /// <summary>
-    /// SDK options with the retry policy this adapter expects: exponential backoff, 4 retries, 1 s first delay, 30 s cap.
-    /// The SDK pipeline retries whole requests answered with 408, 429, 500, 502, 503 or 504.
+    /// SDK options with the retry policy this adapter expects: exponential backoff, 4 retries, 1 s first delay, 30 s cap,
+    /// and a 30 s timeout per try, so that a hung connection is abandoned and retried instead of waiting 100 s.
+    /// The SDK pipeline retries whole requests answered with 408, 429, 500, 502, 503 or 504, and timed-out tries.
     /// </summary>
-    public static SearchClientOptions CreateClientOptions()
+    /// <param name="maxRetries">Retries after the first try (<c>Index:AzureAISearch:MaxRetries</c>).</param>
+    /// <param name="networkTimeout">The limit of one try (<c>Index:AzureAISearch:TimeoutSeconds</c>); 30 s when null.</param>
+    public static SearchClientOptions CreateClientOptions(int maxRetries = 4, TimeSpan? networkTimeout = null)
     {
         var options = new SearchClientOptions();
         options.Retry.Mode = RetryMode.Exponential;
-        options.Retry.MaxRetries = 4;
+        options.Retry.MaxRetries = maxRetries;
         options.Retry.Delay = TimeSpan.FromSeconds(1);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(30);
+        options.Retry.NetworkTimeout = networkTimeout ?? TimeSpan.FromSeconds(30);
         return options;
     }
 

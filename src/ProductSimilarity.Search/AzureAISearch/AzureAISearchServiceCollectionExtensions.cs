@@ -40,14 +40,14 @@ public static class AzureAISearchServiceCollectionExtensions
                 return string.IsNullOrEmpty(settings.ApiKey)
                     ? new SearchIndexClient(settings.Endpoint!, credential, options)
                     : new SearchIndexClient(settings.Endpoint!, new AzureKeyCredential(settings.ApiKey), options);
-            }).ConfigureOptions(ApplyRetryPolicy);
+            }).ConfigureOptions((options, provider) => ApplyRetryPolicy(options, Settings(provider)));
             clients.AddClient<SearchClient, SearchClientOptions>((options, credential, provider) =>
             {
                 var settings = Settings(provider);
                 return string.IsNullOrEmpty(settings.ApiKey)
                     ? new SearchClient(settings.Endpoint!, settings.IndexName, credential, options)
                     : new SearchClient(settings.Endpoint!, settings.IndexName, new AzureKeyCredential(settings.ApiKey), options);
-            }).ConfigureOptions(ApplyRetryPolicy);
+            }).ConfigureOptions((options, provider) => ApplyRetryPolicy(options, Settings(provider)));
         });
 
         services.TryAddSingleton(provider => new AzureAISearchProductIndex(
@@ -62,9 +62,11 @@ public static class AzureAISearchServiceCollectionExtensions
     private static AzureAISearchIndexOptions Settings(IServiceProvider provider)
         => provider.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index.AzureAISearch;
 
-    private static void ApplyRetryPolicy(SearchClientOptions options)
+    private static void ApplyRetryPolicy(SearchClientOptions options, AzureAISearchIndexOptions settings)
     {
-        var policy = AzureAISearchProductIndex.CreateClientOptions().Retry;
+        // Bounded: MaxRetries tries after the first, each cut off after TimeoutSeconds (a hung connection cannot stall a request).
+        var policy = AzureAISearchProductIndex.CreateClientOptions(settings.MaxRetries, TimeSpan.FromSeconds(settings.TimeoutSeconds)).Retry;
+        options.Retry.NetworkTimeout = policy.NetworkTimeout;
         options.Retry.Mode = policy.Mode;
         options.Retry.MaxRetries = policy.MaxRetries;
         options.Retry.Delay = policy.Delay;

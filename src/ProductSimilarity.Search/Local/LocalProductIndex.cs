@@ -26,8 +26,9 @@ namespace ProductSimilarity.Search.Local;
 /// product is never stored twice. <see cref="DisposeAsync"/> without a commit <b>discards</b> the uncommitted writes
 /// (<see cref="IndexWriter.Rollback"/>); it never commits on your behalf.</para>
 /// <para><b>One writer, many readers.</b> The writer is opened lazily on the first write and then holds Lucene's
-/// <c>write.lock</c> (<see cref="NativeFSLockFactory"/>, released by the OS if the process dies) until the index is
-/// disposed. A second writer, in another process or another instance in this process, gets a
+/// <c>write.lock</c> (<see cref="NativeFSLockFactory"/>, released by the OS if the process dies) until the next
+/// commit (or until the index is disposed), so a server that deleted one product does not lock out an ingestion run
+/// in another process. A second writer while the lock is held, in another process or another instance in this process, gets a
 /// <see cref="ProductIndexException"/>. Readers, in this or another process, keep working during writes and see each
 /// commit at their next read (<c>DirectoryReader.OpenIfChanged</c>, checked on every read).</para>
 /// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
@@ -380,6 +381,11 @@ public sealed class LocalProductIndex : IProductIndex
                 writer.Commit();
                 _pendingUpserts.Clear();
                 _pendingDeletes.Clear();
+
+                // Release write.lock at every commit, so that a long-lived process that wrote once (psim serve after a
+                // DELETE) does not keep another process's ingestion out; the next write reopens the writer.
+                writer.Dispose();
+                _writer = null;
             }
 
             Searchers(blocking: true);
