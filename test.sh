@@ -35,6 +35,15 @@ if ! dotnet build Functions.sln -c Debug -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+# House style (.editorconfig): formatting, import order and the private-field naming rule. A violation counts as one
+# failed check in the totals below; `dotnet format Functions.sln` fixes all but naming.
+echo "==> dotnet format --verify-no-changes"
+format_status=0
+if ! dotnet format Functions.sln --verify-no-changes --no-restore -v q; then
+  echo "dotnet format found style violations (run: dotnet format Functions.sln)" >&2
+  format_status=1
+fi
+
 echo "==> dotnet test"
 dotnet test Functions.sln -c Debug --no-build -nologo \
   --logger "trx" --logger "console;verbosity=minimal" \
@@ -48,5 +57,6 @@ totals=$(cat "$results"/*.trx 2>/dev/null | tr '<' '\n' | grep '^Counters ' | aw
   END { printf "%d %d %d %d", c["total"], c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["total"] - c["executed"] }')
 read -r total passed failed skipped <<<"${totals:-0 0 0 0}"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$format_status" -ne 0 ]; then failed=$((failed + 1)); status=1; fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

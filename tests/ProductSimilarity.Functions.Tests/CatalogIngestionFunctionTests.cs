@@ -12,29 +12,29 @@ namespace ProductSimilarity.Functions.Tests;
 public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, AzuriteFixture azurite)
     : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
-    private readonly string prefix = "t" + Guid.NewGuid().ToString("N")[..8];
-    private FunctionsTestHost host = null!;
-    private BlobContainerClient catalogs = null!;
+    private readonly string _prefix = "t" + Guid.NewGuid().ToString("N")[..8];
+    private FunctionsTestHost _host = null!;
+    private BlobContainerClient _catalogs = null!;
 
     public async Task InitializeAsync()
     {
-        host = FunctionsTestHost.Create(onnx.Generator);
-        catalogs = azurite.ServiceClient.GetBlobContainerClient("catalogs");
-        await catalogs.CreateIfNotExistsAsync();
+        _host = FunctionsTestHost.Create(onnx.Generator);
+        _catalogs = azurite.ServiceClient.GetBlobContainerClient("catalogs");
+        await _catalogs.CreateIfNotExistsAsync();
     }
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task IngestCatalog_NewBlob_IndexesGoodRowsAndWritesStatusAndErrorReport()
     {
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
 
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
-        Assert.Equal(8, await host.Index.CountAsync());
-        Assert.NotNull(await host.Index.GetAsync("K003"));
-        Assert.Equal(8, host.Generator.Inputs);
+        Assert.Equal(8, await _host.Index.CountAsync());
+        Assert.NotNull(await _host.Index.GetAsync("K003"));
+        Assert.Equal(8, _host.Generator.Inputs);
 
         var status = await ReadJsonAsync("catalog-status", blob.Name + ".json");
         var properties = (await blob.GetPropertiesAsync()).Value;
@@ -74,36 +74,36 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
               <item><g:id>X2</g:id><title>Two-Slice Toaster</title><g:price>30,00 EUR</g:price></item>
             </channel></rss>
             """;
-        var xml = await UploadAsync($"{prefix}/feed.xml", Encoding.UTF8.GetBytes(feed));
+        var xml = await UploadAsync($"{_prefix}/feed.xml", Encoding.UTF8.GetBytes(feed));
         using var workbook = new MemoryStream();
         await MiniExcelLibs.MiniExcel.SaveAsAsync(workbook, new[] { new Dictionary<string, object> { ["id"] = "W1", ["title"] = "Countertop Blender" } });
-        var xlsx = await UploadAsync($"{prefix}/catalog.xlsx", workbook.ToArray());
+        var xlsx = await UploadAsync($"{_prefix}/catalog.xlsx", workbook.ToArray());
 
-        await host.IngestionFunction.IngestCatalog(xml, xml.Name, default);
-        await host.IngestionFunction.IngestCatalog(xlsx, xlsx.Name, default);
+        await _host.IngestionFunction.IngestCatalog(xml, xml.Name, default);
+        await _host.IngestionFunction.IngestCatalog(xlsx, xlsx.Name, default);
 
-        Assert.Equal(3, await host.Index.CountAsync());
-        Assert.Equal("04006381333931", (await host.Index.GetAsync("X1"))!.Product.Gtin);
-        Assert.Equal(30.00m, (await host.Index.GetAsync("X2"))!.Product.Price);
-        Assert.Equal("Countertop Blender", (await host.Index.GetAsync("W1"))!.Product.Title);
+        Assert.Equal(3, await _host.Index.CountAsync());
+        Assert.Equal("04006381333931", (await _host.Index.GetAsync("X1"))!.Product.Gtin);
+        Assert.Equal(30.00m, (await _host.Index.GetAsync("X2"))!.Product.Price);
+        Assert.Equal("Countertop Blender", (await _host.Index.GetAsync("W1"))!.Product.Title);
         Assert.Equal("succeeded", (await ReadJsonAsync("catalog-status", xlsx.Name + ".json")).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task IngestCatalog_SameBlobRedelivered_SkipsWithoutReadingAndSaysSo()
     {
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
         var first = await ReadTextAsync("catalog-status", blob.Name + ".json");
-        var embedded = host.Generator.Inputs;
-        host.Logs.Clear();
+        var embedded = _host.Generator.Inputs;
+        _host.Logs.Clear();
 
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
         Assert.Equal(first, await ReadTextAsync("catalog-status", blob.Name + ".json"));
-        Assert.Equal(embedded, host.Generator.Inputs);
-        Assert.Equal(8, await host.Index.CountAsync());
-        Assert.Contains(host.Logs.GetSnapshot(), r => r.Message.Contains("already ingested", StringComparison.Ordinal)
+        Assert.Equal(embedded, _host.Generator.Inputs);
+        Assert.Equal(8, await _host.Index.CountAsync());
+        Assert.Contains(_host.Logs.GetSnapshot(), r => r.Message.Contains("already ingested", StringComparison.Ordinal)
             && r.Message.Contains(blob.Name, StringComparison.Ordinal));
     }
 
@@ -111,17 +111,17 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
     public async Task IngestCatalog_SameContentUploadedAgain_ReembedsAndDuplicatesNothing()
     {
         var bytes = await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv"));
-        var blob = await UploadAsync($"{prefix}/catalog.csv", bytes);
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
-        var embedded = host.Generator.Inputs;
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", bytes);
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        var embedded = _host.Generator.Inputs;
 
-        blob = await UploadAsync($"{prefix}/catalog.csv", bytes); // a new ETag: a real new upload, not a re-delivery
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        blob = await UploadAsync($"{_prefix}/catalog.csv", bytes); // a new ETag: a real new upload, not a re-delivery
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
-        Assert.Equal(embedded, host.Generator.Inputs);
-        Assert.Equal(8, await host.Index.CountAsync());
+        Assert.Equal(embedded, _host.Generator.Inputs);
+        Assert.Equal(8, await _host.Index.CountAsync());
         var ids = new List<string>();
-        await foreach (var id in host.Index.GetAllIdsAsync())
+        await foreach (var id in _host.Index.GetAllIdsAsync())
         {
             ids.Add(id);
         }
@@ -137,20 +137,20 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
     [Fact]
     public async Task IngestCatalog_SnapshotMetadata_RemovesProductsMissingFromTheFile()
     {
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
         var snapshot = """
             id,title,brand,category,price,currency,in_stock
             K003,Cast Iron Skillet 12 inch,Lodge,Home & Kitchen > Cookware,34.90,USD,true
             K004,Silicone Spatula Set of 3,OXO,Home & Kitchen > Cookware,12.99,USD,true
             """;
-        var next = await UploadAsync($"{prefix}/snapshot.csv", Encoding.UTF8.GetBytes(snapshot), new Dictionary<string, string> { ["mode"] = "snapshot" });
-        await host.IngestionFunction.IngestCatalog(next, next.Name, default);
+        var next = await UploadAsync($"{_prefix}/snapshot.csv", Encoding.UTF8.GetBytes(snapshot), new Dictionary<string, string> { ["mode"] = "snapshot" });
+        await _host.IngestionFunction.IngestCatalog(next, next.Name, default);
 
-        Assert.Equal(2, await host.Index.CountAsync());
-        Assert.NotNull(await host.Index.GetAsync("K003"));
-        Assert.Null(await host.Index.GetAsync("E001"));
+        Assert.Equal(2, await _host.Index.CountAsync());
+        Assert.NotNull(await _host.Index.GetAsync("K003"));
+        Assert.Null(await _host.Index.GetAsync("E001"));
         var status = await ReadJsonAsync("catalog-status", next.Name + ".json");
         Assert.Equal("snapshot", status.GetProperty("mode").GetString());
         Assert.Equal(6, status.GetProperty("summary").GetProperty("deleted").GetInt64());
@@ -162,9 +162,9 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
     public async Task IngestCatalog_SnapshotModeConfigured_RemovesProductsMissingFromTheFile()
     {
         await using var snapshotHost = FunctionsTestHost.Create(onnx.Generator, new Dictionary<string, string?> { ["ProductSimilarity:Ingestion:Mode"] = "Snapshot" });
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
         await snapshotHost.IngestionFunction.IngestCatalog(blob, blob.Name, default);
-        var smaller = await UploadAsync($"{prefix}/smaller.csv", Encoding.UTF8.GetBytes("id,title\nE001,Sony WF-1000XM5 Wireless Noise Cancelling Earbuds\n"));
+        var smaller = await UploadAsync($"{_prefix}/smaller.csv", Encoding.UTF8.GetBytes("id,title\nE001,Sony WF-1000XM5 Wireless Noise Cancelling Earbuds\n"));
 
         await snapshotHost.IngestionFunction.IngestCatalog(smaller, smaller.Name, default);
 
@@ -175,33 +175,33 @@ public sealed class CatalogIngestionFunctionTests(OnnxGeneratorFixture onnx, Azu
     [Fact]
     public async Task IngestCatalog_DeletedColumn_RemovesThatProductOnly()
     {
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
-        var update = await UploadAsync($"{prefix}/update.csv", Encoding.UTF8.GetBytes("id,title,deleted\nK001,Stainless Steel Balloon Whisk 12 inch,true\n"));
-        await host.IngestionFunction.IngestCatalog(update, update.Name, default);
+        var update = await UploadAsync($"{_prefix}/update.csv", Encoding.UTF8.GetBytes("id,title,deleted\nK001,Stainless Steel Balloon Whisk 12 inch,true\n"));
+        await _host.IngestionFunction.IngestCatalog(update, update.Name, default);
 
-        Assert.Equal(7, await host.Index.CountAsync());
-        Assert.Null(await host.Index.GetAsync("K001"));
+        Assert.Equal(7, await _host.Index.CountAsync());
+        Assert.Null(await _host.Index.GetAsync("K001"));
         Assert.Equal(1, (await ReadJsonAsync("catalog-status", update.Name + ".json")).GetProperty("summary").GetProperty("deleted").GetInt64());
     }
 
     [Fact]
     public async Task IngestCatalog_UnreadableFile_RecordsFailureWithoutThrowing()
     {
-        var blob = await UploadAsync($"{prefix}/empty.csv", []);
+        var blob = await UploadAsync($"{_prefix}/empty.csv", []);
 
-        await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+        await _host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
 
         var status = await ReadJsonAsync("catalog-status", blob.Name + ".json");
         Assert.Equal("failed", status.GetProperty("status").GetString());
         Assert.Contains("empty.csv", status.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, await host.Index.CountAsync());
+        Assert.Equal(0, await _host.Index.CountAsync());
     }
 
     private async Task<BlobClient> UploadAsync(string name, byte[] content, IDictionary<string, string>? metadata = null)
     {
-        var blob = catalogs.GetBlobClient(name);
+        var blob = _catalogs.GetBlobClient(name);
         await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions { Metadata = metadata });
         return blob;
     }

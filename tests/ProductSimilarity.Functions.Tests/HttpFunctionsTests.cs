@@ -8,16 +8,16 @@ namespace ProductSimilarity.Functions.Tests;
 [Collection(OnnxCollection.Name)]
 public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifetime
 {
-    private FunctionsTestHost host = null!;
+    private FunctionsTestHost _host = null!;
 
     public async Task InitializeAsync()
     {
-        host = FunctionsTestHost.Create(onnx.Generator);
-        var summary = await host.IngestFileAsync(TestPaths.TestData("catalog.csv"));
+        _host = FunctionsTestHost.Create(onnx.Generator);
+        var summary = await _host.IngestFileAsync(TestPaths.TestData("catalog.csv"));
         Assert.Equal(8, summary.Embedded);
     }
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task SimilarProducts_KnownId_ReturnsScoredItemsWithoutItselfOrVariants()
@@ -125,8 +125,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task Search_Text_ReturnsBestMatchFirst()
     {
-        var context = host.NewHttpContext("GET", "/api/search", "?q=cast%20iron%20skillet&top=3");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.Search(context.Request, default), context);
+        var context = _host.NewHttpContext("GET", "/api/search", "?q=cast%20iron%20skillet&top=3");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Search(context.Request, default), context);
 
         Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
         var items = response.Json.GetProperty("items").EnumerateArray().ToList();
@@ -141,8 +141,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [InlineData("?q=earbuds&top=500", "top")]
     public async Task Search_InvalidQuery_Returns400ValidationProblem(string query, string field)
     {
-        var context = host.NewHttpContext("GET", "/api/search", query);
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.Search(context.Request, default), context);
+        var context = _host.NewHttpContext("GET", "/api/search", query);
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Search(context.Request, default), context);
 
         AssertValidationProblem(response, field);
     }
@@ -150,8 +150,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task Search_TextTooLong_Returns400ValidationProblem()
     {
-        var context = host.NewHttpContext("GET", "/api/search", "?q=" + new string('a', 1001));
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.Search(context.Request, default), context);
+        var context = _host.NewHttpContext("GET", "/api/search", "?q=" + new string('a', 1001));
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Search(context.Request, default), context);
 
         AssertValidationProblem(response, "q");
     }
@@ -225,7 +225,7 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     public async Task Recommendations_Always_NeverLogsHistoryIds()
     {
         // Ids that appear nowhere else, so any log record holding one leaked it from the history.
-        var logs = host.Logs;
+        var logs = _host.Logs;
         logs.Clear();
         const string good = """
             {"history":[{"id":"E001","event":"purchase"},{"id":"private-item-7f3a","event":"view"},{"id":"K003","event":"cart"}],
@@ -253,8 +253,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task GetProduct_KnownId_ReturnsStoredProductWithAttributes()
     {
-        var context = host.NewHttpContext("GET", "/api/products/K003");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.GetProduct(context.Request, "K003", default), context);
+        var context = _host.NewHttpContext("GET", "/api/products/K003");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.GetProduct(context.Request, "K003", default), context);
 
         Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
         var json = response.Json;
@@ -269,8 +269,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task GetProduct_UnknownId_Returns404Problem()
     {
-        var context = host.NewHttpContext("GET", "/api/products/K999");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.GetProduct(context.Request, "K999", default), context);
+        var context = _host.NewHttpContext("GET", "/api/products/K999");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.GetProduct(context.Request, "K999", default), context);
 
         Assert.Equal(StatusCodes.Status404NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.ContentType);
@@ -279,30 +279,30 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task DeleteProduct_KnownId_Returns204AndRemovesIt()
     {
-        var context = host.NewHttpContext("DELETE", "/api/products/K001");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.DeleteProduct(context.Request, "K001", default), context);
+        var context = _host.NewHttpContext("DELETE", "/api/products/K001");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.DeleteProduct(context.Request, "K001", default), context);
 
         Assert.Equal(StatusCodes.Status204NoContent, response.StatusCode);
-        Assert.Null(await host.Index.GetAsync("K001"));
-        Assert.Equal(7, await host.Index.CountAsync());
+        Assert.Null(await _host.Index.GetAsync("K001"));
+        Assert.Equal(7, await _host.Index.CountAsync());
         Assert.Equal(StatusCodes.Status404NotFound, (await SimilarAsync("K001", null)).StatusCode);
     }
 
     [Fact]
     public async Task DeleteProduct_UnknownId_Returns404Problem()
     {
-        var context = host.NewHttpContext("DELETE", "/api/products/K999");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.DeleteProduct(context.Request, "K999", default), context);
+        var context = _host.NewHttpContext("DELETE", "/api/products/K999");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.DeleteProduct(context.Request, "K999", default), context);
 
         Assert.Equal(StatusCodes.Status404NotFound, response.StatusCode);
-        Assert.Equal(8, await host.Index.CountAsync());
+        Assert.Equal(8, await _host.Index.CountAsync());
     }
 
     [Fact]
     public async Task Health_IndexAndModelReady_Returns200WithModelAndCount()
     {
-        var context = host.NewHttpContext("GET", "/api/health");
-        var response = await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.Health(context.Request, default), context);
+        var context = _host.NewHttpContext("GET", "/api/health");
+        var response = await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Health(context.Request, default), context);
 
         Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
         var json = response.Json;
@@ -314,14 +314,14 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
 
     private async Task<TestResponse> SimilarAsync(string id, string? query)
     {
-        var context = host.NewHttpContext("GET", $"/api/products/{id}/similar", query is null ? null : "?" + query);
-        return await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.SimilarProducts(context.Request, id, default), context);
+        var context = _host.NewHttpContext("GET", $"/api/products/{id}/similar", query is null ? null : "?" + query);
+        return await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.SimilarProducts(context.Request, id, default), context);
     }
 
     private async Task<TestResponse> RecommendAsync(string body)
     {
-        var context = host.NewHttpContext("POST", "/api/recommendations", body: body);
-        return await FunctionsTestHost.ExecuteAsync(await host.HttpFunctions.Recommendations(context.Request, default), context);
+        var context = _host.NewHttpContext("POST", "/api/recommendations", body: body);
+        return await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Recommendations(context.Request, default), context);
     }
 
     private static void AssertValidationProblem(TestResponse response, string field)

@@ -16,21 +16,21 @@ namespace ProductSimilarity.Functions.Tests;
 public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixture azurite)
     : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
-    private readonly string prefix = "f" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string indexFolder = Path.Combine(Path.GetTempPath(), "psim-functions-tests", Guid.NewGuid().ToString("N"));
-    private BlobContainerClient catalogs = null!;
+    private readonly string _prefix = "f" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _indexFolder = Path.Combine(Path.GetTempPath(), "psim-functions-tests", Guid.NewGuid().ToString("N"));
+    private BlobContainerClient _catalogs = null!;
 
     public async Task InitializeAsync()
     {
-        catalogs = azurite.ServiceClient.GetBlobContainerClient("catalogs");
-        await catalogs.CreateIfNotExistsAsync();
+        _catalogs = azurite.ServiceClient.GetBlobContainerClient("catalogs");
+        await _catalogs.CreateIfNotExistsAsync();
     }
 
     public Task DisposeAsync()
     {
-        if (Directory.Exists(indexFolder))
+        if (Directory.Exists(_indexFolder))
         {
-            Directory.Delete(indexFolder, recursive: true);
+            Directory.Delete(_indexFolder, recursive: true);
         }
 
         return Task.CompletedTask;
@@ -39,7 +39,7 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
     [Fact]
     public async Task IngestCatalog_FailsAfterTwoBatchesThenHostRestarts_RerunFinishesWithoutDuplicates()
     {
-        var blob = await UploadAsync($"{prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        var blob = await UploadAsync($"{_prefix}/catalog.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
         var faulty = new FaultyEmbeddingGenerator(onnx.Generator) { FailFromCall = 3 };
         await using (var first = Host(faulty))
         {
@@ -74,7 +74,7 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
     public async Task IngestCatalog_FailsMaxAttemptsTimes_FinalFailedStatusAndNoMoreRetriesUntilReuploaded()
     {
         var content = await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv"));
-        var blob = await UploadAsync($"{prefix}/poison.csv", content);
+        var blob = await UploadAsync($"{_prefix}/poison.csv", content);
         var faulty = new FaultyEmbeddingGenerator(onnx.Generator) { FailFromCall = 1 };
         await using var host = Host(faulty, maxAttempts: 3);
 
@@ -108,13 +108,17 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
     [Fact]
     public async Task IngestCatalog_ProcessDiedWhileRunning_CountsAsAnAttempt()
     {
-        var blob = await UploadAsync($"{prefix}/died.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
+        var blob = await UploadAsync($"{_prefix}/died.csv", await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
         var properties = (await blob.GetPropertiesAsync()).Value;
         var statusBlob = azurite.ServiceClient.GetBlobContainerClient("catalog-status").GetBlobClient(blob.Name + ".json");
         await azurite.ServiceClient.GetBlobContainerClient("catalog-status").CreateIfNotExistsAsync();
         var running = new CatalogIngestionStatus
         {
-            Blob = blob.Name, Container = "catalogs", ETag = properties.ETag.ToString(), Status = IngestionRunState.Running, Attempts = 2,
+            Blob = blob.Name,
+            Container = "catalogs",
+            ETag = properties.ETag.ToString(),
+            Status = IngestionRunState.Running,
+            Attempts = 2,
         };
         await statusBlob.UploadAsync(new BinaryData(JsonSerializer.SerializeToUtf8Bytes(running, CatalogIngestionStatus.JsonOptions)), overwrite: true);
         await using var host = Host(new FaultyEmbeddingGenerator(onnx.Generator));
@@ -154,7 +158,7 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
     [Fact]
     public async Task IngestCatalog_VeryLongName_StatusWrittenUnderUnsafePrefixNamingTheBlob()
     {
-        var name = $"{prefix}/" + new string('n', 1010) + ".csv";
+        var name = $"{_prefix}/" + new string('n', 1010) + ".csv";
         var blob = await UploadAsync(name, await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv")));
         await using var host = Host(new FaultyEmbeddingGenerator(onnx.Generator));
 
@@ -171,7 +175,7 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
     private FunctionsTestHost Host(FaultyEmbeddingGenerator generator, int maxAttempts = 5) =>
         FunctionsTestHost.Create(generator, new Dictionary<string, string?>
         {
-            ["ProductSimilarity:Index:Local:Path"] = indexFolder,
+            ["ProductSimilarity:Index:Local:Path"] = _indexFolder,
             ["ProductSimilarity:Ingestion:BatchSize"] = "2",
             ["ProductSimilarity:Ingestion:CommitEvery"] = "1",
             ["ProductSimilarity:Ingestion:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -179,7 +183,7 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
 
     private async Task<BlobClient> UploadAsync(string name, byte[] content)
     {
-        var blob = catalogs.GetBlobClient(name);
+        var blob = _catalogs.GetBlobClient(name);
         await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions());
         return blob;
     }

@@ -22,43 +22,43 @@ namespace ProductSimilarity.Functions.Tests;
 [Collection(OnnxCollection.Name)]
 public sealed class PsimServeApiTests(OnnxGeneratorFixture onnx) : IAsyncLifetime
 {
-    private readonly string indexFolder = Path.Combine(Path.GetTempPath(), "psim-functions-tests", Guid.NewGuid().ToString("N"));
-    private WebApplication app = null!;
-    private HttpClient client = null!;
+    private readonly string _indexFolder = Path.Combine(Path.GetTempPath(), "psim-functions-tests", Guid.NewGuid().ToString("N"));
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Configuration["ProductSimilarity:Index:Local:Path"] = indexFolder;
+        builder.Configuration["ProductSimilarity:Index:Local:Path"] = _indexFolder;
         builder.Services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new CountingEmbeddingGenerator(onnx.Generator));
         builder.Services.AddProductSimilarity(builder.Configuration).AddProductApi(); // as psim serve does
-        app = builder.Build();
-        app.MapProductApi();
-        await app.StartAsync();
+        _app = builder.Build();
+        _app.MapProductApi();
+        await _app.StartAsync();
 
         await using (var catalog = File.OpenRead(TestPaths.TestData("catalog.csv")))
         {
-            await app.Services.GetRequiredService<IngestionPipeline>().IngestAsync(catalog, "catalog.csv", new ListRowErrorSink());
+            await _app.Services.GetRequiredService<IngestionPipeline>().IngestAsync(catalog, "catalog.csv", new ListRowErrorSink());
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        client = new HttpClient { BaseAddress = new Uri(address) };
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        _client = new HttpClient { BaseAddress = new Uri(address) };
     }
 
     public async Task DisposeAsync()
     {
-        client.Dispose();
-        await app.StopAsync();
-        await app.DisposeAsync();
-        Directory.Delete(indexFolder, recursive: true);
+        _client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_indexFolder, recursive: true);
     }
 
     [Fact]
     public async Task MapProductApi_Similar_ReturnsCamelCaseItems()
     {
-        using var response = await client.GetAsync(new Uri("/api/products/E001/similar?top=2", UriKind.Relative));
+        using var response = await _client.GetAsync(new Uri("/api/products/E001/similar?top=2", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -69,7 +69,7 @@ public sealed class PsimServeApiTests(OnnxGeneratorFixture onnx) : IAsyncLifetim
     [Fact]
     public async Task MapProductApi_Recommendations_ReturnsItems()
     {
-        using var response = await client.PostAsJsonAsync(new Uri("/api/recommendations", UriKind.Relative),
+        using var response = await _client.PostAsJsonAsync(new Uri("/api/recommendations", UriKind.Relative),
             new { history = new[] { new { id = "K003", @event = "cart" } }, top = 3 });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -87,7 +87,7 @@ public sealed class PsimServeApiTests(OnnxGeneratorFixture onnx) : IAsyncLifetim
     public async Task MapProductApi_Route_AnswersLikeTheFunction(string method, string path, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
-        using var response = await client.SendAsync(request);
+        using var response = await _client.SendAsync(request);
 
         Assert.Equal(expected, response.StatusCode);
         if (expected != HttpStatusCode.OK)

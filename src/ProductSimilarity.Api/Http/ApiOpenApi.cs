@@ -68,7 +68,9 @@ public static class ApiOpenApi
     /// <summary><c>top</c>: the number of results.</summary>
     public static ApiQueryParameter Top { get; } = new("top", "Number of results.", JsonSchemaType.Integer)
     {
-        Minimum = ApiLimits.MinTop, Maximum = ApiLimits.MaxTop, Default = ApiLimits.DefaultTop.ToString(CultureInfo.InvariantCulture),
+        Minimum = ApiLimits.MinTop,
+        Maximum = ApiLimits.MaxTop,
+        Default = ApiLimits.DefaultTop.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>The structured filters of the similar-items and search routes.</summary>
@@ -90,7 +92,8 @@ public static class ApiOpenApi
     /// <summary><c>q</c>: the search text.</summary>
     public static ApiQueryParameter SearchText { get; } = new("q", "The search text (any language; Chinese is matched with CJK bigrams).", JsonSchemaType.String)
     {
-        Required = true, MaxLength = ApiLimits.MaxQueryLength,
+        Required = true,
+        MaxLength = ApiLimits.MaxQueryLength,
     };
 
     /// <summary><c>ids</c>: the products to explain.</summary>
@@ -102,7 +105,9 @@ public static class ApiOpenApi
     /// <summary><c>limit</c>: how many products the map projects.</summary>
     public static ApiQueryParameter MapLimit { get; } = new("limit", "Most products to project (in the index's id order).", JsonSchemaType.Integer)
     {
-        Minimum = 1, Maximum = ApiLimits.MaxMapProducts, Default = ApiLimits.DefaultMapProducts.ToString(CultureInfo.InvariantCulture),
+        Minimum = 1,
+        Maximum = ApiLimits.MaxMapProducts,
+        Default = ApiLimits.DefaultMapProducts.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>Adds query parameters to an endpoint's OpenAPI operation, and the limit of the <c>{id}</c> route value when there is one.</summary>

@@ -117,7 +117,11 @@ internal static class RequestParsing
         CheckPriceRange(body.MinPrice, body.MaxPrice, "filters.maxPrice", errors);
         return new ProductFilter
         {
-            Category = category, Brand = brand, MinPrice = body.MinPrice, MaxPrice = body.MaxPrice, InStock = body.InStock,
+            Category = category,
+            Brand = brand,
+            MinPrice = body.MinPrice,
+            MaxPrice = body.MaxPrice,
+            InStock = body.InStock,
         };
     }
 

@@ -6,21 +6,21 @@ namespace ProductSimilarity.Api.Http;
 /// <remarks>Not thread-safe; one per request.</remarks>
 internal sealed class ValidationErrors
 {
-    private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
     /// <summary>True when at least one error was added.</summary>
-    public bool HasErrors => errors.Count > 0;
+    public bool HasErrors => _errors.Count > 0;
 
     /// <summary>The number of fields with errors.</summary>
-    public int Count => errors.Count;
+    public int Count => _errors.Count;
 
     /// <summary>Records an error for a field.</summary>
     public void Add(string field, string message)
     {
-        if (!errors.TryGetValue(field, out var list))
+        if (!_errors.TryGetValue(field, out var list))
         {
             list = [];
-            errors[field] = list;
+            _errors[field] = list;
         }
 
         list.Add(message);
@@ -28,6 +28,6 @@ internal sealed class ValidationErrors
 
     /// <summary>The field errors as a 400 ValidationProblem.</summary>
     public IResult ToResult() => TypedResults.ValidationProblem(
-        errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal),
+        _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal),
         title: "The request is not valid.");
 }

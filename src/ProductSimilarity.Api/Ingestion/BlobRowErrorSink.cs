@@ -12,27 +12,27 @@ namespace ProductSimilarity.Api.Ingestion;
 /// <remarks>Not thread-safe: one ingestion run writes to it, then calls <see cref="UploadAsync"/> once.</remarks>
 public sealed class BlobRowErrorSink : IRowErrorSink, IAsyncDisposable
 {
-    private readonly FileStream buffer;
-    private readonly JsonLinesRowErrorSink writer;
-    private bool writerClosed;
+    private readonly FileStream _buffer;
+    private readonly JsonLinesRowErrorSink _writer;
+    private bool _writerClosed;
 
     /// <summary>Creates a sink buffering to a new temporary file.</summary>
     public BlobRowErrorSink()
     {
         var path = Path.Combine(Path.GetTempPath(), $"psim-errors-{Guid.NewGuid():N}.jsonl");
-        buffer = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+        _buffer = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-        writer = new JsonLinesRowErrorSink(new NonClosingStream(buffer));
+        _writer = new JsonLinesRowErrorSink(new NonClosingStream(_buffer));
     }
 
     /// <summary>Rows written so far.</summary>
-    public long Count => writer.Count;
+    public long Count => _writer.Count;
 
     /// <inheritdoc/>
     public ValueTask WriteAsync(RowError error, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(writerClosed, this);
-        return writer.WriteAsync(error, cancellationToken);
+        ObjectDisposedException.ThrowIf(_writerClosed, this);
+        return _writer.WriteAsync(error, cancellationToken);
     }
 
     /// <summary>
@@ -42,10 +42,10 @@ public sealed class BlobRowErrorSink : IRowErrorSink, IAsyncDisposable
     public async Task<bool> UploadAsync(BlobClient target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        if (!writerClosed)
+        if (!_writerClosed)
         {
-            await writer.DisposeAsync().ConfigureAwait(false); // flushes into the file
-            writerClosed = true;
+            await _writer.DisposeAsync().ConfigureAwait(false); // flushes into the file
+            _writerClosed = true;
         }
 
         if (Count == 0)
@@ -54,8 +54,8 @@ public sealed class BlobRowErrorSink : IRowErrorSink, IAsyncDisposable
             return false;
         }
 
-        buffer.Position = 0;
-        await target.UploadAsync(buffer, new BlobUploadOptions
+        _buffer.Position = 0;
+        await target.UploadAsync(_buffer, new BlobUploadOptions
         {
             HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson; charset=utf-8" },
         }, cancellationToken).ConfigureAwait(false);
@@ -65,13 +65,13 @@ public sealed class BlobRowErrorSink : IRowErrorSink, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        if (!writerClosed)
+        if (!_writerClosed)
         {
-            await writer.DisposeAsync().ConfigureAwait(false);
-            writerClosed = true;
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writerClosed = true;
         }
 
-        await buffer.DisposeAsync().ConfigureAwait(false);
+        await _buffer.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Keeps the temporary file open when the JSON Lines writer is disposed, so it can be uploaded.</summary>

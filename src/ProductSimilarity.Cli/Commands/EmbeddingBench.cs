@@ -114,9 +114,19 @@ internal static class EmbeddingBench
 
     private static OnnxEmbeddingOptions Copy(OnnxEmbeddingOptions o, OnnxQuantization quantization) => new()
     {
-        Model = o.Model, ModelPath = o.ModelPath, VocabPath = o.VocabPath, Pooling = o.Pooling, LowerCase = o.LowerCase,
-        QueryPrefix = o.QueryPrefix, PassagePrefix = o.PassagePrefix, MaxTokens = o.MaxTokens, BatchSize = 64, Threads = o.Threads,
-        Quantization = quantization, Int8Scheme = o.Int8Scheme, CacheDirectory = o.CacheDirectory,
+        Model = o.Model,
+        ModelPath = o.ModelPath,
+        VocabPath = o.VocabPath,
+        Pooling = o.Pooling,
+        LowerCase = o.LowerCase,
+        QueryPrefix = o.QueryPrefix,
+        PassagePrefix = o.PassagePrefix,
+        MaxTokens = o.MaxTokens,
+        BatchSize = 64,
+        Threads = o.Threads,
+        Quantization = quantization,
+        Int8Scheme = o.Int8Scheme,
+        CacheDirectory = o.CacheDirectory,
     };
 
     private static Result MeasureSentenceEncoder(string[] titles)

@@ -93,109 +93,109 @@ internal static class EvalCommand
 
             async Task<int> RunAsync()
             {
-            if (parse.GetValue(compare))
-            {
-                var table = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
+                if (parse.GetValue(compare))
                 {
-                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; comparing rankings...");
-                    var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-                    var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-                    return await services.GetRequiredService<RetrievalEvaluator>()
-                        .CompareAsync(truth, RankingCandidate.Standard, queryPairs, ct).ConfigureAwait(false);
-                }, ct).ConfigureAwait(false);
-                WriteTable(console, parse.GetValue(json), table);
-                return ExitCodes.Ok;
-            }
-
-            var reportFile = parse.GetValue(report);
-            var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
-            var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
-            var requested = parse.GetValue(ranking);
-            var runs = new List<ReportRun>();
-
-            async Task<EvaluationResult> EvaluateIndexAsync(IServiceProvider services, IngestionSummary summary, string modelLabel)
-            {
-                console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
-                var evaluator = services.GetRequiredService<RetrievalEvaluator>();
-                var expected = (queryPairs ?? truth).SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).LongCount();
-                if (reportFile is null)
-                {
-                    return await CliProgress.RunAsync(console, "eval", "queries", sink =>
-                        evaluator.EvaluateAsync(truth, queryPairs, requested, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                    var table = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, async (services, summary) =>
+                    {
+                        console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; comparing rankings...");
+                        var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                        var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                        return await services.GetRequiredService<RetrievalEvaluator>()
+                            .CompareAsync(truth, RankingCandidate.Standard, queryPairs, ct).ConfigureAwait(false);
+                    }, ct).ConfigureAwait(false);
+                    WriteTable(console, parse.GetValue(json), table);
+                    return ExitCodes.Ok;
                 }
 
-                // The report covers every ranking mode, with the top 20 of each query; the printed figures are those of the requested (or default) mode.
-                var index = services.GetRequiredService<IProductIndex>();
-                var truthById = TruthById(truth);
-                EvaluationResult? figures = null;
-                var figuresMode = requested ?? services.GetRequiredService<SimilarityService>().DefaultMode;
-                foreach (var rankingMode in new[] { RankingMode.Vector, RankingMode.Keyword, RankingMode.Hybrid })
+                var reportFile = parse.GetValue(report);
+                var truth = RetrievalEvaluator.ReadPairs(matchesFile.FullName);
+                var queryPairs = pairsFile is null ? null : RetrievalEvaluator.ReadPairs(pairsFile.FullName, splitName);
+                var requested = parse.GetValue(ranking);
+                var runs = new List<ReportRun>();
+
+                async Task<EvaluationResult> EvaluateIndexAsync(IServiceProvider services, IngestionSummary summary, string modelLabel)
                 {
-                    var ranked = await CliProgress.RunAsync(console, $"eval {rankingMode.ToString().ToLowerInvariant()}", "queries", sink =>
-                        evaluator.RankQueriesAsync(truth, queryPairs, rankingMode, EvaluationReport.MaxK, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
-                    var products = new Dictionary<string, IndexedProduct>(StringComparer.Ordinal);
-                    foreach (var id in EvaluationReport.IdsNeeded(ranked, truthById))
+                    console.Note($"indexed {summary.Embedded} products in {summary.Duration.TotalSeconds:0.0} s; evaluating...");
+                    var evaluator = services.GetRequiredService<RetrievalEvaluator>();
+                    var expected = (queryPairs ?? truth).SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).LongCount();
+                    if (reportFile is null)
                     {
-                        if (!products.ContainsKey(id) && await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                        return await CliProgress.RunAsync(console, "eval", "queries", sink =>
+                            evaluator.EvaluateAsync(truth, queryPairs, requested, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                    }
+
+                    // The report covers every ranking mode, with the top 20 of each query; the printed figures are those of the requested (or default) mode.
+                    var index = services.GetRequiredService<IProductIndex>();
+                    var truthById = TruthById(truth);
+                    EvaluationResult? figures = null;
+                    var figuresMode = requested ?? services.GetRequiredService<SimilarityService>().DefaultMode;
+                    foreach (var rankingMode in new[] { RankingMode.Vector, RankingMode.Keyword, RankingMode.Hybrid })
+                    {
+                        var ranked = await CliProgress.RunAsync(console, $"eval {rankingMode.ToString().ToLowerInvariant()}", "queries", sink =>
+                            evaluator.RankQueriesAsync(truth, queryPairs, rankingMode, EvaluationReport.MaxK, new QueryProgress(sink, expected), ct)).ConfigureAwait(false);
+                        var products = new Dictionary<string, IndexedProduct>(StringComparer.Ordinal);
+                        foreach (var id in EvaluationReport.IdsNeeded(ranked, truthById))
                         {
-                            products[id] = product;
+                            if (!products.ContainsKey(id) && await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                            {
+                                products[id] = product;
+                            }
+                        }
+
+                        runs.Add(new ReportRun(modelLabel, rankingMode.ToString().ToLowerInvariant(), ranked, products, truthById));
+                        if (rankingMode == figuresMode)
+                        {
+                            figures = new EvaluationResult(ranked.Outcomes.Count, ranked.RecallAt(1), ranked.RecallAt(10), ranked.MrrAt(10), ranked.MissingIds);
                         }
                     }
 
-                    runs.Add(new ReportRun(modelLabel, rankingMode.ToString().ToLowerInvariant(), ranked, products, truthById));
-                    if (rankingMode == figuresMode)
-                    {
-                        figures = new EvaluationResult(ranked.Outcomes.Count, ranked.RecallAt(1), ranked.RecallAt(10), ranked.MrrAt(10), ranked.MissingIds);
-                    }
+                    return figures!;
                 }
 
-                return figures!;
-            }
-
-            if (reportFile is not null && modelFile is not null)
-            {
-                // Compare with the bundled model: the same catalog, ingested again without the model override.
-                var baseOverrides = new Dictionary<string, string?>(overrides)
+                if (reportFile is not null && modelFile is not null)
                 {
-                    ["ProductSimilarity:Embeddings:Onnx:ModelPath"] = null,
-                    ["ProductSimilarity:Embeddings:Onnx:VocabPath"] = null,
-                };
-                await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, baseOverrides, (services, summary) =>
-                    EvaluateIndexAsync(services, summary, "bundled all-MiniLM-L6-v2"), ct).ConfigureAwait(false);
-            }
+                    // Compare with the bundled model: the same catalog, ingested again without the model override.
+                    var baseOverrides = new Dictionary<string, string?>(overrides)
+                    {
+                        ["ProductSimilarity:Embeddings:Onnx:ModelPath"] = null,
+                        ["ProductSimilarity:Embeddings:Onnx:VocabPath"] = null,
+                    };
+                    await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, baseOverrides, (services, summary) =>
+                        EvaluateIndexAsync(services, summary, "bundled all-MiniLM-L6-v2"), ct).ConfigureAwait(false);
+                }
 
-            var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, (services, summary) =>
-                EvaluateIndexAsync(services, summary, modelFile is null ? "bundled all-MiniLM-L6-v2" : $"fine-tuned {modelFile.Name}"), ct).ConfigureAwait(false);
+                var result = await IngestCommand.WithTemporaryIndexAsync(parse, console, catalogPath, overrides, (services, summary) =>
+                    EvaluateIndexAsync(services, summary, modelFile is null ? "bundled all-MiniLM-L6-v2" : $"fine-tuned {modelFile.Name}"), ct).ConfigureAwait(false);
 
-            if (reportFile is not null)
-            {
-                var subtitle = string.Create(CultureInfo.InvariantCulture,
-                    $"{catalogFile.Name} with {matchesFile.Name}{(splitName is null ? string.Empty : $" ({splitName} split)")}: {result.Queries} queries; written {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-                await File.WriteAllTextAsync(reportFile.FullName, EvaluationReport.Render("Similar-items retrieval quality", subtitle, runs), ct).ConfigureAwait(false);
-                console.Note($"report written to {reportFile.FullName}");
-            }
-
-            var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
-            if (parse.GetValue(json))
-            {
-                console.WriteJson(new Dictionary<string, object>
+                if (reportFile is not null)
                 {
-                    ["queries"] = result.Queries,
-                    ["recall@1"] = Math.Round(result.RecallAt1, 4),
-                    ["recall@10"] = Math.Round(result.RecallAt10, 4),
-                    ["mrr@10"] = Math.Round(result.MrrAt10, 4),
-                });
-            }
-            else
-            {
-                console.Out.WriteLine($"ranking:   {mode}");
-                console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
-                console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
-                console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
-                console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
-            }
+                    var subtitle = string.Create(CultureInfo.InvariantCulture,
+                        $"{catalogFile.Name} with {matchesFile.Name}{(splitName is null ? string.Empty : $" ({splitName} split)")}: {result.Queries} queries; written {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+                    await File.WriteAllTextAsync(reportFile.FullName, EvaluationReport.Render("Similar-items retrieval quality", subtitle, runs), ct).ConfigureAwait(false);
+                    console.Note($"report written to {reportFile.FullName}");
+                }
 
-            return ExitCodes.Ok;
+                var mode = parse.GetValue(ranking)?.ToString().ToLowerInvariant() ?? "default";
+                if (parse.GetValue(json))
+                {
+                    console.WriteJson(new Dictionary<string, object>
+                    {
+                        ["queries"] = result.Queries,
+                        ["recall@1"] = Math.Round(result.RecallAt1, 4),
+                        ["recall@10"] = Math.Round(result.RecallAt10, 4),
+                        ["mrr@10"] = Math.Round(result.MrrAt10, 4),
+                    });
+                }
+                else
+                {
+                    console.Out.WriteLine($"ranking:   {mode}");
+                    console.Out.WriteLine($"queries:   {result.Queries}{(result.MissingIds > 0 ? $" ({result.MissingIds} ids in the pairs are not in the catalog)" : string.Empty)}");
+                    console.Out.WriteLine($"recall@1:  {result.RecallAt1:0.0000}");
+                    console.Out.WriteLine($"recall@10: {result.RecallAt10:0.0000}");
+                    console.Out.WriteLine($"mrr@10:    {result.MrrAt10:0.0000}");
+                }
+
+                return ExitCodes.Ok;
             }
         });
         return command;

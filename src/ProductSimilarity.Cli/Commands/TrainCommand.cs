@@ -150,9 +150,9 @@ internal static class TrainCommand
     /// <summary>Progress on stderr: the step, loss, rate and ETA while training; the validation metrics after each epoch.</summary>
     private sealed class TrainingPrinter(CliConsole console) : IProgress<TrainingProgress>
     {
-        private readonly Stopwatch clock = Stopwatch.StartNew();
-        private TimeSpan? last;
-        private bool drew;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan? _last;
+        private bool _drew;
 
         public void Report(TrainingProgress value)
         {
@@ -160,12 +160,12 @@ internal static class TrainCommand
             {
                 case "training":
                     var interval = console.ErrorIsTerminal ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(10);
-                    if (last is { } previous && clock.Elapsed - previous < interval && value.Step != value.Steps)
+                    if (_last is { } previous && _clock.Elapsed - previous < interval && value.Step != value.Steps)
                     {
                         return;
                     }
 
-                    last = clock.Elapsed;
+                    _last = _clock.Elapsed;
                     var eta = value.Eta is { } e ? $"{(int)e.TotalMinutes}m{e.Seconds:00}s" : "?";
                     Write(string.Create(CultureInfo.InvariantCulture,
                         $"epoch {value.Epoch}: step {value.Step}/{value.Steps}, loss {value.Loss:0.0000}, {value.StepsPerSecond:0.00} steps/s, ETA {eta}"));
@@ -189,7 +189,7 @@ internal static class TrainCommand
             if (console.ErrorIsTerminal)
             {
                 console.Error.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 100)));
-                drew = true;
+                _drew = true;
             }
             else
             {
@@ -199,10 +199,10 @@ internal static class TrainCommand
 
         private void EndLine()
         {
-            if (drew)
+            if (_drew)
             {
                 console.Error.WriteLine();
-                drew = false;
+                _drew = false;
             }
         }
     }

@@ -12,14 +12,14 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
 {
     private const int BufferSize = 64 * 1024;
 
-    private char[] buffer = new char[BufferSize];
-    private int position;
-    private int length;
-    private char[] line = new char[1024];
-    private bool previousWasCarriageReturn;
+    private char[] _buffer = new char[BufferSize];
+    private int _position;
+    private int _length;
+    private char[] _line = new char[1024];
+    private bool _previousWasCarriageReturn;
 
     /// <summary>The characters read but not yet consumed.</summary>
-    public ReadOnlySpan<char> Available => buffer.AsSpan(position, length - position);
+    public ReadOnlySpan<char> Available => _buffer.AsSpan(_position, _length - _position);
 
     /// <summary>The last line read by <see cref="ReadLineAsync"/> (at most the requested number of characters).</summary>
     public ReadOnlyMemory<char> Line { get; private set; }
@@ -28,27 +28,27 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
     public long LineLength { get; private set; }
 
     /// <summary>Marks <paramref name="count"/> characters of <see cref="Available"/> as consumed.</summary>
-    public void Advance(int count) => position += count;
+    public void Advance(int count) => _position += count;
 
     /// <summary>Reads more characters when none are available.</summary>
     /// <returns><c>false</c> at the end of the input.</returns>
     public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
-        if (position < length)
+        if (_position < _length)
         {
             return true;
         }
 
-        if (buffer.Length > BufferSize)
+        if (_buffer.Length > BufferSize)
         {
             // A large push-back has been consumed; go back to the normal buffer size.
-            buffer = new char[BufferSize];
+            _buffer = new char[BufferSize];
         }
 
-        position = 0;
+        _position = 0;
         try
         {
-            length = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+            _length = await reader.ReadAsync(_buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
@@ -56,7 +56,7 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
             throw new CatalogFormatException(file, 0, "the compressed data is corrupt: " + ex.Message, ex);
         }
 
-        return length > 0;
+        return _length > 0;
     }
 
     /// <summary>Puts <paramref name="text"/> back in front of the characters not yet consumed.</summary>
@@ -67,13 +67,13 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
             return;
         }
 
-        var remaining = length - position;
+        var remaining = _length - _position;
         var combined = new char[Math.Max(BufferSize, text.Length + remaining)];
         text.CopyTo(combined);
-        buffer.AsSpan(position, remaining).CopyTo(combined.AsSpan(text.Length));
-        buffer = combined;
-        position = 0;
-        length = text.Length + remaining;
+        _buffer.AsSpan(_position, remaining).CopyTo(combined.AsSpan(text.Length));
+        _buffer = combined;
+        _position = 0;
+        _length = text.Length + remaining;
     }
 
     /// <summary>
@@ -93,15 +93,15 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
         {
             if (!await FillAsync(cancellationToken).ConfigureAwait(false))
             {
-                Line = line.AsMemory(0, kept);
+                Line = _line.AsMemory(0, kept);
                 LineLength = total;
                 return any;
             }
 
             var span = Available;
-            if (previousWasCarriageReturn)
+            if (_previousWasCarriageReturn)
             {
-                previousWasCarriageReturn = false;
+                _previousWasCarriageReturn = false;
                 if (span[0] == '\n')
                 {
                     Advance(1);
@@ -115,12 +115,12 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
             var keep = (int)Math.Min(run, Math.Max(0, maxChars - kept));
             if (keep > 0)
             {
-                if (kept + keep > line.Length)
+                if (kept + keep > _line.Length)
                 {
-                    Array.Resize(ref line, Math.Max(kept + keep, Math.Min(maxChars, line.Length * 2)));
+                    Array.Resize(ref _line, Math.Max(kept + keep, Math.Min(maxChars, _line.Length * 2)));
                 }
 
-                span[..keep].CopyTo(line.AsSpan(kept));
+                span[..keep].CopyTo(_line.AsSpan(kept));
                 kept += keep;
             }
 
@@ -128,7 +128,7 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
             {
                 if (total <= maxChars)
                 {
-                    overflow.Observe(line.AsSpan(0, kept - keep)); // the part kept before this run
+                    overflow.Observe(_line.AsSpan(0, kept - keep)); // the part kept before this run
                 }
 
                 overflow.Observe(span[..run]);
@@ -141,9 +141,9 @@ internal sealed class CatalogCharSource(TextReader reader, string file)
                 continue;
             }
 
-            previousWasCarriageReturn = span[end] == '\r';
+            _previousWasCarriageReturn = span[end] == '\r';
             Advance(end + 1);
-            Line = line.AsMemory(0, kept);
+            Line = _line.AsMemory(0, kept);
             LineLength = total;
             return true;
         }

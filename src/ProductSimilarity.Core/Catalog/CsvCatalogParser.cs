@@ -133,23 +133,23 @@ internal static class CsvCatalogParser
     /// <summary>The header row: column names and what each maps to.</summary>
     private sealed class CsvHeader
     {
-        private readonly CatalogTable table;
-        private readonly string?[] values;
+        private readonly CatalogTable _table;
+        private readonly string?[] _values;
 
         private CsvHeader(CatalogTable table)
         {
-            this.table = table;
-            values = new string?[table.Names.Length];
+            this._table = table;
+            _values = new string?[table.Names.Length];
         }
 
         /// <summary>The platform layout, or <c>null</c> for the generic one.</summary>
-        public PlatformLayout? Layout => table.Layout;
+        public PlatformLayout? Layout => _table.Layout;
 
-        public int Count => table.Names.Length;
+        public int Count => _table.Names.Length;
 
-        public int IdColumn => table.IdColumn;
+        public int IdColumn => _table.IdColumn;
 
-        public string NameAt(int column) => table.NameAt(column);
+        public string NameAt(int column) => _table.NameAt(column);
 
         public static CsvHeader Parse(CsvRecordScanner scanner, string file, CatalogReadOptions options)
         {
@@ -170,8 +170,8 @@ internal static class CsvCatalogParser
         public RawRow Map(CsvRecordScanner scanner, RawRow raw)
         {
             raw.Clear();
-            var names = table.Names;
-            var roles = table.Roles;
+            var names = _table.Names;
+            var roles = _table.Roles;
             for (var i = 0; i < names.Length; i++)
             {
                 var field = scanner.RawField(i);
@@ -195,12 +195,12 @@ internal static class CsvCatalogParser
         /// <summary>Maps a well-formed record through the platform layout; <c>false</c> when the layout skips it.</summary>
         public bool MapPlatform(CsvRecordScanner scanner, RawRow raw)
         {
-            for (var i = 0; i < values.Length; i++)
+            for (var i = 0; i < _values.Length; i++)
             {
-                values[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
+                _values[i] = CsvRecordScanner.Unescape(scanner.RawField(i));
             }
 
-            return table.Map(values, raw);
+            return _table.Map(_values, raw);
         }
 
         /// <summary>Turns a record the scanner rejected into a row error.</summary>

@@ -55,7 +55,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 {
     private static readonly SearchValues<char> InsideQuotes = SearchValues.Create("\"\r\n");
 
-    private readonly SearchValues<char> outsideQuotes = SearchValues.Create([delimiter, '"', '\r', '\n']);
+    private readonly SearchValues<char> _outsideQuotes = SearchValues.Create([delimiter, '"', '\r', '\n']);
 
     private enum State
     {
@@ -66,25 +66,25 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         AfterQuoteSpace,
     }
 
-    private char[] record = new char[4096];
-    private int[] fieldEnds = new int[32];
-    private int stored;
-    private int contentLength;
-    private long nextLine = 1;
-    private bool previousWasCarriageReturn;
+    private char[] _record = new char[4096];
+    private int[] _fieldEnds = new int[32];
+    private int _stored;
+    private int _contentLength;
+    private long _nextLine = 1;
+    private bool _previousWasCarriageReturn;
 
-    private State state;
-    private int column;
-    private long fieldLength;
-    private long rowLength;
-    private bool started;
-    private bool discardField;
-    private bool discardRow;
-    private int firstLineEnd;
-    private int multiLineColumn;
-    private int idStart;
-    private int idEnd;
-    private bool resyncPending;
+    private State _state;
+    private int _column;
+    private long _fieldLength;
+    private long _rowLength;
+    private bool _started;
+    private bool _discardField;
+    private bool _discardRow;
+    private int _firstLineEnd;
+    private int _multiLineColumn;
+    private int _idStart;
+    private int _idEnd;
+    private bool _resyncPending;
 
     /// <summary>The header's column count, once known; 0 disables the column-count check on multi-line records.</summary>
     public int ExpectedColumns { get; set; }
@@ -111,7 +111,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     public bool ProblemQuoteLeftOpen { get; private set; }
 
     /// <summary>The record's text without its line terminator (valid until the next read).</summary>
-    public ReadOnlySpan<char> Content => record.AsSpan(0, contentLength);
+    public ReadOnlySpan<char> Content => _record.AsSpan(0, _contentLength);
 
     /// <summary>The field separator.</summary>
     public char Delimiter => delimiter;
@@ -122,8 +122,8 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     /// </summary>
     public ReadOnlySpan<char> RawField(int index)
     {
-        var start = index == 0 ? 0 : fieldEnds[index - 1] + 1;
-        return record.AsSpan(start, fieldEnds[index] - start);
+        var start = index == 0 ? 0 : _fieldEnds[index - 1] + 1;
+        return _record.AsSpan(start, _fieldEnds[index] - start);
     }
 
     /// <summary>
@@ -171,7 +171,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
             {
                 if (source.Available.IsEmpty && !await source.FillAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    if (!started)
+                    if (!_started)
                     {
                         return false;
                     }
@@ -198,12 +198,12 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     /// <summary>The id of a rejected record when its id column could be read; <c>null</c> otherwise.</summary>
     public string? TryGetId()
     {
-        if (idStart < 0 || idEnd < idStart || idEnd > contentLength)
+        if (_idStart < 0 || _idEnd < _idStart || _idEnd > _contentLength)
         {
             return null;
         }
 
-        var raw = record.AsSpan(idStart, idEnd - idStart).Trim(' ');
+        var raw = _record.AsSpan(_idStart, _idEnd - _idStart).Trim(' ');
         if (raw.Length >= 2 && raw[0] == '"' && raw[^1] == '"')
         {
             raw = raw[1..^1];
@@ -215,21 +215,21 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     private void Begin()
     {
-        StartLine = nextLine;
-        stored = 0;
-        contentLength = 0;
-        state = State.FieldStart;
-        column = 0;
-        fieldLength = 0;
-        rowLength = 0;
-        started = false;
-        discardField = false;
-        discardRow = false;
-        firstLineEnd = -1;
-        multiLineColumn = -1;
-        idStart = IdColumn == 0 ? 0 : -1;
-        idEnd = -1;
-        resyncPending = false;
+        StartLine = _nextLine;
+        _stored = 0;
+        _contentLength = 0;
+        _state = State.FieldStart;
+        _column = 0;
+        _fieldLength = 0;
+        _rowLength = 0;
+        _started = false;
+        _discardField = false;
+        _discardRow = false;
+        _firstLineEnd = -1;
+        _multiLineColumn = -1;
+        _idStart = IdColumn == 0 ? 0 : -1;
+        _idEnd = -1;
+        _resyncPending = false;
         ColumnCount = 0;
         Problem = CsvProblem.None;
         ProblemColumn = -1;
@@ -246,13 +246,13 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         while (i < span.Length && !done)
         {
             var c = span[i];
-            if (previousWasCarriageReturn)
+            if (_previousWasCarriageReturn)
             {
-                previousWasCarriageReturn = false;
+                _previousWasCarriageReturn = false;
                 if (c == '\n')
                 {
                     // Second half of a CRLF: part of a quoted field when the record goes on, else the previous terminator.
-                    if (started && !Take(span.Slice(i, 1)))
+                    if (_started && !Take(span.Slice(i, 1)))
                     {
                         done = true;
                         break;
@@ -263,97 +263,97 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                 }
             }
 
-            started = true;
-            switch (state)
+            _started = true;
+            switch (_state)
             {
                 case State.Quoted:
-                {
-                    var run = RunLength(span[i..], InsideQuotes);
-                    if (run > 0)
                     {
-                        if (!Take(span.Slice(i, run)))
+                        var run = RunLength(span[i..], InsideQuotes);
+                        if (run > 0)
                         {
+                            if (!Take(span.Slice(i, run)))
+                            {
+                                done = true;
+                                break;
+                            }
+
+                            i += run;
+                        }
+                        else if (c == '"')
+                        {
+                            if (!Take(span.Slice(i, 1)))
+                            {
+                                done = true;
+                                break;
+                            }
+
+                            i++;
+                            _state = State.AfterQuote;
+                        }
+                        else if (_discardField || _discardRow)
+                        {
+                            // An over-long quoted field on the record's first line runs on to the next line: stop here and
+                            // resume at the next line rather than swallowing more lines.
+                            ProblemQuoteLeftOpen = true;
+                            i++;
+                            _previousWasCarriageReturn = c == '\r';
+                            _nextLine++;
+                            EndRecord(storeTerminator: null);
                             done = true;
-                            break;
                         }
-
-                        i += run;
-                    }
-                    else if (c == '"')
-                    {
-                        if (!Take(span.Slice(i, 1)))
+                        else
                         {
-                            done = true;
-                            break;
+                            if (!Take(span.Slice(i, 1)))
+                            {
+                                done = true;
+                                break;
+                            }
+
+                            i++;
+                            _previousWasCarriageReturn = c == '\r';
+                            _nextLine++;
+                            if (_firstLineEnd < 0)
+                            {
+                                _firstLineEnd = _stored;
+                                _multiLineColumn = _column;
+                            }
                         }
 
-                        i++;
-                        state = State.AfterQuote;
+                        break;
                     }
-                    else if (discardField || discardRow)
-                    {
-                        // An over-long quoted field on the record's first line runs on to the next line: stop here and
-                        // resume at the next line rather than swallowing more lines.
-                        ProblemQuoteLeftOpen = true;
-                        i++;
-                        previousWasCarriageReturn = c == '\r';
-                        nextLine++;
-                        EndRecord(storeTerminator: null);
-                        done = true;
-                    }
-                    else
-                    {
-                        if (!Take(span.Slice(i, 1)))
-                        {
-                            done = true;
-                            break;
-                        }
-
-                        i++;
-                        previousWasCarriageReturn = c == '\r';
-                        nextLine++;
-                        if (firstLineEnd < 0)
-                        {
-                            firstLineEnd = stored;
-                            multiLineColumn = column;
-                        }
-                    }
-
-                    break;
-                }
 
                 case State.Unquoted:
-                {
-                    var run = RunLength(span[i..], outsideQuotes);
-                    if (run > 0)
                     {
-                        if (!Take(span.Slice(i, run)))
+                        var run = RunLength(span[i..], _outsideQuotes);
+                        if (run > 0)
                         {
-                            done = true;
-                            break;
+                            if (!Take(span.Slice(i, run)))
+                            {
+                                done = true;
+                                break;
+                            }
+
+                            i += run;
+                        }
+                        else if (c == '"')
+                        {
+                            // A quote inside an unquoted field (55" TV) is text, as in Python's csv and Excel.
+                            if (!Take(span.Slice(i, 1)))
+                            {
+                                done = true;
+                                break;
+                            }
+
+                            i++;
+                        }
+                        else
+                        {
+                            i++;
+                            done = EndOfField(c);
                         }
 
-                        i += run;
+                        break;
                     }
-                    else if (c == '"')
-                    {
-                        // A quote inside an unquoted field (55" TV) is text, as in Python's csv and Excel.
-                        if (!Take(span.Slice(i, 1)))
-                        {
-                            done = true;
-                            break;
-                        }
-
-                        i++;
-                    }
-                    else
-                    {
-                        i++;
-                        done = EndOfField(c);
-                    }
-
-                    break;
-                }
 
                 case State.FieldStart:
                     if (c == '"' || c == ' ')
@@ -365,7 +365,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                         }
 
                         i++;
-                        state = c == '"' ? State.Quoted : State.FieldStart;
+                        _state = c == '"' ? State.Quoted : State.FieldStart;
                     }
                     else if (c == delimiter || c is '\r' or '\n')
                     {
@@ -374,7 +374,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
                     }
                     else
                     {
-                        state = State.Unquoted;
+                        _state = State.Unquoted;
                     }
 
                     break;
@@ -389,16 +389,16 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
                     if (c == ' ')
                     {
-                        state = State.AfterQuoteSpace;
+                        _state = State.AfterQuoteSpace;
                     }
-                    else if (c == '"' && state == State.AfterQuote)
+                    else if (c == '"' && _state == State.AfterQuote)
                     {
-                        state = State.Quoted; // an escaped quote ("")
+                        _state = State.Quoted; // an escaped quote ("")
                     }
                     else
                     {
-                        SetProblem(CsvProblem.TextAfterQuote, column);
-                        state = State.Unquoted;
+                        SetProblem(CsvProblem.TextAfterQuote, _column);
+                        _state = State.Unquoted;
                     }
 
                     if (!Take(span.Slice(i, 1)))
@@ -413,7 +413,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         }
 
         source.Advance(i);
-        if (resyncPending)
+        if (_resyncPending)
         {
             Resync();
         }
@@ -434,21 +434,21 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         {
             EndField();
             Store(c);
-            rowLength++;
-            column++;
-            fieldLength = 0;
-            discardField = false;
-            state = State.FieldStart;
-            if (column == IdColumn)
+            _rowLength++;
+            _column++;
+            _fieldLength = 0;
+            _discardField = false;
+            _state = State.FieldStart;
+            if (_column == IdColumn)
             {
-                idStart = stored;
+                _idStart = _stored;
             }
 
             return false;
         }
 
-        previousWasCarriageReturn = c == '\r';
-        nextLine++;
+        _previousWasCarriageReturn = c == '\r';
+        _nextLine++;
         EndRecord(storeTerminator: c);
         return true;
     }
@@ -456,35 +456,35 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     /// <summary>Counts and (within the limits) stores characters; <c>false</c> aborts the record for re-synchronisation.</summary>
     private bool Take(ReadOnlySpan<char> chars)
     {
-        fieldLength += chars.Length;
-        rowLength += chars.Length;
-        if (fieldLength > maxFieldLength || rowLength > maxRowLength)
+        _fieldLength += chars.Length;
+        _rowLength += chars.Length;
+        if (_fieldLength > maxFieldLength || _rowLength > maxRowLength)
         {
-            if (firstLineEnd >= 0)
+            if (_firstLineEnd >= 0)
             {
                 // Past the first line nothing is dropped, so that the lines can be pushed back and read again.
-                contentLength = stored;
-                ColumnCount = column + 1;
+                _contentLength = _stored;
+                ColumnCount = _column + 1;
                 Problem = CsvProblem.BrokenQuote;
-                ProblemColumn = multiLineColumn;
-                resyncPending = true;
+                ProblemColumn = _multiLineColumn;
+                _resyncPending = true;
                 return false;
             }
 
-            if (fieldLength > maxFieldLength && !discardField)
+            if (_fieldLength > maxFieldLength && !_discardField)
             {
-                discardField = true;
-                SetProblem(CsvProblem.FieldTooLong, column);
+                _discardField = true;
+                SetProblem(CsvProblem.FieldTooLong, _column);
             }
 
-            if (rowLength > maxRowLength && !discardRow)
+            if (_rowLength > maxRowLength && !_discardRow)
             {
-                discardRow = true;
+                _discardRow = true;
                 SetProblem(CsvProblem.RowTooLong, -1);
             }
         }
 
-        if (!discardField && !discardRow)
+        if (!_discardField && !_discardRow)
         {
             Store(chars);
         }
@@ -496,46 +496,46 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     private void Store(ReadOnlySpan<char> chars)
     {
-        if (discardRow)
+        if (_discardRow)
         {
             return;
         }
 
-        if (stored + chars.Length > record.Length)
+        if (_stored + chars.Length > _record.Length)
         {
-            Array.Resize(ref record, Math.Max(stored + chars.Length, record.Length * 2));
+            Array.Resize(ref _record, Math.Max(_stored + chars.Length, _record.Length * 2));
         }
 
-        chars.CopyTo(record.AsSpan(stored));
-        stored += chars.Length;
+        chars.CopyTo(_record.AsSpan(_stored));
+        _stored += chars.Length;
     }
 
     private void EndField()
     {
-        if (column >= fieldEnds.Length)
+        if (_column >= _fieldEnds.Length)
         {
-            Array.Resize(ref fieldEnds, fieldEnds.Length * 2);
+            Array.Resize(ref _fieldEnds, _fieldEnds.Length * 2);
         }
 
-        fieldEnds[column] = stored;
-        if (column == IdColumn)
+        _fieldEnds[_column] = _stored;
+        if (_column == IdColumn)
         {
-            idEnd = discardField || discardRow ? -1 : stored;
+            _idEnd = _discardField || _discardRow ? -1 : _stored;
         }
 
-        if (Problem == CsvProblem.FieldTooLong && ProblemColumn == column)
+        if (Problem == CsvProblem.FieldTooLong && ProblemColumn == _column)
         {
-            ProblemLength = fieldLength;
+            ProblemLength = _fieldLength;
         }
     }
 
     private void EndRecord(char? storeTerminator)
     {
         EndField();
-        contentLength = stored;
+        _contentLength = _stored;
         if (Problem == CsvProblem.RowTooLong)
         {
-            ProblemLength = rowLength;
+            ProblemLength = _rowLength;
         }
 
         if (storeTerminator is { } terminator)
@@ -543,19 +543,19 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
             Store(terminator); // kept (after the content) so that a re-synchronisation pushes back exact text
         }
 
-        ColumnCount = column + 1;
+        ColumnCount = _column + 1;
         CheckMultiLine();
     }
 
     private void EndAtEndOfInput()
     {
-        if (state == State.Quoted)
+        if (_state == State.Quoted)
         {
-            SetProblem(CsvProblem.UnterminatedQuote, column);
+            SetProblem(CsvProblem.UnterminatedQuote, _column);
         }
 
         EndRecord(storeTerminator: null);
-        if (resyncPending)
+        if (_resyncPending)
         {
             Resync();
         }
@@ -563,7 +563,7 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
 
     private void CheckMultiLine()
     {
-        if (firstLineEnd < 0)
+        if (_firstLineEnd < 0)
         {
             return;
         }
@@ -572,8 +572,8 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
         if (quoteProblem || (ExpectedColumns > 0 && ColumnCount != ExpectedColumns))
         {
             Problem = CsvProblem.None;
-            SetProblem(CsvProblem.BrokenQuote, multiLineColumn);
-            resyncPending = true;
+            SetProblem(CsvProblem.BrokenQuote, _multiLineColumn);
+            _resyncPending = true;
         }
     }
 
@@ -589,10 +589,10 @@ internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLen
     /// <summary>Skips the record and makes the line after its first line the next one read.</summary>
     private void Resync()
     {
-        resyncPending = false;
-        source.PushBack(record.AsSpan(firstLineEnd, stored - firstLineEnd));
-        previousWasCarriageReturn = record[firstLineEnd - 1] == '\r';
-        nextLine = StartLine + 1;
-        contentLength = Math.Min(contentLength, firstLineEnd);
+        _resyncPending = false;
+        source.PushBack(_record.AsSpan(_firstLineEnd, _stored - _firstLineEnd));
+        _previousWasCarriageReturn = _record[_firstLineEnd - 1] == '\r';
+        _nextLine = StartLine + 1;
+        _contentLength = Math.Min(_contentLength, _firstLineEnd);
     }
 }

@@ -20,16 +20,16 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
 {
     private const int MaxKeyLength = 256;
 
-    private readonly StringBuilder key = new();
-    private readonly StringBuilder idValue = new();
-    private int depth;
-    private bool inString;
-    private bool escaped;
-    private bool stringIsKey;
-    private bool expectingKey;
-    private bool capturingId;
-    private long stringLength;
-    private string? currentKey;
+    private readonly StringBuilder _key = new();
+    private readonly StringBuilder _idValue = new();
+    private int _depth;
+    private bool _inString;
+    private bool _escaped;
+    private bool _stringIsKey;
+    private bool _expectingKey;
+    private bool _capturingId;
+    private long _stringLength;
+    private string? _currentKey;
 
     /// <summary>The first top-level property whose string value is longer than the limit, or <c>null</c>.</summary>
     public string? Field { get; private set; }
@@ -42,12 +42,12 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
 
     public void Reset()
     {
-        key.Clear();
-        idValue.Clear();
-        depth = 0;
-        inString = escaped = stringIsKey = expectingKey = capturingId = false;
-        stringLength = 0;
-        currentKey = null;
+        _key.Clear();
+        _idValue.Clear();
+        _depth = 0;
+        _inString = _escaped = _stringIsKey = _expectingKey = _capturingId = false;
+        _stringLength = 0;
+        _currentKey = null;
         Field = null;
         FieldLength = 0;
         Id = null;
@@ -57,15 +57,15 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
     {
         foreach (var c in chars)
         {
-            if (inString)
+            if (_inString)
             {
-                if (escaped)
+                if (_escaped)
                 {
-                    escaped = false;
+                    _escaped = false;
                 }
                 else if (c == '\\')
                 {
-                    escaped = true;
+                    _escaped = true;
                 }
                 else if (c == '"')
                 {
@@ -73,14 +73,14 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
                     continue;
                 }
 
-                stringLength++;
-                if (stringIsKey && key.Length < MaxKeyLength)
+                _stringLength++;
+                if (_stringIsKey && _key.Length < MaxKeyLength)
                 {
-                    key.Append(c);
+                    _key.Append(c);
                 }
-                else if (capturingId && idValue.Length <= CatalogLimits.MaxIdLength)
+                else if (_capturingId && _idValue.Length <= CatalogLimits.MaxIdLength)
                 {
-                    idValue.Append(c);
+                    _idValue.Append(c);
                 }
 
                 continue;
@@ -89,28 +89,28 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
             switch (c)
             {
                 case '"':
-                    inString = true;
-                    stringLength = 0;
-                    stringIsKey = depth == 1 && expectingKey;
-                    capturingId = !stringIsKey && depth == 1 && string.Equals(currentKey, "id", StringComparison.OrdinalIgnoreCase);
-                    if (stringIsKey)
+                    _inString = true;
+                    _stringLength = 0;
+                    _stringIsKey = _depth == 1 && _expectingKey;
+                    _capturingId = !_stringIsKey && _depth == 1 && string.Equals(_currentKey, "id", StringComparison.OrdinalIgnoreCase);
+                    if (_stringIsKey)
                     {
-                        key.Clear();
+                        _key.Clear();
                     }
 
                     break;
                 case '{' or '[':
-                    depth++;
-                    expectingKey = depth == 1 && c == '{';
+                    _depth++;
+                    _expectingKey = _depth == 1 && c == '{';
                     break;
                 case '}' or ']':
-                    depth--;
+                    _depth--;
                     break;
-                case ':' when depth == 1:
-                    expectingKey = false;
+                case ':' when _depth == 1:
+                    _expectingKey = false;
                     break;
-                case ',' when depth == 1:
-                    expectingKey = true;
+                case ',' when _depth == 1:
+                    _expectingKey = true;
                     break;
                 default:
                     break;
@@ -120,24 +120,24 @@ internal sealed class JsonLineProbe(int maxFieldLength) : ILineOverflowObserver
 
     private void EndString()
     {
-        inString = false;
-        if (stringIsKey)
+        _inString = false;
+        if (_stringIsKey)
         {
-            currentKey = key.ToString();
+            _currentKey = _key.ToString();
             return;
         }
 
-        if (depth == 1 && Field is null && stringLength > maxFieldLength)
+        if (_depth == 1 && Field is null && _stringLength > maxFieldLength)
         {
-            Field = currentKey;
-            FieldLength = stringLength;
+            Field = _currentKey;
+            FieldLength = _stringLength;
         }
 
-        if (capturingId && idValue.Length is > 0 and <= CatalogLimits.MaxIdLength)
+        if (_capturingId && _idValue.Length is > 0 and <= CatalogLimits.MaxIdLength)
         {
-            Id = idValue.ToString().Trim();
+            Id = _idValue.ToString().Trim();
         }
 
-        capturingId = false;
+        _capturingId = false;
     }
 }

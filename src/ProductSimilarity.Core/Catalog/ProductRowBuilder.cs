@@ -32,7 +32,7 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
     private const char ReplacementChar = '\uFFFD';
     private const string InvalidUtf8 = "invalid UTF-8";
 
-    private readonly Dictionary<string, long> seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
 
     /// <summary>The file name used in errors.</summary>
     public string File => file;
@@ -95,9 +95,9 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
             return Error(line, "in_stock", BoolReason(values[(int)CatalogField.InStock]!), id);
         }
 
-        if (!seen.TryAdd(id, line))
+        if (!_seen.TryAdd(id, line))
         {
-            return Error(line, "id", FormattableString.Invariant($"duplicate id '{id}'; first seen at line {seen[id]}"), id);
+            return Error(line, "id", FormattableString.Invariant($"duplicate id '{id}'; first seen at line {_seen[id]}"), id);
         }
 
         IReadOnlyList<RowError> warnings = [];
@@ -125,7 +125,8 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
             Mpn = ProductIdentifiers.NormalizeMpn(values[(int)CatalogField.Mpn]),
             Deleted = isDeleted,
             Attributes = BuildAttributes(raw.Attributes),
-        }, null) { Warnings = warnings };
+        }, null)
+        { Warnings = warnings };
     }
 
     /// <summary>Parses true/false/yes/no/1/0/y/n (any case). Blank gives <c>null</c>.</summary>

@@ -1,7 +1,7 @@
-using System.Globalization;
-using ProductSimilarity.Core.Catalog;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
 
@@ -353,7 +353,10 @@ public sealed class RankingOptions
     /// <summary>The fusion settings these options describe.</summary>
     public FusionOptions ToFusionOptions() => new()
     {
-        Method = Fusion, VectorWeight = VectorWeight, RrfK = RrfK, CandidateCount = CandidateCount,
+        Method = Fusion,
+        VectorWeight = VectorWeight,
+        RrfK = RrfK,
+        CandidateCount = CandidateCount,
     };
 }
 

@@ -26,7 +26,7 @@ public sealed partial class IngestionPipeline(
     IOptions<ProductSimilarityOptions> options,
     ILogger<IngestionPipeline> logger)
 {
-    private readonly CatalogReader reader = new();
+    private readonly CatalogReader _reader = new();
 
     /// <summary>The model id recorded in content hashes and status documents.</summary>
     public string ModelId =>
@@ -108,7 +108,7 @@ public sealed partial class IngestionPipeline(
         var normalizer = new TextNormalizer(settings.ScrubPii ? PiiScrubber.Default : null, options.Value.Text);
 
         LogStarted(logger, fileName, effectiveMode, modelId);
-        await foreach (var row in reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))
+        await foreach (var row in _reader.ReadAsync(counting, fileName, settings.ToReadOptions(), cancellationToken).ConfigureAwait(false))
         {
             run.RowsRead++;
             foreach (var warning in row.Warnings)

@@ -11,7 +11,7 @@ namespace ProductSimilarity.Core.Ingestion;
 /// <remarks>Not thread-safe; one ingestion run writes to it.</remarks>
 public sealed class JsonLinesRowErrorSink(Stream output) : IRowErrorSink, IAsyncDisposable
 {
-    private readonly StreamWriter writer = new(output, new UTF8Encoding(false), 64 * 1024);
+    private readonly StreamWriter _writer = new(output, new UTF8Encoding(false), 64 * 1024);
 
     /// <summary>Number of rows written.</summary>
     public long Count { get; private set; }
@@ -21,15 +21,15 @@ public sealed class JsonLinesRowErrorSink(Stream output) : IRowErrorSink, IAsync
     {
         ArgumentNullException.ThrowIfNull(error);
         var line = JsonSerializer.Serialize(new RowErrorRecord(error.File, error.Line, error.Field, error.Reason, error.Id, error.Sheet, error.IsWarning ? "warning" : null), RowErrorJson.Options);
-        await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+        await _writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
         Count++;
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await writer.FlushAsync().ConfigureAwait(false);
-        await writer.DisposeAsync().ConfigureAwait(false);
+        await _writer.FlushAsync().ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
     }
 
     private sealed record RowErrorRecord(string File, long Line, string? Field, string Reason, string? Id, string? Sheet, string? Severity);

@@ -22,10 +22,24 @@ public static partial class ProductUnits
 {
     private static readonly Dictionary<string, string> CjkUnits = new(StringComparer.Ordinal)
     {
-        ["毫米"] = "mm", ["厘米"] = "cm", ["公分"] = "cm", ["米"] = "m", ["英寸"] = "in", ["寸"] = "in", ["英尺"] = "ft",
-        ["毫克"] = "mg", ["克"] = "g", ["千克"] = "kg", ["公斤"] = "kg",
-        ["毫升"] = "ml", ["升"] = "l",
-        ["瓦"] = "w", ["千瓦"] = "kw", ["伏"] = "v", ["毫安"] = "mah", ["毫安时"] = "mah",
+        ["毫米"] = "mm",
+        ["厘米"] = "cm",
+        ["公分"] = "cm",
+        ["米"] = "m",
+        ["英寸"] = "in",
+        ["寸"] = "in",
+        ["英尺"] = "ft",
+        ["毫克"] = "mg",
+        ["克"] = "g",
+        ["千克"] = "kg",
+        ["公斤"] = "kg",
+        ["毫升"] = "ml",
+        ["升"] = "l",
+        ["瓦"] = "w",
+        ["千瓦"] = "kw",
+        ["伏"] = "v",
+        ["毫安"] = "mah",
+        ["毫安时"] = "mah",
     };
 
     /// <summary>Rewrites every quantity in <paramref name="text"/> as its canonical token (lower-case).</summary>

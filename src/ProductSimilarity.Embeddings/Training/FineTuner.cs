@@ -206,8 +206,13 @@ public sealed class FineTuner(PythonTrainer trainer)
         var configPath = Path.Combine(work, "config.json");
         await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(new Dictionary<string, int>
         {
-            ["vocab"] = shape.Vocab, ["positions"] = shape.Positions, ["token_types"] = shape.TokenTypes, ["hidden"] = shape.Hidden,
-            ["intermediate"] = shape.Intermediate, ["layers"] = shape.Layers, ["heads"] = shape.Heads,
+            ["vocab"] = shape.Vocab,
+            ["positions"] = shape.Positions,
+            ["token_types"] = shape.TokenTypes,
+            ["hidden"] = shape.Hidden,
+            ["intermediate"] = shape.Intermediate,
+            ["layers"] = shape.Layers,
+            ["heads"] = shape.Heads,
         }), cancellationToken).ConfigureAwait(false);
         return (weightsPath, configPath);
     }

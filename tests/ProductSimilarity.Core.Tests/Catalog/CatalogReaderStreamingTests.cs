@@ -40,8 +40,8 @@ public sealed class CatalogReaderStreamingTests
     /// <summary>A forward-only stream that writes catalog rows only when they are read.</summary>
     private sealed class GeneratingStream(int rows, bool csv) : Stream
     {
-        private byte[] pending = csv ? Encoding.UTF8.GetBytes("id,title,description,price,colour\n") : [];
-        private int offset;
+        private byte[] _pending = csv ? Encoding.UTF8.GetBytes("id,title,description,price,colour\n") : [];
+        private int _offset;
 
         public int RowsProduced { get; private set; }
 
@@ -63,7 +63,7 @@ public sealed class CatalogReaderStreamingTests
 
         public override int Read(Span<byte> buffer)
         {
-            while (offset == pending.Length)
+            while (_offset == _pending.Length)
             {
                 if (RowsProduced == rows)
                 {
@@ -74,13 +74,13 @@ public sealed class CatalogReaderStreamingTests
                 var line = csv
                     ? FormattableString.Invariant($"{i},\"Product {i}, size {i % 10}\",Description for product {i},{i % 100}.99,red\n")
                     : FormattableString.Invariant($"{{\"id\":\"{i}\",\"title\":\"Product {i}\",\"price\":{i % 100}.99,\"colour\":\"red\"}}\n");
-                pending = Encoding.UTF8.GetBytes(line);
-                offset = 0;
+                _pending = Encoding.UTF8.GetBytes(line);
+                _offset = 0;
             }
 
-            var n = Math.Min(buffer.Length, pending.Length - offset);
-            pending.AsSpan(offset, n).CopyTo(buffer);
-            offset += n;
+            var n = Math.Min(buffer.Length, _pending.Length - _offset);
+            _pending.AsSpan(_offset, n).CopyTo(buffer);
+            _offset += n;
             return n;
         }
 

@@ -4,12 +4,12 @@ namespace ProductSimilarity.Core.Tests.Configuration;
 
 public sealed class ProductSimilarityOptionsValidatorTests
 {
-    private readonly ProductSimilarityOptionsValidator validator = new();
+    private readonly ProductSimilarityOptionsValidator _validator = new();
 
     [Fact]
     public void Validate_Defaults_Succeed()
     {
-        Assert.True(validator.Validate(null, new ProductSimilarityOptions()).Succeeded);
+        Assert.True(_validator.Validate(null, new ProductSimilarityOptions()).Succeeded);
     }
 
     [Fact]
@@ -17,7 +17,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
     {
         var options = new ProductSimilarityOptions { Index = new IndexOptions { Provider = IndexProvider.AzureAISearch } };
 
-        var result = validator.Validate(null, options);
+        var result = _validator.Validate(null, options);
 
         Assert.Contains("ProductSimilarity:Index:AzureAISearch:Endpoint is required when Provider=AzureAISearch.", result.Failures!);
     }
@@ -27,7 +27,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
     {
         var options = new ProductSimilarityOptions { Embeddings = new EmbeddingOptions { Provider = EmbeddingProvider.AzureOpenAI } };
 
-        var failures = validator.Validate(null, options).Failures!.ToList();
+        var failures = _validator.Validate(null, options).Failures!.ToList();
 
         Assert.Contains(failures, f => f.StartsWith("ProductSimilarity:Embeddings:AzureOpenAI:Endpoint is required", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("ProductSimilarity:Embeddings:AzureOpenAI:Deployment is required", StringComparison.Ordinal));
@@ -41,7 +41,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
             Index = new IndexOptions { Provider = IndexProvider.AzureAISearch, AzureAISearch = new AzureAISearchIndexOptions { Endpoint = new Uri("http://search.example") } },
         };
 
-        Assert.Contains("ProductSimilarity:Index:AzureAISearch:Endpoint must be an https address.", validator.Validate(null, options).Failures!);
+        Assert.Contains("ProductSimilarity:Index:AzureAISearch:Endpoint must be an https address.", _validator.Validate(null, options).Failures!);
     }
 
     [Theory]
@@ -62,7 +62,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
             default: options.Index.AzureAISearch.IndexName = "Bad Name!"; break;
         }
 
-        var result = validator.Validate(null, options);
+        var result = _validator.Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains(result.Failures!, f => f.StartsWith("ProductSimilarity:" + key + ":", StringComparison.Ordinal));
@@ -75,7 +75,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
         options.Ranking.RrfK = 0;
         options.Ingestion.CommitEvery = 0;
 
-        var failures = validator.Validate(null, options).Failures!.ToList();
+        var failures = _validator.Validate(null, options).Failures!.ToList();
 
         Assert.Contains("ProductSimilarity:Ranking:RrfK: The field RrfK must be between 1 and 1000.", failures);
         Assert.Contains("ProductSimilarity:Ingestion:CommitEvery: The field CommitEvery must be between 1 and 10000.", failures);
@@ -94,7 +94,7 @@ public sealed class ProductSimilarityOptionsValidatorTests
             },
         };
 
-        var failure = Assert.Single(validator.Validate(null, options).Failures!);
+        var failure = Assert.Single(_validator.Validate(null, options).Failures!);
         Assert.Contains("en.lucene, zh-Hans.lucene, standard.lucene", failure, StringComparison.Ordinal);
     }
 }

@@ -27,12 +27,18 @@ public sealed class MatchExplainerTests
     {
         var a = Make(new Product
         {
-            Id = "A", Title = "Sony Wireless Earbuds 蓝牙耳机", Brand = "Sony", Category = "Audio",
+            Id = "A",
+            Title = "Sony Wireless Earbuds 蓝牙耳机",
+            Brand = "Sony",
+            Category = "Audio",
             Attributes = new Dictionary<string, string> { ["color"] = "Black", ["size"] = "M" },
         }, [1, 0]);
         var b = Make(new Product
         {
-            Id = "B", Title = "SONY earbuds, wireless, 耳机", Brand = "SONY", Category = "audio",
+            Id = "B",
+            Title = "SONY earbuds, wireless, 耳机",
+            Brand = "SONY",
+            Category = "audio",
             Attributes = new Dictionary<string, string> { ["color"] = "black", ["size"] = "L" },
         }, [0.6f, 0.8f]);
 

@@ -6,7 +6,7 @@ namespace ProductSimilarity.Core.Tests.Fakes;
 /// <summary>A deterministic embedding: hashed bag of lower-cased words, L2-normalised. Counts the texts it embeds.</summary>
 internal sealed class BagOfWordsEmbeddingGenerator(int dimensions = 64, string modelId = "bow-test") : IEmbeddingGenerator<string, Embedding<float>>
 {
-    private readonly EmbeddingGeneratorMetadata metadata = new("test", null, modelId, dimensions);
+    private readonly EmbeddingGeneratorMetadata _metadata = new("test", null, modelId, dimensions);
 
     public int TextsEmbedded { get; private set; }
 
@@ -44,7 +44,7 @@ internal sealed class BagOfWordsEmbeddingGenerator(int dimensions = 64, string m
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceType == typeof(EmbeddingGeneratorMetadata) ? metadata : null;
+        serviceType == typeof(EmbeddingGeneratorMetadata) ? _metadata : null;
 
     public void Dispose()
     {

@@ -8,8 +8,8 @@ namespace ProductSimilarity.Core.Tests.Fakes;
 /// <summary>A hand-written in-memory index with commit semantics, vector-only candidates and the Core filter predicate.</summary>
 internal sealed class InMemoryProductIndex : IProductIndex
 {
-    private readonly Dictionary<string, IndexedProduct> committed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IndexedProduct?> pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedProduct> _committed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedProduct?> _pending = new(StringComparer.Ordinal);
 
     public int Commits { get; private set; }
 
@@ -18,13 +18,13 @@ internal sealed class InMemoryProductIndex : IProductIndex
     /// <summary>Throws on the n-th upsert call (1-based), to simulate a crash mid-run.</summary>
     public int FailOnUpsertCall { get; set; }
 
-    private int upsertCalls;
+    private int _upsertCalls;
 
     public int? Dimensions { get; private set; }
 
     public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
-    public IReadOnlyCollection<IndexedProduct> Committed => committed.Values;
+    public IReadOnlyCollection<IndexedProduct> Committed => _committed.Values;
 
     public Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default)
     {
@@ -34,14 +34,14 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public Task UpsertAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
     {
-        if (++upsertCalls == FailOnUpsertCall)
+        if (++_upsertCalls == FailOnUpsertCall)
         {
             throw new IOException("simulated crash");
         }
 
         foreach (var p in products)
         {
-            pending[p.Id] = p;
+            _pending[p.Id] = p;
             Upserted++;
         }
 
@@ -60,7 +60,7 @@ internal sealed class InMemoryProductIndex : IProductIndex
         {
             if (Visible(p.Id) is { } stored)
             {
-                pending[p.Id] = p with { Vector = stored.Vector };
+                _pending[p.Id] = p with { Vector = stored.Vector };
             }
             else
             {
@@ -81,7 +81,7 @@ internal sealed class InMemoryProductIndex : IProductIndex
                 n++;
             }
 
-            pending[id] = null;
+            _pending[id] = null;
         }
 
         return Task.FromResult(n);
@@ -89,19 +89,19 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public Task CommitAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var (id, p) in pending)
+        foreach (var (id, p) in _pending)
         {
             if (p is null)
             {
-                committed.Remove(id);
+                _committed.Remove(id);
             }
             else
             {
-                committed[id] = p;
+                _committed[id] = p;
             }
         }
 
-        pending.Clear();
+        _pending.Clear();
         Commits++;
         return Task.CompletedTask;
     }
@@ -109,39 +109,39 @@ internal sealed class InMemoryProductIndex : IProductIndex
     /// <summary>Drops uncommitted writes, as a crashed process would.</summary>
     public void Crash()
     {
-        pending.Clear();
-        upsertCalls = 0;
+        _pending.Clear();
+        _upsertCalls = 0;
         FailOnUpsertCall = 0;
     }
 
     public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         Gets++;
-        return Task.FromResult(committed.GetValueOrDefault(id));
+        return Task.FromResult(_committed.GetValueOrDefault(id));
     }
 
     public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
-        IReadOnlyDictionary<string, string> result = ids.Where(committed.ContainsKey).Distinct().ToDictionary(id => id, id => committed[id].ContentHash);
+        IReadOnlyDictionary<string, string> result = ids.Where(_committed.ContainsKey).Distinct().ToDictionary(id => id, id => _committed[id].ContentHash);
         return Task.FromResult(result);
     }
 
     public async IAsyncEnumerable<string> GetAllIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await Task.Yield();
-        foreach (var id in committed.Keys.Order(StringComparer.Ordinal).ToList())
+        foreach (var id in _committed.Keys.Order(StringComparer.Ordinal).ToList())
         {
             yield return id;
         }
     }
 
-    public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)committed.Count);
+    public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)_committed.Count);
 
     /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
-        IReadOnlyList<ScoredCandidate> candidates = committed.Values
+        IReadOnlyList<ScoredCandidate> candidates = _committed.Values
             .Where(p => query.Admits(p.Product))
             .Select(p => new ScoredCandidate(p, TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
             .OrderByDescending(x => x.Score).ThenBy(x => x.Product.Id, StringComparer.Ordinal)
@@ -151,7 +151,7 @@ internal sealed class InMemoryProductIndex : IProductIndex
     }
 
     private IndexedProduct? Visible(string id) =>
-        pending.TryGetValue(id, out var p) ? p : committed.GetValueOrDefault(id);
+        _pending.TryGetValue(id, out var p) ? p : _committed.GetValueOrDefault(id);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -10,24 +10,24 @@ namespace ProductSimilarity.Core.Tests.Similarity;
 
 public sealed class ExplanationTests
 {
-    private readonly InMemoryProductIndex index = new();
-    private readonly BagOfWordsEmbeddingGenerator generator = new();
-    private readonly SimilarityService service;
+    private readonly InMemoryProductIndex _index = new();
+    private readonly BagOfWordsEmbeddingGenerator _generator = new();
+    private readonly SimilarityService _service;
 
     public ExplanationTests()
     {
-        service = new SimilarityService(index, generator, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero)));
+        _service = new SimilarityService(_index, _generator, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero)));
         Add("H1", "Sony WH-1000XM4 wireless headphones", "Sony", "Audio", 300m);
         Add("H2", "Sony WH-1000XM4 headphones black", "Sony", "Audio", 280m);
         Add("H3", "Bose wireless headphones", "Bose", "Audio", 150m);
         Add("K1", "chef knife steel", "Zwilling", "Kitchen", 40m);
-        index.CommitAsync().GetAwaiter().GetResult();
+        _index.CommitAsync().GetAwaiter().GetResult();
     }
 
     [Fact]
     public async Task SimilarAsync_Explain_ReportsScoresRanksSharedTermsAndAttributes()
     {
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "H1", Top = 3, Explain = true });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "H1", Top = 3, Explain = true });
 
         var h2 = result.Hits.Single(h => h.Product.Id == "H2");
         var e = h2.Explanation!;
@@ -52,7 +52,7 @@ public sealed class ExplanationTests
     [Fact]
     public async Task SimilarAsync_WithoutExplain_HasNoExplanation()
     {
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "H1", Top = 3 });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "H1", Top = 3 });
 
         Assert.All(result.Hits, h => Assert.Null(h.Explanation));
         Assert.All(result.Hits.Select(HitView.From), v => Assert.Null(v.Explanation));
@@ -61,7 +61,7 @@ public sealed class ExplanationTests
     [Fact]
     public async Task SearchAsync_Explain_SharesTermsWithTheSearchText()
     {
-        var result = await service.SearchAsync(new SearchRequest { Text = "WH-1000XM4 Headphones", Top = 2, Explain = true });
+        var result = await _service.SearchAsync(new SearchRequest { Text = "WH-1000XM4 Headphones", Top = 2, Explain = true });
 
         Assert.All(result.Hits, h =>
         {
@@ -74,7 +74,7 @@ public sealed class ExplanationTests
     [Fact]
     public async Task RecommendAsync_Explain_ComparesWithTheStrongestHistoryItem()
     {
-        var result = await service.RecommendAsync(new RecommendationRequest
+        var result = await _service.RecommendAsync(new RecommendationRequest
         {
             History = [new HistoryEvent("H1", InteractionKind.Cart, null), new HistoryEvent("K1", InteractionKind.View, null)],
             Top = 2,
@@ -111,6 +111,6 @@ public sealed class ExplanationTests
     private void Add(string id, string title, string brand, string category, decimal price)
     {
         var product = new Product { Id = id, Title = title, Brand = brand, Category = category, Price = price };
-        index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = generator.Embed($"{title} {brand}") }]).GetAwaiter().GetResult();
+        _index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = _generator.Embed($"{title} {brand}") }]).GetAwaiter().GetResult();
     }
 }

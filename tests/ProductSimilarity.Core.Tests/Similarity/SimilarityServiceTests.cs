@@ -12,13 +12,13 @@ namespace ProductSimilarity.Core.Tests.Similarity;
 public sealed class SimilarityServiceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
-    private readonly InMemoryProductIndex index = new();
-    private readonly BagOfWordsEmbeddingGenerator generator = new();
-    private readonly SimilarityService service;
+    private readonly InMemoryProductIndex _index = new();
+    private readonly BagOfWordsEmbeddingGenerator _generator = new();
+    private readonly SimilarityService _service;
 
     public SimilarityServiceTests()
     {
-        service = new SimilarityService(index, generator, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        _service = new SimilarityService(_index, _generator, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
         Add("E1", "wireless earbuds noise cancelling", "Audio", 50m);
         Add("E2", "wireless earbuds bluetooth", "Audio", 30m);
         Add("E3", "wireless earbuds sport", "Audio", 80m, group: "G-E3");
@@ -26,13 +26,13 @@ public sealed class SimilarityServiceTests
         Add("K1", "chef knife steel", "Kitchen", 40m);
         Add("K2", "chef knife ceramic", "Kitchen", 25m);
         Add("K3", "bread knife steel", "Kitchen", 20m);
-        index.CommitAsync().GetAwaiter().GetResult();
+        _index.CommitAsync().GetAwaiter().GetResult();
     }
 
     [Fact]
     public async Task SimilarAsync_ExcludesItselfAndItsVariants()
     {
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "E3", Top = 10 });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "E3", Top = 10 });
 
         Assert.Equal("E3", result.Query!.Id);
         Assert.DoesNotContain(result.Hits, h => h.Product.Id is "E3" or "E3b");
@@ -45,9 +45,9 @@ public sealed class SimilarityServiceTests
     {
         Add("S1", "chef knife steel forged", "Kitchen", 45m, gtin: "04006381333931");
         Add("S2", "santoku blade", "Kitchen", 44m, gtin: "04006381333931"); // the same article under another id
-        await index.CommitAsync();
+        await _index.CommitAsync();
 
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "S1", Top = 10 });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "S1", Top = 10 });
 
         Assert.Equal("S2", result.Hits[0].Product.Id);
         Assert.True(result.Hits[0].SameProduct);
@@ -62,10 +62,10 @@ public sealed class SimilarityServiceTests
     {
         Add("S1", "chef knife steel forged", "Kitchen", 45m, gtin: "04006381333931");
         Add("S2", "chef knife steel forged classic", "Kitchen", 44m, gtin: "04006381333931");
-        await index.CommitAsync();
+        await _index.CommitAsync();
 
-        var excluded = await service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)] });
-        var kept = await service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)], ExcludePurchased = false });
+        var excluded = await _service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)] });
+        var kept = await _service.RecommendAsync(new RecommendationRequest { History = [new("S1", InteractionKind.Purchase, Now)], ExcludePurchased = false });
 
         Assert.DoesNotContain(excluded.Hits, h => h.Product.Id is "S1" or "S2");
         Assert.Contains(kept.Hits, h => h.Product.Id == "S2");
@@ -74,7 +74,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SimilarAsync_OtherProductsVariants_CollapsedToBestRanked()
     {
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "E2", Top = 10 });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "E2", Top = 10 });
 
         var ids = result.Hits.Select(h => h.Product.Id).ToList();
         Assert.Single(ids, id => id is "E3" or "E3b");
@@ -84,7 +84,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SearchAsync_TopLimit_FilledAfterCollapsing()
     {
-        var result = await service.SearchAsync("wireless earbuds sport", 2);
+        var result = await _service.SearchAsync("wireless earbuds sport", 2);
 
         Assert.Equal(2, result.Hits.Count);
         Assert.Single(result.Hits, h => h.Product.Id is "E3" or "E3b");
@@ -93,7 +93,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SimilarAsync_UnknownId_ThrowsProductNotFound()
     {
-        var ex = await Assert.ThrowsAsync<ProductNotFoundException>(() => service.SimilarAsync(new SimilarRequest { Id = "nope" }));
+        var ex = await Assert.ThrowsAsync<ProductNotFoundException>(() => _service.SimilarAsync(new SimilarRequest { Id = "nope" }));
         Assert.Equal("nope", ex.Id);
         Assert.Contains("'nope'", ex.Message, StringComparison.Ordinal);
     }
@@ -101,7 +101,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SimilarAsync_Filters_ArePassedToTheIndex()
     {
-        var result = await service.SimilarAsync(new SimilarRequest { Id = "K1", Filter = new ProductFilter { MaxPrice = 22m } });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "K1", Filter = new ProductFilter { MaxPrice = 22m } });
 
         Assert.Equal(["K3"], result.Hits.Select(h => h.Product.Id));
     }
@@ -109,7 +109,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SearchAsync_FindsByMeaningOfText()
     {
-        var result = await service.SearchAsync("Chef Knife", 2);
+        var result = await _service.SearchAsync("Chef Knife", 2);
 
         Assert.All(result.Hits, h => Assert.StartsWith("K", h.Product.Id, StringComparison.Ordinal));
     }
@@ -117,7 +117,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task RecommendAsync_ExcludesPurchasedAndSeenAndPurchasedVariants()
     {
-        var result = await service.RecommendAsync(new RecommendationRequest
+        var result = await _service.RecommendAsync(new RecommendationRequest
         {
             History =
             [
@@ -137,7 +137,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task RecommendAsync_IncludePurchased_AllowsReplenishment()
     {
-        var result = await service.RecommendAsync(new RecommendationRequest
+        var result = await _service.RecommendAsync(new RecommendationRequest
         {
             History = [new HistoryEvent("K2", InteractionKind.Purchase, Now)],
             ExcludePurchased = false,
@@ -149,7 +149,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task RecommendAsync_RecentStrongEventsWeighMore()
     {
-        var old = await service.RecommendAsync(new RecommendationRequest
+        var old = await _service.RecommendAsync(new RecommendationRequest
         {
             History =
             [
@@ -164,7 +164,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task RecommendAsync_UnknownIdsOnly_ReturnsEmpty()
     {
-        var result = await service.RecommendAsync(new RecommendationRequest { History = [new HistoryEvent("ghost", InteractionKind.View, null)] });
+        var result = await _service.RecommendAsync(new RecommendationRequest { History = [new HistoryEvent("ghost", InteractionKind.View, null)] });
 
         Assert.Empty(result.Hits);
     }
@@ -174,20 +174,20 @@ public sealed class SimilarityServiceTests
     {
         var history = Enumerable.Range(0, RecommendationRequest.MaxHistory + 1).Select(i => new HistoryEvent($"x{i}", InteractionKind.View, null)).ToList();
 
-        await Assert.ThrowsAsync<ArgumentException>(() => service.RecommendAsync(new RecommendationRequest { History = history }));
+        await Assert.ThrowsAsync<ArgumentException>(() => _service.RecommendAsync(new RecommendationRequest { History = history }));
     }
 
     private void Add(string id, string title, string category, decimal price, string? group = null, string? gtin = null)
     {
         var product = new Product { Id = id, Title = title, Category = category, Price = price, GroupId = group, Gtin = gtin };
-        index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = generator.Embed(title) }]).GetAwaiter().GetResult();
+        _index.UpsertAsync([new IndexedProduct { Product = product, ContentHash = id, Vector = _generator.Embed(title) }]).GetAwaiter().GetResult();
     }
 
     [Fact]
     public async Task SimilarAsync_ModelCannotReadText_KeywordLeadsAndNoteSaysSo()
     {
-        var coverage = new CoverageGenerator(generator, unknownShare: 0.6);
-        var leaning = new SimilarityService(index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        var coverage = new CoverageGenerator(_generator, unknownShare: 0.6);
+        var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
         var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
         var result = await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
@@ -200,8 +200,8 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SimilarAsync_ModelReadsText_ConfiguredFusionAndNoNote()
     {
-        var coverage = new CoverageGenerator(generator, unknownShare: 0.05);
-        var reading = new SimilarityService(index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        var coverage = new CoverageGenerator(_generator, unknownShare: 0.05);
+        var reading = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
         var (fusion, note) = reading.FusionFor("wireless earbuds", FusionOptions.Default);
         var result = await reading.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
@@ -214,7 +214,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public void FusionFor_KeywordOrVectorMode_Unchanged()
     {
-        var leaning = new SimilarityService(index, new CoverageGenerator(generator, 0.9), Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        var leaning = new SimilarityService(_index, new CoverageGenerator(_generator, 0.9), Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
         Assert.Null(leaning.FusionFor("无线耳机", FusionOptions.Default, RankingMode.Vector).Note);
     }

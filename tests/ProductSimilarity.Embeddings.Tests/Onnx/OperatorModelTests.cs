@@ -1,5 +1,5 @@
-using Google.Protobuf;
 using System.Text.Json;
+using Google.Protobuf;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Embeddings.Onnx;
@@ -113,7 +113,11 @@ public sealed class OperatorModelTests(MiniLmFixture fixture)
         using var bundled = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, Model = OnnxBundledModel.ArcticXs });
         using var external = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions
         {
-            Quantization = OnnxQuantization.None, ModelPath = modelPath, Pooling = OnnxPooling.Cls, QueryPrefix = "query: ", PassagePrefix = "passage: ",
+            Quantization = OnnxQuantization.None,
+            ModelPath = modelPath,
+            Pooling = OnnxPooling.Cls,
+            QueryPrefix = "query: ",
+            PassagePrefix = "passage: ",
         });
 
         var passages = await external.GenerateAsync(Texts);

@@ -19,8 +19,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
 
-    private readonly StringBuilder output = new();
-    private Process? process;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
 
     /// <summary>The connection string of the running emulator.</summary>
     public string ConnectionString { get; private set; } = string.Empty;
@@ -55,16 +55,16 @@ public sealed class AzuriteFixture : IAsyncLifetime
             start.ArgumentList.Add(arg);
         }
 
-        process = Process.Start(start) ?? throw new InvalidOperationException("azurite-blob did not start.");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process = Process.Start(start) ?? throw new InvalidOperationException("azurite-blob did not start.");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
 
         var deadline = Stopwatch.StartNew();
         while (!await PortAnswersAsync(port).ConfigureAwait(false))
         {
-            if (process.HasExited || deadline.Elapsed > StartTimeout)
+            if (_process.HasExited || deadline.Elapsed > StartTimeout)
             {
                 throw new InvalidOperationException($"azurite-blob did not answer on port {port} within {StartTimeout.TotalSeconds} s. Output:\n{Output()}");
             }
@@ -78,37 +78,37 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <inheritdoc/>
     public async Task DisposeAsync()
     {
-        if (process is null)
+        if (_process is null)
         {
             return;
         }
 
         try
         {
-            if (!process.HasExited)
+            if (!_process.HasExited)
             {
                 // SIGTERM first so Azurite can close its sockets; it can take over 10 s, so kill after a short grace.
                 if (!OperatingSystem.IsWindows())
                 {
-                    using var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                     await term.WaitForExitAsync().ConfigureAwait(false);
                 }
 
                 using var grace = new CancellationTokenSource(StopGrace);
                 try
                 {
-                    await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync().ConfigureAwait(false);
+                    _process.Kill(entireProcessTree: true);
+                    await _process.WaitForExitAsync().ConfigureAwait(false);
                 }
             }
         }
         finally
         {
-            process.Dispose();
+            _process.Dispose();
         }
     }
 
@@ -165,17 +165,17 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return;
         }
 
-        lock (output)
+        lock (_output)
         {
-            output.AppendLine(line);
+            _output.AppendLine(line);
         }
     }
 
     private string Output()
     {
-        lock (output)
+        lock (_output)
         {
-            return output.ToString();
+            return _output.ToString();
         }
     }
 }

@@ -7,17 +7,17 @@ namespace ProductSimilarity.Functions.Tests.Infrastructure;
 public sealed class CountingEmbeddingGenerator(IEmbeddingGenerator<string, Embedding<float>> inner)
     : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
 {
-    private long inputs;
+    private long _inputs;
 
     /// <summary>Texts embedded so far.</summary>
-    public long Inputs => Interlocked.Read(ref inputs);
+    public long Inputs => Interlocked.Read(ref _inputs);
 
     /// <inheritdoc/>
     public override Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = values as IReadOnlyCollection<string> ?? [.. values];
-        Interlocked.Add(ref inputs, list.Count);
+        Interlocked.Add(ref _inputs, list.Count);
         return base.GenerateAsync(list, options, cancellationToken);
     }
 

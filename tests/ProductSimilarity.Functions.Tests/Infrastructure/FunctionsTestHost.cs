@@ -18,33 +18,33 @@ namespace ProductSimilarity.Functions.Tests.Infrastructure;
 /// </summary>
 public sealed class FunctionsTestHost : IAsyncDisposable
 {
-    private readonly ServiceProvider provider;
-    private readonly string indexFolder;
+    private readonly ServiceProvider _provider;
+    private readonly string _indexFolder;
 
     private FunctionsTestHost(ServiceProvider provider, string indexFolder, CountingEmbeddingGenerator generator)
     {
-        this.provider = provider;
-        this.indexFolder = indexFolder;
+        this._provider = provider;
+        this._indexFolder = indexFolder;
         Generator = generator;
     }
 
     /// <summary>The services.</summary>
-    public IServiceProvider Services => provider;
+    public IServiceProvider Services => _provider;
 
     /// <summary>Counts what was embedded.</summary>
     public CountingEmbeddingGenerator Generator { get; }
 
     /// <summary>Every log record written, at every level.</summary>
-    public FakeLogCollector Logs => provider.GetFakeLogCollector();
+    public FakeLogCollector Logs => _provider.GetFakeLogCollector();
 
     /// <summary>The index.</summary>
-    public IProductIndex Index => provider.GetRequiredService<IProductIndex>();
+    public IProductIndex Index => _provider.GetRequiredService<IProductIndex>();
 
     /// <summary>The HTTP functions, activated the way the worker activates them.</summary>
-    public HttpFunctions HttpFunctions => ActivatorUtilities.CreateInstance<HttpFunctions>(provider);
+    public HttpFunctions HttpFunctions => ActivatorUtilities.CreateInstance<HttpFunctions>(_provider);
 
     /// <summary>The blob-triggered function.</summary>
-    public CatalogIngestionFunction IngestionFunction => ActivatorUtilities.CreateInstance<CatalogIngestionFunction>(provider);
+    public CatalogIngestionFunction IngestionFunction => ActivatorUtilities.CreateInstance<CatalogIngestionFunction>(_provider);
 
     /// <summary>Builds a host. <paramref name="settings"/> adds or overrides configuration keys; <paramref name="services"/> registers overrides first.</summary>
     public static FunctionsTestHost Create(
@@ -82,14 +82,14 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     public async Task<IngestionSummary> IngestFileAsync(string path)
     {
         await using var stream = File.OpenRead(path);
-        return await provider.GetRequiredService<IngestionPipeline>()
+        return await _provider.GetRequiredService<IngestionPipeline>()
             .IngestAsync(stream, Path.GetFileName(path), new ListRowErrorSink());
     }
 
     /// <summary>A real HttpContext with this host's services, the query string and an optional JSON body.</summary>
     public HttpContext NewHttpContext(string method, string path, string? query = null, string? body = null)
     {
-        var context = new DefaultHttpContext { RequestServices = provider };
+        var context = new DefaultHttpContext { RequestServices = _provider };
         context.Request.Method = method;
         context.Request.Scheme = "http";
         context.Request.Host = new HostString("localhost");
@@ -124,10 +124,10 @@ public sealed class FunctionsTestHost : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await provider.DisposeAsync();
+        await _provider.DisposeAsync();
         try
         {
-            Directory.Delete(indexFolder, recursive: true);
+            Directory.Delete(_indexFolder, recursive: true);
         }
         catch (DirectoryNotFoundException)
         {
