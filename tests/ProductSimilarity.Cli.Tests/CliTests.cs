@@ -194,7 +194,7 @@ public sealed class CliTests
         var (exit, stdout, stderr) = await PsimRunner.RunAsync("ingest", catalog, "--index", index, "--json");
 
         Assert.Equal(3, exit);
-        Assert.Contains("rejected row(s) written to", stderr, StringComparison.Ordinal);
+        Assert.Contains("4 rejected row(s) and 0 warning(s) written to", stderr, StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(stdout);
         Assert.Equal(12, summary.RootElement.GetProperty("rowsRead").GetInt32());
         Assert.Equal(8, summary.RootElement.GetProperty("embedded").GetInt32());

@@ -44,13 +44,13 @@ public sealed class TrainCommandTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("catalog.csv"), Catalog);
-        File.WriteAllText(dir.File("int8.json"), """{ "ProductSimilarity": { "Embeddings": { "Onnx": { "Quantization": "Int8" } } } }""");
+        File.WriteAllText(dir.File("fp32.json"), """{ "ProductSimilarity": { "Embeddings": { "Onnx": { "Quantization": "None" } } } }""");
         var index = dir.File("index");
         Assert.Equal(0, (await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index)).Exit);
 
-        var search = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("int8.json"));
-        var ingest = await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index, "--config", dir.File("int8.json"));
-        var keyword = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("int8.json"), "--ranking", "keyword");
+        var search = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("fp32.json"));
+        var ingest = await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index, "--config", dir.File("fp32.json"));
+        var keyword = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("fp32.json"), "--ranking", "keyword");
 
         Assert.Equal(1, search.Exit);
         Assert.Contains("'all-MiniLM-L6-v2'", search.Err, StringComparison.Ordinal);
@@ -66,12 +66,12 @@ public sealed class TrainCommandTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("catalog.csv"), Catalog);
-        File.WriteAllText(dir.File("int8.json"), """{ "ProductSimilarity": { "Embeddings": { "Onnx": { "Quantization": "Int8" } } } }""");
+        File.WriteAllText(dir.File("fp32.json"), """{ "ProductSimilarity": { "Embeddings": { "Onnx": { "Quantization": "None" } } } }""");
         var index = dir.File("index");
         Assert.Equal(0, (await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index)).Exit);
 
-        var reembed = await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index, "--config", dir.File("int8.json"), "--reembed");
-        var search = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("int8.json"));
+        var reembed = await PsimRunner.RunAsync("ingest", dir.File("catalog.csv"), "--index", index, "--config", dir.File("fp32.json"), "--reembed");
+        var search = await PsimRunner.RunAsync("search", "earbuds", "--index", index, "--config", dir.File("fp32.json"));
         var old = await PsimRunner.RunAsync("search", "earbuds", "--index", index);
 
         Assert.Equal(0, reembed.Exit);

@@ -59,8 +59,8 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
         var done = await StatusAsync(blob.Name);
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
         Assert.Equal(2, done.GetProperty("attempts").GetInt32());
-        Assert.Equal(4, done.GetProperty("unchanged").GetInt64());
-        Assert.Equal(4, done.GetProperty("embedded").GetInt64());
+        Assert.Equal(4, done.GetProperty("summary").GetProperty("unchanged").GetInt64());
+        Assert.Equal(4, done.GetProperty("summary").GetProperty("embedded").GetInt64());
         Assert.Equal(8, await second.Index.CountAsync());
         Assert.Equal(4, second.Generator.Inputs);
 

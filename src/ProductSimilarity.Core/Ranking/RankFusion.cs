@@ -265,7 +265,8 @@ public static class RankFusion
         double sd = Math.Sqrt(variance / list.Count);
         if (sd <= 0 || double.IsNaN(sd))
         {
-            return new ListMoments(mean, 1, 0, 0);
+            // All scores equal (or one candidate): being in the list still counts, one unit above being absent from it.
+            return new ListMoments(mean, 1, -1, 0);
         }
 
         double gap = list.Count >= 2 ? Math.Max(0, (list[0].Score - list[1].Score) / sd) : 0;

@@ -234,6 +234,20 @@ public sealed class RankFusionTests
         Assert.Equal(RankFusion.Rrf(Vector, Keyword, 10).Take(3).Select(h => (h.Product.Id, h.Score)), hits.Select(h => (h.Product.Id, h.Score)));
     }
 
+    [Fact]
+    public void Standardized_KeywordScoresAllEqual_KeywordHitsStillOutrankProductsMissingFromTheList()
+    {
+        // Three keyword hits with the same BM25 (a short query matching one word) and a vector list where the
+        // keyword hits sit lower: being in the keyword list must still count.
+        ScoredCandidate[] vector = [C("X", 0.46), C("Y", 0.45), C("K1", 0.40), C("K2", 0.39), C("K3", 0.38)];
+        ScoredCandidate[] keyword = [C("K1", 7.7), C("K2", 7.7), C("K3", 7.7)];
+
+        var hits = RankFusion.Standardized(vector, keyword, vectorWeight: 0.3);
+
+        Assert.Equal(["K1", "K2"], hits.Take(2).Select(h => h.Product.Id));
+        Assert.All(hits, h => Assert.False(double.IsNaN(h.Score)));
+    }
+
     private static ScoredCandidate C(string id, double score)
         => new(new IndexedProduct { Product = new Product { Id = id, Title = id }, ContentHash = "h", Vector = new float[] { 1 } }, score);
 }
