@@ -152,27 +152,7 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         ArgumentNullException.ThrowIfNull(matches);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(top, 100);
-        var truth = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var (a, b) in matches)
-        {
-            Add(truth, a, b);
-            Add(truth, b, a);
-        }
-
-        var queryIds = queryPairs is null
-            ? truth.Keys.ToHashSet(StringComparer.Ordinal)
-            : queryPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
-
-        var present = new List<string>();
-        await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (queryIds.Contains(id))
-            {
-                present.Add(id);
-            }
-        }
-
-        present.Sort(StringComparer.Ordinal);
+        var (truth, queryIds, present) = await QueriesAsync(matches, queryPairs, cancellationToken).ConfigureAwait(false);
         var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new QueryOutcome[present.Count];
         var done = 0;
@@ -232,24 +212,7 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
     {
         ArgumentNullException.ThrowIfNull(matches);
         ArgumentNullException.ThrowIfNull(candidates);
-        var truth = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var (a, b) in matches)
-        {
-            Add(truth, a, b);
-            Add(truth, b, a);
-        }
-
-        var queryIds = queryPairs is null
-            ? truth.Keys.ToHashSet(StringComparer.Ordinal)
-            : queryPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
-        var present = new List<string>();
-        await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (queryIds.Contains(id))
-            {
-                present.Add(id);
-            }
-        }
+        var (truth, queryIds, present) = await QueriesAsync(matches, queryPairs, cancellationToken).ConfigureAwait(false);
 
         var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
         var depth = FusionOptions.Default.CandidateCount;
@@ -319,6 +282,38 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         return [.. Enumerable.Range(0, candidates.Count).Select(c => n == 0
             ? new EvaluationResult(0, 0, 0, 0, missing)
             : new EvaluationResult(n, hits1[c] / n, hits10[c] / n, mrr[c] / n, missing))];
+    }
+
+    /// <summary>
+    /// The truth (each product's true matches, both directions), the query ids (every product in a pair, or only those of
+    /// <paramref name="queryPairs"/>), and those of the query ids the index holds, in id order.
+    /// </summary>
+    private async Task<(Dictionary<string, HashSet<string>> Truth, HashSet<string> QueryIds, List<string> Present)> QueriesAsync(
+        IReadOnlyList<(string A, string B)> matches,
+        IReadOnlyList<(string A, string B)>? queryPairs,
+        CancellationToken cancellationToken)
+    {
+        var truth = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (a, b) in matches)
+        {
+            Add(truth, a, b);
+            Add(truth, b, a);
+        }
+
+        var queryIds = queryPairs is null
+            ? truth.Keys.ToHashSet(StringComparer.Ordinal)
+            : queryPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
+        var present = new List<string>();
+        await foreach (var id in index.GetAllIdsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (queryIds.Contains(id))
+            {
+                present.Add(id);
+            }
+        }
+
+        present.Sort(StringComparer.Ordinal);
+        return (truth, queryIds, present);
     }
 
     private async Task<int> CountSourcesAsync(CancellationToken cancellationToken)
