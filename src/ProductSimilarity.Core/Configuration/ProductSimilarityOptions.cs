@@ -298,6 +298,7 @@ public sealed class IndexOptions
     public IndexProvider Provider { get; set; } = IndexProvider.Local;
 
     /// <summary>Embedded index settings.</summary>
+    [ValidateObjectMembers]
     public LocalIndexOptions Local { get; set; } = new();
 
     /// <summary>Azure AI Search settings.</summary>
@@ -313,6 +314,35 @@ public sealed class LocalIndexOptions
 
     /// <summary>The index folder.</summary>
     public string Path { get; set; } = DefaultPath;
+
+    /// <summary>The HNSW graph used for vector search in large catalogs.</summary>
+    [ValidateObjectMembers]
+    public LocalHnswOptions Hnsw { get; set; } = new();
+}
+
+/// <summary><c>ProductSimilarity:Index:Local:Hnsw</c>: when the local index searches vectors through an HNSW graph
+/// instead of an exact scan, and the graph's parameters.</summary>
+public sealed class LocalHnswOptions
+{
+    /// <summary>Exact search below this many products with vectors, the graph from it on; 0 always uses the graph.</summary>
+    [Range(0, int.MaxValue)]
+    public int MinProducts { get; set; } = 50_000;
+
+    /// <summary>Links per node (HNSW <c>M</c>).</summary>
+    [Range(4, 128)]
+    public int Connectivity { get; set; } = 16;
+
+    /// <summary>Candidate list size while inserting (<c>efConstruction</c>).</summary>
+    [Range(8, 4096)]
+    public int ExpansionAdd { get; set; } = 128;
+
+    /// <summary>Candidate list size while searching (<c>ef</c>).</summary>
+    [Range(8, 4096)]
+    public int ExpansionSearch { get; set; } = 128;
+
+    /// <summary>Filters that admit a smaller share of the products than this use exact search.</summary>
+    [Range(0.0, 1.0)]
+    public double MinFilterFraction { get; set; } = 0.02;
 }
 
 /// <summary><c>ProductSimilarity:Index:AzureAISearch</c>.</summary>
