@@ -95,9 +95,12 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         var terms = e.SharedTerms.Count == 0 ? "-" : string.Join(", ", e.SharedTerms.Select(t => t.ProductCode ? t.Term + "*" : t.Term));
         var attributes = e.MatchingAttributes.Count == 0 ? "-" : string.Join(", ", e.MatchingAttributes);
+        var because = e.ContributingHistory is { Count: > 0 } history
+            ? "; because of: " + string.Join(", ", history.Select(h => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{h.Id} {Truncate(h.Title, 40)} ({h.Share * 100:0}%)")))
+            : string.Empty;
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{Relaxed(e)}");
+            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{Relaxed(e)}") + because;
     }
 
     private static string Relaxed(ResultExplanation e) =>

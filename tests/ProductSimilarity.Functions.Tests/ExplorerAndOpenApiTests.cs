@@ -246,7 +246,7 @@ public sealed class ExplorerAndOpenApiTests(OnnxGeneratorFixture onnx) : IAsyncL
         var body = document.GetProperty("paths").GetProperty("/api/recommendations").GetProperty("post").GetProperty("requestBody");
         Assert.Equal("#/components/schemas/RecommendationBody", body.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
         var properties = document.GetProperty("components").GetProperty("schemas").GetProperty("RecommendationBody").GetProperty("properties");
-        Assert.Equal(["history", "exclude", "top", "filters", "excludePurchased", "explain"], properties.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["history", "exclude", "top", "filters", "excludePurchased", "replenish", "strategy", "explain"], properties.EnumerateObject().Select(p => p.Name));
         Assert.Equal(ApiLimits.MaxHistory, properties.GetProperty("history").GetProperty("maxItems").GetInt32());
         Assert.Equal(ApiLimits.MaxExclude, properties.GetProperty("exclude").GetProperty("maxItems").GetInt32());
     }

@@ -233,8 +233,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Theory]
     [InlineData("", "body")]
     [InlineData("not json", "$")]
-    [InlineData("""{"history":[]}""", "history")]
-    [InlineData("""{"exclude":["E001"]}""", "history")]
+    [InlineData("""{"history":[{"id":"E001"}],"strategy":"random"}""", "strategy")]
+    [InlineData("""{"history":[{"id":"E001"}],"replenish":true,"excludePurchased":true}""", "replenish")]
     [InlineData("""{"history":[{"id":"E001","event":"like"}]}""", "history[0].event")]
     [InlineData("""{"history":[{"event":"view"}]}""", "history[0].id")]
     [InlineData("""{"history":[{"id":"E001","at":"yesterday"}]}""", "$.history[0].at")]
@@ -248,6 +248,48 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
 
         AssertValidationProblem(response, field);
     }
+
+    [Theory]
+    [InlineData("""{"history":[]}""")]
+    [InlineData("""{"exclude":["E001"]}""")]
+    [InlineData("""{"history":[{"id":"not-in-the-index","event":"view"}]}""")]
+    public async Task Recommendations_EmptyOrUnknownHistory_ColdStartSaysWhichFallback(string body)
+    {
+        var response = await RecommendAsync(body);
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        // The sample catalog has no popularity column and the history names no category: no fallback applies, and the response says so.
+        Assert.Equal("none", response.Json.GetProperty("fallback").GetString());
+    }
+
+    [Fact]
+    public async Task Recommendations_CategoryOnUnknownHistoryItem_CategoriesFallback()
+    {
+        var response = await RecommendAsync("""{"history":[{"id":"new-arrival","category":"Electronics > Audio"}],"top":3}""");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        Assert.Equal("categories", response.Json.GetProperty("fallback").GetString());
+        Assert.All(response.Json.GetProperty("items").EnumerateArray(), i => Assert.Equal("Electronics > Audio", i.GetProperty("product").GetProperty("category").GetString()));
+    }
+
+    [Fact]
+    public async Task Recommendations_NotInterestedAndReplenish_Applied()
+    {
+        var plain = await RecommendAsync("""{"history":[{"id":"E001","event":"purchase"}],"top":5}""");
+        var replenish = await RecommendAsync("""{"history":[{"id":"E001","event":"purchase"}],"top":5,"replenish":true,"explain":true}""");
+        var firstPlain = Ids(plain)[0];
+        var dismissed = await RecommendAsync($$"""{"history":[{"id":"E001","event":"purchase"},{"id":"{{firstPlain}}","event":"not_interested"}],"top":5}""");
+
+        Assert.DoesNotContain("E001", Ids(plain));
+        Assert.Equal("E001", Ids(replenish)[0]);
+        var because = replenish.Json.GetProperty("items")[0].GetProperty("explanation").GetProperty("contributingHistory")[0];
+        Assert.Equal("E001", because.GetProperty("id").GetString());
+        Assert.DoesNotContain(firstPlain, Ids(dismissed));
+        Assert.False(plain.Json.TryGetProperty("fallback", out _));
+    }
+
+    private static List<string?> Ids(TestResponse response) =>
+        [.. response.Json.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("product").GetProperty("id").GetString())];
 
     [Fact]
     public async Task Recommendations_HistoryOverLimit_Returns400ValidationProblem()

@@ -309,7 +309,7 @@ internal static class RequestParsing
         var history = new List<HistoryEvent>();
         if (body.History is not { Count: > 0 })
         {
-            errors.Add("history", "history must hold at least one event.");
+            // An empty or missing history is a cold start: the configured fallback answers.
         }
         else if (body.History.Count > ApiLimits.MaxHistory)
         {
@@ -329,14 +329,19 @@ internal static class RequestParsing
 
                 ValidateId(item.Id, field + ".id", errors);
                 var kind = InteractionKind.View;
-                if (item.Event is not null && !TryParseEvent(item.Event, out kind))
+                if (item.Event is not null && !HistoryEventText.TryParseKind(item.Event, out kind))
                 {
-                    errors.Add(field + ".event", "event must be view, cart or purchase.");
+                    errors.Add(field + ".event", "event must be view, cart, purchase or not_interested.");
+                }
+
+                if (item.Category is { Length: > ApiLimits.MaxFilterLength })
+                {
+                    errors.Add(field + ".category", $"category is at most {ApiLimits.MaxFilterLength} characters.");
                 }
 
                 if (item.Id is not null)
                 {
-                    history.Add(new HistoryEvent(item.Id, kind, item.At));
+                    history.Add(new HistoryEvent(item.Id, kind, item.At, string.IsNullOrWhiteSpace(item.Category) ? null : item.Category.Trim()));
                 }
             }
         }
@@ -363,34 +368,34 @@ internal static class RequestParsing
 
         var top = ValidateTop(body.Top, "top", errors);
         var filter = ToFilter(body.Filters, errors);
+        if (body.Replenish is { } replenish && body.ExcludePurchased is { } excludePurchased && replenish == excludePurchased)
+        {
+            errors.Add("replenish", "replenish and excludePurchased contradict each other; give one of them.");
+        }
+
+        RecommendationStrategy? strategy = null;
+        if (body.Strategy is { } strategyName)
+        {
+            if (HistoryEventText.TryParseStrategy(strategyName, out var parsed))
+            {
+                strategy = parsed;
+            }
+            else
+            {
+                errors.Add("strategy", "strategy must be multiInterest or centroid.");
+            }
+        }
+
         return new RecommendationRequest
         {
             History = history,
             Exclude = exclude,
             Top = top,
             Filter = filter,
-            ExcludePurchased = body.ExcludePurchased ?? true,
+            ExcludePurchased = body.Replenish is { } asked ? !asked : body.ExcludePurchased ?? true,
+            Strategy = strategy,
             Explain = body.Explain ?? false,
         };
-    }
-
-    private static bool TryParseEvent(string value, out InteractionKind kind)
-    {
-        switch (value.Trim().ToUpperInvariant())
-        {
-            case "VIEW":
-                kind = InteractionKind.View;
-                return true;
-            case "CART":
-                kind = InteractionKind.Cart;
-                return true;
-            case "PURCHASE":
-                kind = InteractionKind.Purchase;
-                return true;
-            default:
-                kind = InteractionKind.View;
-                return false;
-        }
     }
 
     private static string? Single(IQueryCollection query, string name, ValidationErrors errors)
