@@ -581,12 +581,8 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
-            if (!_readOnly)
-            {
-                _graph.SaveIfChanged();
-            }
-
-            _graph.Dispose();
+            // A writable index saves its graph (in step with the last commit) for the next process.
+            _graph.Close(save: !_readOnly);
             lock (_readerGate)
             {
                 _searchers?.Dispose();
