@@ -152,9 +152,9 @@ public sealed class SimilarityService(
     public async Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.History.Count > RecommendationRequest.MaxHistory)
+        if (request.History.Count > options.Value.Limits.MaxHistory)
         {
-            throw new ArgumentException($"history has {request.History.Count} events; at most {RecommendationRequest.MaxHistory} are allowed.", nameof(request));
+            throw new ArgumentException($"history has {request.History.Count} events; at most {options.Value.Limits.MaxHistory} are allowed (ProductSimilarity:Limits:MaxHistory).", nameof(request));
         }
 
         var now = timeProvider.GetUtcNow();
