@@ -2,7 +2,6 @@
 'use strict';
 
 (() => {
-  const EVENT_WEIGHTS = { view: 1, cart: 3, purchase: 5 };
   const PALETTE = ['#3056d3', '#d9822b', '#1f8a4c', '#c4323a', '#6f42c1', '#0e8a9a', '#b5338a', '#7a6a00',
     '#4c6ef5', '#e8590c', '#2b8a3e', '#862e9c', '#5c7cfa', '#a61e4d', '#087f5b', '#495057'];
 
@@ -255,44 +254,40 @@
   async function recommend() {
     const ticket = ++recommendation;
     const recs = $('recs');
-    if (state.history.length === 0) {
-      recs.replaceChildren(el('li', { class: 'empty' }, state.excluded.length ? 'Add a view, cart or purchase.' : 'No history yet.'));
+    if (state.history.length === 0 && state.excluded.length === 0) {
+      recs.replaceChildren(el('li', { class: 'empty' }, 'No history yet.'));
       return;
     }
     try {
+      // "Not interested" travels as a negative event: the server hides it and pushes its near neighbours down.
       const body = {
-        history: state.history.map((h) => ({ id: h.id, event: h.event })),
-        exclude: state.excluded.map((x) => x.id),
+        history: [
+          ...state.history.map((h) => ({ id: h.id, event: h.event })),
+          ...state.excluded.map((x) => ({ id: x.id, event: 'not_interested' })),
+        ],
         top: 6,
         filters: filterBody(),
+        explain: true,
       };
       const result = await api('/api/recommendations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      const ids = result.items.map((h) => h.product.id);
-      // Which history items drove each recommendation: event weight × cosine, from one explain call per history product.
-      const weights = new Map();
-      for (const h of state.history) weights.set(h.id, (weights.get(h.id) || 0) + EVENT_WEIGHTS[h.event]);
-      const contributions = new Map(ids.map((id) => [id, []]));
-      if (ids.length) {
-        await Promise.all([...weights.keys()].map(async (historyId) => {
-          const explained = await api(`/api/products/${encodeURIComponent(historyId)}/explain?ids=${ids.map(encodeURIComponent).join(',')}`);
-          for (const e of explained.items) {
-            if (e.cosine > 0) contributions.get(e.id).push({ id: historyId, value: weights.get(historyId) * e.cosine });
-          }
-        }));
-      }
       if (ticket !== recommendation) return; // a newer click has already asked again
       recs.replaceChildren(...result.items.map((hit) => {
         const p = remember(hit.product);
-        const parts = contributions.get(p.id).sort((a, b) => b.value - a.value);
-        const total = parts.reduce((s, c) => s + c.value, 0);
-        const because = parts.slice(0, 2).map((c) => `${(state.products.get(c.id) || { title: c.id }).title} (${Math.round((100 * c.value) / total)}%)`);
+        // Which history items drove it: the server's explanation (event weight × time decay × cosine, as shares).
+        const parts = (hit.explanation && hit.explanation.contributingHistory) || [];
+        const because = parts.slice(0, 2).map((c) => `${c.title} (${Math.round(100 * c.share)}%)`);
         return el('li', { 'data-id': p.id },
           el('div', { class: 'title', onclick: () => showSimilar(p.id) }, p.title),
           productMeta(p), priceLine(p),
           el('div', { class: 'because', 'data-testid': 'because' }, because.length ? `Because of: ${because.join(', ')}` : ''),
           actionButtons(p));
       }));
-      if (result.items.length === 0) recs.replaceChildren(el('li', { class: 'empty' }, 'Nothing left to recommend with these filters.'));
+      if (result.fallback && result.fallback !== 'none' && result.items.length) {
+        recs.prepend(el('li', { class: 'empty', 'data-testid': 'fallback' }, `Cold start: ${result.fallback.replace(',', ', then ')} items.`));
+      }
+      if (result.items.length === 0) {
+        recs.replaceChildren(el('li', { class: 'empty' }, state.history.length ? 'Nothing left to recommend with these filters.' : 'Add a view, cart or purchase.'));
+      }
     } catch (error) {
       if (ticket === recommendation) recs.replaceChildren(el('li', { class: 'empty' }, `Recommendations failed: ${error.message}`));
     }
