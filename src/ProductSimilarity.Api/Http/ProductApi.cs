@@ -29,7 +29,7 @@ public sealed partial class ProductApi(
     public async Task<IResult> SimilarAsync(HttpRequest request, string? id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
@@ -61,14 +61,14 @@ public sealed partial class ProductApi(
     public async Task<IResult> RecommendAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (body, error) = await RequestParsing.ReadJsonBodyAsync<RecommendationBody>(request, cancellationToken).ConfigureAwait(false);
+        var (body, error) = await RequestParsing.ReadJsonBodyAsync<RecommendationBody>(request, options.Value.Limits.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
             LogRejected(logger, "recommendations", 1);
             return error;
         }
 
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         var recommendation = RequestParsing.ToRecommendationRequest(body!, errors);
         if (errors.HasErrors)
         {
@@ -87,7 +87,7 @@ public sealed partial class ProductApi(
     public async Task<IResult> SearchAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         var text = RequestParsing.ParseSearchText(request.Query, errors);
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
@@ -111,7 +111,7 @@ public sealed partial class ProductApi(
     /// <summary><c>GET /api/products/{id}</c>: the stored product, or 404.</summary>
     public async Task<IResult> GetProductAsync(string? id, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         if (errors.HasErrors)
         {
@@ -131,7 +131,7 @@ public sealed partial class ProductApi(
     /// <summary><c>DELETE /api/products/{id}</c>: removes the product and commits; 204, or 404 when it is not there.</summary>
     public async Task<IResult> DeleteProductAsync(string? id, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         if (errors.HasErrors)
         {

@@ -8,7 +8,7 @@ using ProductSimilarity.Core.Similarity;
 
 namespace ProductSimilarity.Api.Http;
 
-/// <summary>Reads and validates route values, query strings and bodies against <see cref="ApiLimits"/>.</summary>
+/// <summary>Reads and validates route values, query strings and bodies against the configured limits (<see cref="ValidationErrors.Limits"/>).</summary>
 /// <remarks>
 /// Stateless; thread-safe. Messages name the field and the limit but never echo the value: a history id is the user's
 /// private data, and echoing input makes error responses a reflection vector.
@@ -23,16 +23,16 @@ internal static class RequestParsing
         MaxDepth = 16,
     };
 
-    /// <summary>Checks a product id: present, not blank, at most <see cref="ApiLimits.MaxIdLength"/> characters.</summary>
+    /// <summary>Checks a product id: present, not blank, at most <c>Limits:MaxIdLength</c> characters.</summary>
     public static void ValidateId(string? id, string field, ValidationErrors errors)
     {
         if (string.IsNullOrWhiteSpace(id))
         {
             errors.Add(field, "A product id is required.");
         }
-        else if (id.Length > ApiLimits.MaxIdLength)
+        else if (id.Length > errors.Limits.MaxIdLength)
         {
-            errors.Add(field, $"A product id has at most {ApiLimits.MaxIdLength} characters.");
+            errors.Add(field, $"A product id has at most {errors.Limits.MaxIdLength} characters.");
         }
     }
 
@@ -47,7 +47,7 @@ internal static class RequestParsing
 
         if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var top))
         {
-            errors.Add("top", $"top must be a whole number from {ApiLimits.MinTop} to {ApiLimits.MaxTop}.");
+            errors.Add("top", $"top must be a whole number from {ApiLimits.MinTop} to {errors.Limits.MaxTop}.");
             return ApiLimits.DefaultTop;
         }
 
@@ -62,9 +62,9 @@ internal static class RequestParsing
             return ApiLimits.DefaultTop;
         }
 
-        if (top is < ApiLimits.MinTop or > ApiLimits.MaxTop)
+        if (top < ApiLimits.MinTop || top > errors.Limits.MaxTop)
         {
-            errors.Add(field, $"{field} must be from {ApiLimits.MinTop} to {ApiLimits.MaxTop}.");
+            errors.Add(field, $"{field} must be from {ApiLimits.MinTop} to {errors.Limits.MaxTop}.");
         }
 
         return top.Value;
@@ -228,7 +228,7 @@ internal static class RequestParsing
         return null;
     }
 
-    /// <summary>Reads the search text <c>q</c>: required, at most <see cref="ApiLimits.MaxQueryLength"/> characters.</summary>
+    /// <summary>Reads the search text <c>q</c>: required, at most <c>Limits:MaxQueryLength</c> characters.</summary>
     public static string ParseSearchText(IQueryCollection query, ValidationErrors errors)
     {
         var raw = Single(query, "q", errors);
@@ -238,24 +238,24 @@ internal static class RequestParsing
             return string.Empty;
         }
 
-        if (raw.Length > ApiLimits.MaxQueryLength)
+        if (raw.Length > errors.Limits.MaxQueryLength)
         {
-            errors.Add("q", $"q has at most {ApiLimits.MaxQueryLength} characters.");
+            errors.Add("q", $"q has at most {errors.Limits.MaxQueryLength} characters.");
         }
 
         return raw.Trim();
     }
 
     /// <summary>
-    /// Reads a JSON body of at most <see cref="ApiLimits.MaxBodyBytes"/> bytes. Returns the value, or an error result
-    /// (400 for a missing or malformed body, 413 for one that is too large).
+    /// Reads a JSON body of at most <paramref name="maxBytes"/> bytes (<c>Limits:MaxRequestBodyBytes</c>). Returns the
+    /// value, or an error result (400 for a missing or malformed body, 413 for one that is too large).
     /// </summary>
-    public static async Task<(T? Value, IResult? Error)> ReadJsonBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<(T? Value, IResult? Error)> ReadJsonBodyAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
-        if (request.ContentLength > ApiLimits.MaxBodyBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge());
+            return (null, TooLarge(maxBytes));
         }
 
         // Bounded copy: a body without Content-Length (chunked) cannot make us buffer more than the limit.
@@ -270,9 +270,9 @@ internal static class RequestParsing
             }
 
             buffer.Advance(read);
-            if (buffer.WrittenCount > ApiLimits.MaxBodyBytes)
+            if (buffer.WrittenCount > maxBytes)
             {
-                return (null, TooLarge());
+                return (null, TooLarge(maxBytes));
             }
         }
 
@@ -311,9 +311,9 @@ internal static class RequestParsing
         {
             // An empty or missing history is a cold start: the configured fallback answers.
         }
-        else if (body.History.Count > ApiLimits.MaxHistory)
+        else if (body.History.Count > errors.Limits.MaxHistory)
         {
-            errors.Add("history", $"history holds at most {ApiLimits.MaxHistory} events.");
+            errors.Add("history", $"history holds at most {errors.Limits.MaxHistory} events.");
         }
         else
         {
@@ -334,9 +334,9 @@ internal static class RequestParsing
                     errors.Add(field + ".event", "event must be view, cart, purchase or not_interested.");
                 }
 
-                if (item.Category is { Length: > ApiLimits.MaxFilterLength })
+                if (item.Category is { } itemCategory && itemCategory.Length > errors.Limits.MaxFilterLength)
                 {
-                    errors.Add(field + ".category", $"category is at most {ApiLimits.MaxFilterLength} characters.");
+                    errors.Add(field + ".category", $"category is at most {errors.Limits.MaxFilterLength} characters.");
                 }
 
                 if (item.Id is not null)
@@ -418,9 +418,9 @@ internal static class RequestParsing
     // MaxAttributeFilters of them. Blank values are ignored like the other filters.
     private static void AddAttribute(Dictionary<string, string> attributes, string name, string? value, string field, ValidationErrors errors)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.Length > ApiLimits.MaxFilterLength)
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.Length > errors.Limits.MaxFilterLength)
         {
-            errors.Add(field, $"An attribute filter is attr.NAME=value, with a column NAME of 1 to {ApiLimits.MaxFilterLength} characters and no '='.");
+            errors.Add(field, $"An attribute filter is attr.NAME=value, with a column NAME of 1 to {errors.Limits.MaxFilterLength} characters and no '='.");
             return;
         }
 
@@ -445,9 +445,9 @@ internal static class RequestParsing
             return null;
         }
 
-        if (value.Length > ApiLimits.MaxFilterLength)
+        if (value.Length > errors.Limits.MaxFilterLength)
         {
-            errors.Add(field, $"{field} has at most {ApiLimits.MaxFilterLength} characters.");
+            errors.Add(field, $"{field} has at most {errors.Limits.MaxFilterLength} characters.");
         }
 
         return value.Trim();
@@ -477,8 +477,8 @@ internal static class RequestParsing
         }
     }
 
-    private static IResult TooLarge() => TypedResults.Problem(
+    private static IResult TooLarge(int maxBytes) => TypedResults.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "The request body is too large.",
-        detail: $"The body may have at most {ApiLimits.MaxBodyBytes} bytes.");
+        detail: $"The body may have at most {maxBytes} bytes.");
 }

@@ -36,6 +36,7 @@ internal static class ExportCommand
         var json = PsimApp.JsonOption();
         var ranking = PsimApp.RankingOption();
         var filters = new PsimApp.FilterOptions();
+        var shaping = new PsimApp.ShapingOptions();
         var command = new Command(
             "export",
             "Export every product's top-K similar products with their scores (the similarity matrix), ranked, filtered and variant-collapsed exactly as 'psim similar' and the API do. Runs in parallel; an interrupted run resumes where it stopped when run again.")
@@ -43,6 +44,7 @@ internal static class ExportCommand
             output, top, format, ranking, parallel, chunk, restart, json,
         };
         filters.AddTo(command);
+        shaping.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetRequiredValue(output).FullName;
@@ -54,7 +56,7 @@ internal static class ExportCommand
             {
                 OutputPath = path,
                 Format = exportFormat,
-                Request = new SimilarRequest { Id = string.Empty, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking) },
+                Request = new SimilarRequest { Id = string.Empty, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Shaping = shaping.Read(parse) },
                 Parallelism = parse.GetValue(parallel),
                 ChunkSize = parse.GetValue(chunk),
                 Restart = parse.GetValue(restart),

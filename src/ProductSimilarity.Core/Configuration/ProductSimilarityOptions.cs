@@ -44,6 +44,10 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     /// <summary>Text cleaning rules (boilerplate, emoji, Chinese script, units).</summary>
     public TextCleaningOptions Text { get; set; } = new();
 
+    /// <summary>Input limits of the query API and the similarity service.</summary>
+    [ValidateObjectMembers]
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>How result lists are filled and diversified: filter fallback, MMR, near-duplicates.</summary>
     [ValidateObjectMembers]
     public ResultOptions Results { get; set; } = new();
@@ -529,6 +533,18 @@ public sealed class IngestionOptions
     [Range(1L, long.MaxValue)]
     public long MaxDecompressedBytes { get; set; } = 4L << 30;
 
+    /// <summary>The largest catalog file or blob accepted, in bytes as delivered (compressed when gzip); default 16 GiB.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxFileBytes { get; set; } = CatalogReadOptions.DefaultMaxFileBytes;
+
+    /// <summary>The most rows one catalog may have; reading stops with an error after this many. Default 50 million.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxRows { get; set; } = CatalogReadOptions.DefaultMaxRows;
+
+    /// <summary>The longest raw field (CSV field or JSON value) accepted, in characters; a longer one rejects its row. Default 1,000,000.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxFieldLength { get; set; } = CatalogReadOptions.DefaultMaxFieldLength;
+
     /// <summary>
     /// Functions only: runs of one blob version (ETag) before it is marked failed for good (poison) and no longer
     /// retried until it is uploaded again. Default 5, as the Functions blob trigger's own retry count.
@@ -598,6 +614,9 @@ public sealed class IngestionOptions
             Sheet = string.IsNullOrWhiteSpace(Sheet) ? null : Sheet,
             Encoding = Encoding,
             MaxDecompressedBytes = MaxDecompressedBytes,
+            MaxFileBytes = MaxFileBytes,
+            MaxRows = MaxRows,
+            MaxFieldLength = MaxFieldLength,
         };
     }
 }

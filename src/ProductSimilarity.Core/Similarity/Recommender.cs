@@ -65,13 +65,13 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
     /// <param name="request">The request.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The recommendations, with <see cref="SimilarityResult.Fallback"/> set when a cold-start fallback supplied any.</returns>
-    /// <exception cref="ArgumentException">The history is longer than <see cref="RecommendationRequest.MaxHistory"/>.</exception>
+    /// <exception cref="ArgumentException">The history is longer than <c>ProductSimilarity:Limits:MaxHistory</c>.</exception>
     public async Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.History.Count > RecommendationRequest.MaxHistory)
+        if (request.History.Count > options.Value.Limits.MaxHistory)
         {
-            throw new ArgumentException($"history has {request.History.Count} events; at most {RecommendationRequest.MaxHistory} are allowed.", nameof(request));
+            throw new ArgumentException($"history has {request.History.Count} events; at most {options.Value.Limits.MaxHistory} are allowed (ProductSimilarity:Limits:MaxHistory).", nameof(request));
         }
 
         var settings = options.Value.Recommendations;

@@ -83,7 +83,7 @@ public enum InteractionKind
 /// <summary>A recommendation request.</summary>
 public sealed record RecommendationRequest
 {
-    /// <summary>The user's history (at most <see cref="MaxHistory"/> events).</summary>
+    /// <summary>The user's history (at most <c>ProductSimilarity:Limits:MaxHistory</c> events, default <see cref="MaxHistory"/>).</summary>
     public required IReadOnlyList<HistoryEvent> History { get; init; }
 
     /// <summary>Ids never to recommend.</summary>
@@ -107,8 +107,8 @@ public sealed record RecommendationRequest
     /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
     public bool Explain { get; init; }
 
-    /// <summary>Largest accepted history.</summary>
-    public const int MaxHistory = 200;
+    /// <summary>Largest accepted history by default (<c>ProductSimilarity:Limits:MaxHistory</c> sets it).</summary>
+    public const int MaxHistory = Configuration.LimitsOptions.DefaultMaxHistory;
 }
 
 /// <summary>The result of a similar-items or recommendation query.</summary>

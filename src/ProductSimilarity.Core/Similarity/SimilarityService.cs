@@ -142,7 +142,7 @@ public sealed class SimilarityService(
     }
 
     /// <summary>What a user should see next, given their history: see <see cref="Recommender"/> for the rules.</summary>
-    /// <exception cref="ArgumentException">The history is longer than <see cref="RecommendationRequest.MaxHistory"/>.</exception>
+    /// <exception cref="ArgumentException">The history is longer than <c>ProductSimilarity:Limits:MaxHistory</c>.</exception>
     public Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
         => _recommender.RecommendAsync(request, cancellationToken);
 
