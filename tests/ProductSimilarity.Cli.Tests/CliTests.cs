@@ -58,6 +58,52 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task SimilarAndSearch_AttributeFilterFallbackAndDiversityOptions_Work()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("shoes.csv");
+        await File.WriteAllTextAsync(catalog, string.Join('\n',
+            "id,title,brand,category,price,in_stock,color",
+            "S1,Trail Running Shoe,Fleet,Shoes,90,true,Black",
+            "S2,Road Running Shoe,Fleet,Shoes,95,true,black",
+            "S3,Racing Running Shoe,Fleet,Shoes,120,true,Red",
+            "S4,Walking Shoe,Stride,Shoes,70,true,White",
+            "S5,Running Socks,Stride,Socks,9,true,Black") + "\n");
+        var index = dir.File("index");
+        Assert.Equal(0, (await PsimRunner.RunAsync("ingest", catalog, "--index", index)).Exit);
+
+        var strict = await PsimRunner.RunAsync("similar", "S3", "--index", index, "--json", "--attr", "COLOR=black", "--category", "shoes", "--no-fallback");
+        Assert.Equal(0, strict.Exit);
+        using (var doc = JsonDocument.Parse(strict.Out))
+        {
+            Assert.Equal(["S1", "S2"], doc.RootElement.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("product").GetProperty("id").GetString()).Order());
+        }
+
+        var filled = await PsimRunner.RunAsync("similar", "S3", "--index", index, "--json", "--attr", "color=black", "--category", "shoes", "--top", "3");
+        using (var doc = JsonDocument.Parse(filled.Out))
+        {
+            var items = doc.RootElement.GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(3, items.Count);
+            Assert.Equal("S4", items[2].GetProperty("product").GetProperty("id").GetString());
+            Assert.Equal(["attr.color"], items[2].GetProperty("relaxed").EnumerateArray().Select(r => r.GetString()));
+        }
+
+        var table = await PsimRunner.RunAsync("search", "running", "--index", index, "--top", "3", "--attr", "color=red", "--mmr", "0.7", "--dedupe");
+        Assert.Equal(0, table.Exit);
+        Assert.Contains("relaxed attr.color", table.Out, StringComparison.Ordinal);
+
+        var explained = await PsimRunner.RunAsync("search", "running", "--index", index, "--top", "2", "--attr", "color=red", "--explain");
+        Assert.Contains("relaxed: attr.color", explained.Out, StringComparison.Ordinal);
+
+        var badAttr = await PsimRunner.RunAsync("similar", "S1", "--index", index, "--attr", "black");
+        Assert.Equal(2, badAttr.Exit);
+        Assert.Contains("NAME=VALUE", badAttr.Err, StringComparison.Ordinal);
+        var badMmr = await PsimRunner.RunAsync("search", "shoe", "--index", index, "--mmr", "1.5");
+        Assert.Equal(2, badMmr.Exit);
+        Assert.Contains("--mmr", badMmr.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task IngestSimilarSearchRecommend_EndToEnd()
     {
         using var dir = new TempDir();

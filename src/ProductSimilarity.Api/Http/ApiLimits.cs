@@ -24,6 +24,9 @@ public static class ApiLimits
     /// <summary>Longest accepted category or brand filter, in characters.</summary>
     public const int MaxFilterLength = 256;
 
+    /// <summary>Most attribute filters (<c>attr.NAME=value</c>) in one request.</summary>
+    public const int MaxAttributeFilters = 10;
+
     /// <summary>Most history events in one recommendation request.</summary>
     public const int MaxHistory = RecommendationRequest.MaxHistory;
 

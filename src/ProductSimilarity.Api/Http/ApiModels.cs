@@ -74,6 +74,12 @@ public sealed record FilterBody
 
     /// <summary>Only products with this stock flag.</summary>
     public bool? InStock { get; init; }
+
+    /// <summary>Only products from this source (exact).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Catalog columns the product must have with these values (case-insensitive), at most <see cref="ApiLimits.MaxAttributeFilters"/>.</summary>
+    public IReadOnlyDictionary<string, string?>? Attributes { get; init; }
 }
 
 /// <summary>Response of the similar-items, search and recommendation routes.</summary>

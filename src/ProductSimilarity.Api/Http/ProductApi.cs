@@ -25,7 +25,7 @@ public sealed partial class ProductApi(
     IOptions<ProductSimilarityOptions> options,
     ILogger<ProductApi> logger)
 {
-    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;mode=&amp;explain=</c>.</summary>
+    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;source=&amp;attr.NAME=&amp;mode=&amp;explain=&amp;fallback=&amp;mmr=&amp;dedupe=</c>.</summary>
     public async Task<IResult> SimilarAsync(HttpRequest request, string? id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -35,6 +35,7 @@ public sealed partial class ProductApi(
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
         var explain = RequestParsing.ParseExplain(request.Query, errors);
+        var shaping = RequestParsing.ParseShaping(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "similar", errors.Count);
@@ -45,8 +46,8 @@ public sealed partial class ProductApi(
         {
             using var telemetry = ProductSimilarityTelemetry.StartQuery("similar");
             var result = await similarity.SimilarAsync(
-                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
-            telemetry.Complete(result.Hits.Count);
+                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
+            telemetry.Complete(result.Hits.Count, Relaxed(result));
             LogSimilar(logger, id!, result.Hits.Count);
             return TypedResults.Ok(ResultsResponse.From(result));
         }
@@ -92,6 +93,7 @@ public sealed partial class ProductApi(
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
         var explain = RequestParsing.ParseExplain(request.Query, errors);
+        var shaping = RequestParsing.ParseShaping(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "search", errors.Count);
@@ -99,8 +101,8 @@ public sealed partial class ProductApi(
         }
 
         using var telemetry = ProductSimilarityTelemetry.StartQuery("search");
-        var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
-        telemetry.Complete(result.Hits.Count);
+        var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
+        telemetry.Complete(result.Hits.Count, Relaxed(result));
         LogSearchText(logger, text);
         LogSearched(logger, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
@@ -213,6 +215,9 @@ public sealed partial class ProductApi(
             LastIngestion = ProductSimilarityTelemetry.LastIngestion,
         });
     }
+
+    // Whether the filter fallback filled the list (the query counts as a fallback in telemetry).
+    private static bool Relaxed(SimilarityResult result) => result.Hits.Any(h => h.RelaxedFilters.Count > 0);
 
     // The local ONNX model's weight quantisation; a cloud embedding service has none to report.
     private string? Quantization() => options.Value.Embeddings.Provider == EmbeddingProvider.Onnx

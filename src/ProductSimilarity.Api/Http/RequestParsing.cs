@@ -70,11 +70,27 @@ internal static class RequestParsing
         return top.Value;
     }
 
-    /// <summary>Reads the filters <c>category</c>, <c>brand</c>, <c>minPrice</c>, <c>maxPrice</c> and <c>inStock</c> from the query string.</summary>
+    /// <summary>The prefix of an attribute filter in a query string: <c>attr.color=black</c>.</summary>
+    public const string AttributePrefix = "attr.";
+
+    /// <summary>
+    /// Reads the filters <c>category</c>, <c>brand</c>, <c>minPrice</c>, <c>maxPrice</c>, <c>inStock</c>, <c>source</c>
+    /// and <c>attr.NAME</c> (any catalog column) from the query string.
+    /// </summary>
     public static ProductFilter ParseFilter(IQueryCollection query, ValidationErrors errors)
     {
         var category = Text(Single(query, "category", errors), "category", errors);
         var brand = Text(Single(query, "brand", errors), "brand", errors);
+        var source = Text(Single(query, "source", errors), "source", errors);
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in query.Keys)
+        {
+            if (key.StartsWith(AttributePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                AddAttribute(attributes, key[AttributePrefix.Length..], Single(query, key, errors), key, errors);
+            }
+        }
+
         var minPrice = Price(Single(query, "minPrice", errors), "minPrice", errors);
         var maxPrice = Price(Single(query, "maxPrice", errors), "maxPrice", errors);
         bool? inStock = null;
@@ -91,7 +107,32 @@ internal static class RequestParsing
         }
 
         CheckPriceRange(minPrice, maxPrice, "maxPrice", errors);
-        return new ProductFilter { Category = category, Brand = brand, MinPrice = minPrice, MaxPrice = maxPrice, InStock = inStock };
+        return new ProductFilter { Category = category, Brand = brand, MinPrice = minPrice, MaxPrice = maxPrice, InStock = inStock, Source = source, Attributes = attributes };
+    }
+
+    /// <summary>
+    /// Reads the result shaping of <c>similar</c> and <c>search</c>: <c>fallback</c> (<c>true</c> or <c>false</c>),
+    /// <c>mmr</c> (the MMR lambda, 0 to 1) and <c>dedupe</c> (<c>true</c> or <c>false</c>); each absent value takes the
+    /// configured default.
+    /// </summary>
+    public static ResultShaping ParseShaping(IQueryCollection query, ValidationErrors errors)
+    {
+        var fallback = OptionalFlag(query, "fallback", errors);
+        var dedupe = OptionalFlag(query, "dedupe", errors);
+        double? mmr = null;
+        if (Single(query, "mmr", errors) is { } raw)
+        {
+            if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var lambda) && lambda is >= 0 and <= 1)
+            {
+                mmr = lambda;
+            }
+            else
+            {
+                errors.Add("mmr", "mmr must be a number from 0 (most diverse) to 1 (most relevant), with '.' for decimals.");
+            }
+        }
+
+        return new ResultShaping { Fallback = fallback, MmrLambda = mmr, SuppressNearDuplicates = dedupe };
     }
 
     /// <summary>Checks filters that came in a JSON body.</summary>
@@ -115,6 +156,12 @@ internal static class RequestParsing
         }
 
         CheckPriceRange(body.MinPrice, body.MaxPrice, "filters.maxPrice", errors);
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in body.Attributes ?? new Dictionary<string, string?>())
+        {
+            AddAttribute(attributes, name, value, $"filters.attributes.{name}", errors);
+        }
+
         return new ProductFilter
         {
             Category = category,
@@ -122,6 +169,8 @@ internal static class RequestParsing
             MinPrice = body.MinPrice,
             MaxPrice = body.MaxPrice,
             InStock = body.InStock,
+            Source = Text(body.Source, "filters.source", errors),
+            Attributes = attributes,
         };
     }
 
@@ -143,6 +192,22 @@ internal static class RequestParsing
 
         errors.Add(name, $"{name} must be true or false.");
         return defaultValue;
+    }
+
+    private static bool? OptionalFlag(IQueryCollection query, string name, ValidationErrors errors)
+    {
+        if (Single(query, name, errors) is not { } raw)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(raw, out var value))
+        {
+            return value;
+        }
+
+        errors.Add(name, $"{name} must be true or false.");
+        return null;
     }
 
     /// <summary>Reads the optional ranking override <c>mode</c> (<c>vector</c>, <c>keyword</c> or <c>hybrid</c>).</summary>
@@ -347,6 +412,30 @@ internal static class RequestParsing
         }
 
         return string.IsNullOrEmpty(values[0]) ? null : values[0];
+    }
+
+    // One attribute condition: a column name without '=' and a value, each within MaxFilterLength, at most
+    // MaxAttributeFilters of them. Blank values are ignored like the other filters.
+    private static void AddAttribute(Dictionary<string, string> attributes, string name, string? value, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.Length > ApiLimits.MaxFilterLength)
+        {
+            errors.Add(field, $"An attribute filter is attr.NAME=value, with a column NAME of 1 to {ApiLimits.MaxFilterLength} characters and no '='.");
+            return;
+        }
+
+        if (Text(value, field, errors) is not { } text)
+        {
+            return;
+        }
+
+        if (attributes.Count == ApiLimits.MaxAttributeFilters)
+        {
+            errors.Add(field, $"At most {ApiLimits.MaxAttributeFilters} attribute filters are allowed.");
+            return;
+        }
+
+        attributes[name.Trim()] = text;
     }
 
     private static string? Text(string? value, string field, ValidationErrors errors)

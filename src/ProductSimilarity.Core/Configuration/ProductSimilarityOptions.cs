@@ -44,12 +44,31 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     /// <summary>Text cleaning rules (boilerplate, emoji, Chinese script, units).</summary>
     public TextCleaningOptions Text { get; set; } = new();
 
+    /// <summary>How result lists are filled and diversified: filter fallback, MMR, near-duplicates.</summary>
+    [ValidateObjectMembers]
+    public ResultOptions Results { get; set; } = new();
+
     /// <summary>The cross-field rules: what the chosen providers need. Each message names the configuration key.</summary>
     /// <param name="validationContext">The validation context (unused).</param>
     /// <returns>One result per broken rule.</returns>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         const string root = SectionName;
+        string? relaxOrderError = null;
+        try
+        {
+            _ = Results.ParsedRelaxOrder();
+        }
+        catch (FormatException ex)
+        {
+            relaxOrderError = ex.Message;
+        }
+
+        if (relaxOrderError is not null)
+        {
+            yield return new($"{root}:Results:RelaxOrder: {relaxOrderError}");
+        }
+
         if (Embeddings.Provider == EmbeddingProvider.AzureOpenAI)
         {
             if (Embeddings.AzureOpenAI.Endpoint is null)

@@ -38,6 +38,9 @@ public sealed record ResultExplanation
     /// <summary>Attributes the result shares with the query product: <c>brand</c>, <c>category</c>, <c>priceBand</c>.</summary>
     public IReadOnlyList<string> MatchingAttributes { get; init; } = [];
 
+    /// <summary>The filter conditions the result does not meet, relaxed by the filter fallback to fill the list; empty when it passes every filter.</summary>
+    public IReadOnlyList<string> RelaxedFilters { get; init; } = [];
+
     /// <summary>The query product the terms and attributes were compared with (recommendations: the strongest history item).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ComparedWith { get; init; }
@@ -94,6 +97,7 @@ public static class ResultExplainer
                     SharedTerms = SharedTerms(queryTerms, product, reference),
                     MatchingAttributes = reference is null ? [] : MatchingAttributes(reference, product),
                     ComparedWith = reference?.Id,
+                    RelaxedFilters = hit.RelaxedFilters,
                 },
             });
         }

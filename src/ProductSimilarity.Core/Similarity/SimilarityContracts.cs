@@ -29,6 +29,9 @@ public sealed record SimilarRequest
 
     /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
     public bool Explain { get; init; }
+
+    /// <summary>Filter fallback and diversity for this request (defaults from <c>ProductSimilarity:Results</c>).</summary>
+    public ResultShaping Shaping { get; init; } = ResultShaping.Default;
 }
 
 /// <summary>A free-text search request.</summary>
@@ -48,6 +51,9 @@ public sealed record SearchRequest
 
     /// <summary>Whether each hit carries a <see cref="ResultExplanation"/>.</summary>
     public bool Explain { get; init; }
+
+    /// <summary>Filter fallback and diversity for this request (defaults from <c>ProductSimilarity:Results</c>).</summary>
+    public ResultShaping Shaping { get; init; } = ResultShaping.Default;
 }
 
 /// <summary>A user interaction used for recommendations. Used for one request only; never stored or logged.</summary>

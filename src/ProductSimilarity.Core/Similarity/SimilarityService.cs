@@ -47,7 +47,7 @@ public sealed class SimilarityService(
                 ? new HashSet<string>(StringComparer.Ordinal) { group }
                 : new HashSet<string>(StringComparer.Ordinal),
         };
-        var hits = SameProductFirst(product.Product, await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false));
+        var hits = SameProductFirst(product.Product, await ShapedSearchAsync(query, request.Shaping, cancellationToken).ConfigureAwait(false));
         if (request.Explain)
         {
             hits = ResultExplainer.Explain(hits, product.Product, ProductText.ForKeywordQuery(product.Product));
@@ -137,7 +137,7 @@ public sealed class SimilarityService(
             Filter = filter,
             Top = top,
         };
-        var hits = await SearchCollapsedAsync(query, cancellationToken).ConfigureAwait(false);
+        var hits = await ShapedSearchAsync(query, request.Shaping, cancellationToken).ConfigureAwait(false);
         return new SimilarityResult(null, request.Explain ? ResultExplainer.Explain(hits, null, clean) : hits, note);
     }
 
@@ -145,6 +145,11 @@ public sealed class SimilarityService(
     /// <exception cref="ArgumentException">The history is longer than <see cref="RecommendationRequest.MaxHistory"/>.</exception>
     public Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
         => _recommender.RecommendAsync(request, cancellationToken);
+
+    // The filter fallback and diversity around the collapsed search (ShapedSearch); without filters or diversity it is
+    // exactly SearchCollapsedAsync.
+    private Task<IReadOnlyList<SearchHit>> ShapedSearchAsync(ProductQuery query, ResultShaping shaping, CancellationToken cancellationToken)
+        => ShapedSearch.RunAsync(query, shaping, options.Value.Results, (q, ct) => SearchCollapsedAsync(q, ct), cancellationToken);
 
     /// <summary>
     /// Runs the query and keeps only the best-ranked variant of each <c>group_id</c>, so a list never shows the same

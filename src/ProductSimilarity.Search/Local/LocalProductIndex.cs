@@ -581,12 +581,8 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
-            if (!_readOnly)
-            {
-                _graph.SaveIfChanged();
-            }
-
-            _graph.Dispose();
+            // A writable index saves its graph (in step with the last commit) for the next process.
+            _graph.Close(save: !_readOnly);
             lock (_readerGate)
             {
                 _searchers?.Dispose();
@@ -717,7 +713,7 @@ public sealed class LocalProductIndex : IProductIndex
         CancellationToken cancellationToken)
     {
         var q = query.Vector!.Value.Span;
-        var filter = new VectorFilter(query);
+        var filter = new VectorFilter(query, AttributeDocs(searcher, query.Filter));
         if (searcher.IndexReader is DirectoryReader reader && _graph.Search(reader, Segment, q, k, filter, cancellationToken) is { } hits)
         {
             var fromGraph = new List<ScoredCandidate>(hits.Count);
@@ -888,9 +884,53 @@ public sealed class LocalProductIndex : IProductIndex
             MustNot(ProductFields.Source, [excludeSource]);
         }
 
+        foreach (var term in f.AttributeFilterTerms())
+        {
+            Must(new TermQuery(new Term(ProductFields.Attribute, term)));
+        }
+
         MustNot(ProductFields.Id, query.ExcludeIds);
         MustNot(ProductFields.GroupId, query.ExcludeGroupIds);
         return filter.Clauses.Count == 0 ? null : filter;
+    }
+
+    // The vector side's translation of the attribute filter: per segment, the rows that hold every attribute term (from
+    // the same "attr" postings the Lucene filter reads); null when the filter has no attribute condition.
+    private Dictionary<SegmentVectors, FixedBitSet>? AttributeDocs(IndexSearcher searcher, ProductFilter filter)
+    {
+        if (filter.Attributes.Count == 0)
+        {
+            return null;
+        }
+
+        var terms = filter.AttributeFilterTerms().Select(t => new Term(ProductFields.Attribute, t)).ToList();
+        var result = new Dictionary<SegmentVectors, FixedBitSet>(ReferenceEqualityComparer.Instance);
+        foreach (var leaf in searcher.IndexReader.Leaves)
+        {
+            var reader = leaf.AtomicReader;
+            FixedBitSet? rows = null;
+            foreach (var term in terms)
+            {
+                var bits = new FixedBitSet(reader.MaxDoc);
+                if (reader.GetTermDocsEnum(term) is { } postings)
+                {
+                    bits.Or(postings);
+                }
+
+                if (rows is null)
+                {
+                    rows = bits;
+                }
+                else
+                {
+                    rows.And(bits);
+                }
+            }
+
+            result[Segment(reader)] = rows!;
+        }
+
+        return result;
     }
 
     private static IndexedProduct Load(IndexSearcher searcher, int doc, Dictionary<int, IndexedProduct> products)

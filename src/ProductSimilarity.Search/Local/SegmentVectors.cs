@@ -203,6 +203,11 @@ internal sealed class SegmentVectors
             return false;
         }
 
+        if (query.AttributeDocs is { } attributeDocs && (!attributeDocs.TryGetValue(this, out var rows) || !rows.Get(doc)))
+        {
+            return false;
+        }
+
         if (query.ExcludeIds.Count > 0 && query.ExcludeIds.Contains(Ids[doc]))
         {
             return false;
@@ -258,8 +263,9 @@ internal sealed class SegmentVectors
 /// <summary>The vector side's view of a query's filter and exclusions, with the case-insensitive keys pre-lowered.</summary>
 internal readonly struct VectorFilter
 {
-    public VectorFilter(ProductQuery query)
+    public VectorFilter(ProductQuery query, IReadOnlyDictionary<SegmentVectors, Lucene.Net.Util.FixedBitSet>? attributeDocs = null)
     {
+        AttributeDocs = attributeDocs;
         Filter = query.Filter;
         Category = ProductFilter.Key(query.Filter.Category);
         Brand = ProductFilter.Key(query.Filter.Brand);
@@ -283,6 +289,9 @@ internal readonly struct VectorFilter
     public IReadOnlySet<string> ExcludeIds { get; }
 
     public IReadOnlySet<string> ExcludeGroupIds { get; }
+
+    // Per segment, the rows that pass the attribute conditions; null when the filter has none.
+    public IReadOnlyDictionary<SegmentVectors, Lucene.Net.Util.FixedBitSet>? AttributeDocs { get; }
 
     public bool IsEmpty { get; }
 }

@@ -184,7 +184,8 @@ public sealed class SimilarityExporterTests : IDisposable
     [Fact]
     public async Task ExportAsync_ParquetWithNoPairs_IsAValidEmptyFile()
     {
-        var request = new SimilarRequest { Id = string.Empty, Top = 3, Filter = new ProductFilter { Category = "no such category" } };
+        // No fallback: it would relax the category to fill the lists.
+        var request = new SimilarRequest { Id = string.Empty, Top = 3, Filter = new ProductFilter { Category = "no such category" }, Shaping = new ResultShaping { Fallback = false } };
 
         var result = await _exporter.ExportAsync(Options(ExportFormat.Parquet, request));
 

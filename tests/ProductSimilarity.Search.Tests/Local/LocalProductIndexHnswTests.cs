@@ -108,6 +108,26 @@ public sealed class LocalProductIndexHnswTests : IDisposable
             await writer.CommitAsync();
         }
 
+        // The check's twin: the old graph passed off as the new commit's is caught, product by product.
+        var folder = Path.Combine(_folder.Path, "hnsw");
+        var oldFiles = Directory.GetFiles(folder);
+        await using (var probe = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph))
+        {
+            long generation = probe.CheckVectorGraph().Generation;
+            foreach (var f in oldFiles)
+            {
+                File.Copy(f, Path.Combine(folder, $"graph-{generation}{Path.GetExtension(f)}"));
+            }
+
+            var misfiled = probe.CheckVectorGraph();
+            Assert.False(misfiled.InStep);
+            Assert.Equal((20, 1, 2), (misfiled.Missing, misfiled.Stale, misfiled.Extra));
+            foreach (var f in Directory.GetFiles(folder).Except(oldFiles))
+            {
+                File.Delete(f);
+            }
+        }
+
         await using (var index = LocalProductIndex.Open(_folder.Path, options: Graph))
         {
             Assert.False(index.CheckVectorGraph().Saved);
@@ -161,7 +181,8 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         }
 
         await using var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
-        Assert.True(reopened.CheckVectorGraph().InStep);
+        var check = reopened.CheckVectorGraph();
+        Assert.True(check.InStep, check.ToString());
     }
 
     [SkippableFact]

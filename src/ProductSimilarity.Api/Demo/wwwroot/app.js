@@ -69,7 +69,27 @@
     if ($('f-max').value) params.set('maxPrice', $('f-max').value);
     if ($('f-stock').value) params.set('inStock', $('f-stock').value);
     if ($('f-mode').value) params.set('mode', $('f-mode').value);
+    const attr = attributeFilter();
+    if (attr) params.set(`attr.${attr.name}`, attr.value);
+    if (!$('f-fallback').checked) params.set('fallback', 'false');
+    if ($('f-mmr').checked) params.set('mmr', '0.7');
+    if ($('f-dedupe').checked) params.set('dedupe', 'true');
     return params;
+  }
+
+  // "color=black" in the attribute box: one attribute filter (attr.color=black); anything else is ignored.
+  function attributeFilter() {
+    const text = $('f-attr').value.trim();
+    const at = text.indexOf('=');
+    if (at <= 0 || at === text.length - 1) return null;
+    return { name: text.slice(0, at).trim(), value: text.slice(at + 1).trim() };
+  }
+
+  // The filters the fallback relaxed for this item, as a chip; nothing for an item that passes every filter.
+  function relaxedChip(hit) {
+    if (!hit.relaxed || hit.relaxed.length === 0) return null;
+    return el('span', { class: 'chip relaxed', 'data-testid': 'relaxed', title: 'Fewer items passed the filters than asked: these were relaxed to fill the list' },
+      `relaxed: ${hit.relaxed.join(', ')}`);
   }
 
   function filterBody() {
@@ -78,6 +98,8 @@
     if ($('f-min').value) filters.minPrice = Number($('f-min').value);
     if ($('f-max').value) filters.maxPrice = Number($('f-max').value);
     if ($('f-stock').value) filters.inStock = $('f-stock').value === 'true';
+    const attr = attributeFilter();
+    if (attr) filters.attributes = { [attr.name]: attr.value };
     return filters;
   }
 
@@ -138,12 +160,13 @@
       el('button', { type: 'button', class: 'ev', 'data-action': 'exclude', onclick: () => addEvent(p, 'exclude') }, 'Not interested'));
   }
 
-  function card(p) {
+  function card(p, hit) {
     remember(p);
     return el('article', { class: `card${state.selected === p.id ? ' selected' : ''}`, 'data-id': p.id },
       el('div', { class: 'title', onclick: () => showSimilar(p.id) }, p.title),
       productMeta(p),
       priceLine(p),
+      hit ? relaxedChip(hit) : null,
       actionButtons(p));
   }
 
@@ -168,7 +191,7 @@
     try {
       const result = await api(`/api/search?${params}`);
       const results = $('results');
-      results.replaceChildren(...result.items.map((hit) => card(hit.product)));
+      results.replaceChildren(...result.items.map((hit) => card(hit.product, hit)));
       if (result.items.length === 0) results.replaceChildren(el('div', { class: 'empty-state' }, 'No products match. Loosen the filters or try other words.'));
       setStatus(`${result.items.length} results for “${q}”`);
     } catch (error) {
@@ -208,7 +231,7 @@
           el('div', { class: 'rank' }, i + 1),
           el('div', {},
             el('div', { class: 'title', onclick: () => showSimilar(p.id) }, highlight(p.title, e.sharedTerms)),
-            productMeta(p), priceLine(p),
+            productMeta(p), priceLine(p), relaxedChip(hit),
             el('div', { class: 'chips terms', 'data-testid': 'shared-terms' },
               e.sharedTerms.length ? e.sharedTerms.map((t) => el('span', { class: 'chip term' }, t)) : el('span', { class: 'meta' }, 'no shared terms')),
             el('div', { class: 'chips attrs', 'data-testid': 'matching-attributes' },
@@ -374,7 +397,7 @@
   });
   $('search-form').addEventListener('submit', (event) => { event.preventDefault(); search(); });
   document.querySelectorAll('#suggestions button').forEach((b) => b.addEventListener('click', () => search(b.textContent)));
-  for (const id of ['f-category', 'f-min', 'f-max', 'f-stock', 'f-mode']) {
+  for (const id of ['f-category', 'f-min', 'f-max', 'f-stock', 'f-mode', 'f-attr', 'f-fallback', 'f-mmr', 'f-dedupe']) {
     $(id).addEventListener('change', () => {
       if ($('q').value.trim()) search();
       if (state.selected) showSimilar(state.selected);
