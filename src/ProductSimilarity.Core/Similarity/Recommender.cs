@@ -20,8 +20,10 @@ namespace ProductSimilarity.Core.Similarity;
 /// interests: a product joins the first interest whose seed it resembles (cosine at least
 /// <see cref="RecommendationOptions.InterestMergeThreshold"/>), else starts one, up to
 /// <see cref="RecommendationOptions.MaxInterests"/> (then it joins its nearest). Each interest is one hybrid retrieval
-/// around its weighted mean vector. A candidate scores <c>max over interests (interest weight / strongest weight) x
-/// cosine</c>, so a shopper with a knife and headphones gets both kinds rather than the midpoint between them.
+/// around its weighted mean vector and its strongest products' text, with the request's filters. A candidate scores
+/// <c>max over interests (interest weight / strongest weight) x similarity</c>, where the similarity is its fused score
+/// in that interest's list scaled to 0..1 over the list (so keywords count where the model cannot read a text). A shopper
+/// with a knife and headphones gets both kinds rather than the midpoint between them.
 /// <see cref="RecommendationStrategy.Centroid"/> puts the whole history in one interest.</para>
 /// <para>Negatives: a "not interested" product and its variants are never shown, and every candidate loses
 /// <c><see cref="RecommendationOptions.NegativeWeight"/> x decay x cosine</c> to it, which pushes its near neighbours down.</para>
@@ -203,46 +205,56 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
             },
             cancellationToken))).ConfigureAwait(false);
 
-        var candidates = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
-        foreach (var hit in lists.SelectMany(l => l))
-        {
-            candidates.TryAdd(hit.Product.Id, hit);
-        }
-
-        await FillVectorsAsync(candidates, cancellationToken).ConfigureAwait(false);
+        // Each interest's fused scores, min-max scaled to 0..1 over its own list, so the hybrid ranking (keywords
+        // included, where the model cannot read a text) decides within an interest, and the interest's weight across.
         var strongest = interests.Max(i => i.Weight);
-        var scored = new List<(SearchHit Hit, double Score, double Cosine)>(candidates.Count);
-        foreach (var hit in candidates.Values)
+        var best = new Dictionary<string, (SearchHit Hit, double Score)>(StringComparer.Ordinal);
+        for (var k = 0; k < interests.Count; k++)
         {
-            var vector = hit.Product.Vector.Span;
-            if (vector.Length == 0)
+            var list = lists[k];
+            if (list.Count == 0)
             {
                 continue;
             }
 
-            double score = double.NegativeInfinity, cosine = 0;
-            foreach (var interest in interests)
+            var (max, min) = (list.Max(h => h.Score), list.Min(h => h.Score));
+            foreach (var hit in list)
             {
-                var similarity = (double)TensorPrimitives.Dot(vector, interest.Vector.Span);
-                var value = interest.Weight / strongest * similarity;
-                if (value > score)
+                var similarity = max > min ? (hit.Score - min) / (max - min) : 1;
+                var value = interests[k].Weight / strongest * similarity;
+                if (!best.TryGetValue(hit.Product.Id, out var known) || value > known.Score)
                 {
-                    (score, cosine) = (value, similarity);
+                    best[hit.Product.Id] = (hit, value);
+                }
+            }
+        }
+
+        var candidates = best.ToDictionary(b => b.Key, b => b.Value.Hit, StringComparer.Ordinal);
+        if (history.Negatives.Count > 0 || request.Explain)
+        {
+            await FillVectorsAsync(candidates, cancellationToken).ConfigureAwait(false);
+        }
+
+        var scored = new List<(SearchHit Hit, double Score)>(candidates.Count);
+        foreach (var (id, hit) in candidates)
+        {
+            var score = best[id].Score;
+            var vector = hit.Product.Vector.Span;
+            foreach (var (negative, weight) in history.Negatives)
+            {
+                if (vector.Length == negative.Vector.Length)
+                {
+                    score -= settings.NegativeWeight * weight * Math.Max(0, TensorPrimitives.Dot(vector, negative.Vector.Span));
                 }
             }
 
-            foreach (var (negative, weight) in history.Negatives)
-            {
-                score -= settings.NegativeWeight * weight * Math.Max(0, TensorPrimitives.Dot(vector, negative.Vector.Span));
-            }
-
-            scored.Add((hit, score, cosine));
+            scored.Add((hit, score));
         }
 
         scored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Hit.Product.Id, b.Hit.Product.Id));
         var groups = new HashSet<string>(StringComparer.Ordinal);
         var kept = new List<SearchHit>(request.Top);
-        foreach (var (hit, score, cosine) in scored)
+        foreach (var (hit, score) in scored)
         {
             if (kept.Count == request.Top)
             {
@@ -256,7 +268,7 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
                 continue;
             }
 
-            kept.Add(hit with { Score = score, VectorScore = cosine });
+            kept.Add(hit with { Score = score });
         }
 
         if (!request.Explain)
@@ -266,27 +278,8 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
 
         var reference = history.Positives[0].Product.Product;
         var explained = ResultExplainer.Explain(kept, reference, ProductText.ForKeywordQuery(reference));
-        return [.. explained.Select(hit => hit with { Explanation = hit.Explanation! with { ContributingHistory = Contributions(hit.Product, history.Positives) } })];
-    }
-
-    /// <summary>The history items that contributed most to a result: weight x cosine, strongest first, with their shares.</summary>
-    private static List<HistoryContribution> Contributions(IndexedProduct result, List<Weighted> positives)
-    {
-        var parts = new List<(Weighted Item, double Similarity, double Value)>(positives.Count);
-        foreach (var item in positives)
-        {
-            var similarity = (double)TensorPrimitives.Dot(result.Vector.Span, item.Product.Vector.Span);
-            parts.Add((item, similarity, item.Weight * Math.Max(0, similarity)));
-        }
-
-        var total = parts.Sum(p => p.Value);
-        return
-        [
-            .. parts.Where(p => p.Value > 0)
-                .OrderByDescending(p => p.Value).ThenBy(p => p.Item.Product.Id, StringComparer.Ordinal)
-                .Take(ContributorsShown)
-                .Select(p => new HistoryContribution(p.Item.Product.Id, p.Item.Product.Product.Title, Math.Round(p.Item.Weight, 6), Math.Round(p.Similarity, 6), Math.Round(p.Value / total, 6))),
-        ];
+        var weighted = history.Positives.ConvertAll(p => (p.Product, p.Weight));
+        return [.. explained.Select(hit => hit with { Explanation = hit.Explanation! with { ContributingHistory = ResultExplainer.ContributingHistory(hit.Product, weighted, ContributorsShown) } })];
     }
 
     /// <summary>Groups the history (strongest first) into at most <paramref name="maxInterests"/> interests.</summary>

@@ -206,4 +206,35 @@ public static class ResultExplainer
     }
 
     private static string Compact(string value) => new(value.Where(char.IsLetterOrDigit).ToArray());
+
+    /// <summary>
+    /// The history items that contributed most to a recommendation: each positive item's weight x its cosine to the
+    /// result (negative cosines count as 0), strongest first (ties by id), with its share of the total.
+    /// </summary>
+    /// <param name="result">The recommended product, with its vector.</param>
+    /// <param name="history">The positive history products with their weights (event weight x time decay).</param>
+    /// <param name="max">How many to return.</param>
+    /// <returns>At most <paramref name="max"/> contributions; none when no history item points towards the result.</returns>
+    public static IReadOnlyList<HistoryContribution> ContributingHistory(IndexedProduct result, IReadOnlyList<(IndexedProduct Product, double Weight)> history, int max)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(history);
+        var parts = new List<(IndexedProduct Product, double Weight, double Similarity, double Value)>(history.Count);
+        foreach (var (product, weight) in history)
+        {
+            var similarity = product.Vector.Length == result.Vector.Length
+                ? (double)System.Numerics.Tensors.TensorPrimitives.Dot(result.Vector.Span, product.Vector.Span)
+                : 0;
+            parts.Add((product, weight, similarity, weight * Math.Max(0, similarity)));
+        }
+
+        var total = parts.Sum(p => p.Value);
+        return
+        [
+            .. parts.Where(p => p.Value > 0)
+                .OrderByDescending(p => p.Value).ThenBy(p => p.Product.Id, StringComparer.Ordinal)
+                .Take(max)
+                .Select(p => new HistoryContribution(p.Product.Id, p.Product.Product.Title, Math.Round(p.Weight, 6), Math.Round(p.Similarity, 6), Math.Round(p.Value / total, 6))),
+        ];
+    }
 }

@@ -197,6 +197,28 @@ public sealed class RecommenderTests
     }
 
     [Fact]
+    public async Task RecommendAsync_PopularityRanking_ReadAgainWhenCountChangesOrAfterRefresh()
+    {
+        var time = new FakeTimeProvider(Now);
+        var recommender = new Recommender(_index, Options.Create(_options), time);
+        var first = Ids(await recommender.RecommendAsync(Request([], top: 1)));
+
+        Add("K3", "santoku knife", "Knives", [1, 0, 0, 0, 0.35f], popularity: "500"); // same count: the ranking is reused
+        await _index.CommitAsync();
+        var cached = Ids(await recommender.RecommendAsync(Request([], top: 1)));
+        time.Advance(TimeSpan.FromSeconds(_options.Recommendations.PopularityRefreshSeconds + 1));
+        var refreshed = Ids(await recommender.RecommendAsync(Request([], top: 1)));
+        Add("X1", "bestseller", "Gadgets", [0, 0, 1], popularity: "1000"); // a new product: the count changes
+        await _index.CommitAsync();
+        var grown = Ids(await recommender.RecommendAsync(Request([], top: 1)));
+
+        Assert.Equal(["H1"], first);
+        Assert.Equal(["H1"], cached);
+        Assert.Equal(["K3"], refreshed);
+        Assert.Equal(["X1"], grown);
+    }
+
+    [Fact]
     public void ColdStartFallbacks_UnknownName_ThrowsNamingTheKey()
     {
         var options = new RecommendationOptions { ColdStart = "Popular,Trending" };
