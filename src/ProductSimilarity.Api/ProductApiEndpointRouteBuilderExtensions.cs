@@ -29,7 +29,7 @@ public static class ProductApiEndpointRouteBuilderExtensions
             Handlers(request).SimilarAsync(request, id, ct))
             .WithName("SimilarProducts").WithTags("Similarity")
             .WithSummary("Items most like one product (never the product itself or its variants), with their score parts.")
-            .WithQueryParameters([ApiOpenApi.Top, .. ApiOpenApi.Filters, ApiOpenApi.Mode])
+            .WithQueryParameters([ApiOpenApi.Top, .. ApiOpenApi.Filters, ApiOpenApi.Mode, .. ApiOpenApi.Shaping])
             .Produces<ResultsResponse>().WithValidationErrors().WithProductNotFound();
         api.MapPost("/recommendations", (HttpRequest request, CancellationToken ct) =>
             Handlers(request).RecommendAsync(request, ct))
@@ -42,7 +42,7 @@ public static class ProductApiEndpointRouteBuilderExtensions
             Handlers(request).SearchAsync(request, ct))
             .WithName("Search").WithTags("Similarity")
             .WithSummary("Products matching free text (meaning and keywords).")
-            .WithQueryParameters([ApiOpenApi.SearchText, ApiOpenApi.Top, .. ApiOpenApi.Filters, ApiOpenApi.Mode])
+            .WithQueryParameters([ApiOpenApi.SearchText, ApiOpenApi.Top, .. ApiOpenApi.Filters, ApiOpenApi.Mode, .. ApiOpenApi.Shaping])
             .Produces<ResultsResponse>().WithValidationErrors();
         api.MapGet("/products/{id}", (HttpRequest request, string id, CancellationToken ct) =>
             Handlers(request).GetProductAsync(id, ct))

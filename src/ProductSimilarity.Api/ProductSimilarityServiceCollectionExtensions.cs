@@ -63,7 +63,17 @@ public static class ProductSimilarityServiceCollectionExtensions
             return options.Provider switch
             {
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
-                _ => LocalProductIndex.Open(options.Local.Path),
+                _ => LocalProductIndex.Open(options.Local.Path, options: new LocalProductIndexOptions
+                {
+                    Hnsw = new HnswSettings
+                    {
+                        MinProducts = options.Local.Hnsw.MinProducts,
+                        Connectivity = options.Local.Hnsw.Connectivity,
+                        ExpansionAdd = options.Local.Hnsw.ExpansionAdd,
+                        ExpansionSearch = options.Local.Hnsw.ExpansionSearch,
+                        MinFilterFraction = options.Local.Hnsw.MinFilterFraction,
+                    },
+                }),
             };
         });
 

@@ -83,18 +83,28 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
             {
                 Out.WriteLine(ExplanationLine(i + 1, hits[i].Product.Id, e));
             }
+            else if (hits[i].Relaxed is { Count: > 0 } relaxed)
+            {
+                Out.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i + 1}. {hits[i].Product.Id}: relaxed {string.Join(", ", relaxed)} (the filters left too few results)"));
+            }
         }
     }
 
-    /// <summary>One readable line per explained result: scores with ranks, shared terms (product codes marked *), matching attributes.</summary>
+    /// <summary>One readable line per explained result: scores with ranks, shared terms (product codes marked *), matching attributes, relaxed filters.</summary>
     internal static string ExplanationLine(int position, string id, ResultExplanation e)
     {
         var terms = e.SharedTerms.Count == 0 ? "-" : string.Join(", ", e.SharedTerms.Select(t => t.ProductCode ? t.Term + "*" : t.Term));
         var attributes = e.MatchingAttributes.Count == 0 ? "-" : string.Join(", ", e.MatchingAttributes);
+        var because = e.ContributingHistory is { Count: > 0 } history
+            ? "; because of: " + string.Join(", ", history.Select(h => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{h.Id} {Truncate(h.Title, 40)} ({h.Share * 100:0}%)")))
+            : string.Empty;
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}");
+            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{Relaxed(e)}") + because;
     }
+
+    private static string Relaxed(ResultExplanation e) =>
+        e.RelaxedFilters.Count == 0 ? string.Empty : "; relaxed: " + string.Join(", ", e.RelaxedFilters);
 
     private static string Format(double? score, int? rank) =>
         score is { } s ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s:0.000} (#{rank})") : "-";

@@ -42,6 +42,7 @@ internal static class PsimApp
             SearchCommand.Create(console),
             RecommendCommand.Create(console),
             EvalCommand.Create(console),
+            ExportCommand.Create(console),
             TrainCommand.Create(console),
             BenchCommand.Create(console),
             EmbeddingBench.CreateWorker(console),
@@ -140,6 +141,12 @@ internal static class PsimApp
         public Option<decimal?> MinPrice { get; } = new("--min-price") { Description = "Lowest price (inclusive)." };
         public Option<decimal?> MaxPrice { get; } = new("--max-price") { Description = "Highest price (inclusive)." };
         public Option<bool?> InStock { get; } = new("--in-stock") { Description = "true: only products in stock; false: only out of stock." };
+        public Option<string?> Source { get; } = new("--source") { Description = "Only products from this source (exact)." };
+        public Option<string[]> Attributes { get; } = new("--attr")
+        {
+            Description = "Only products whose catalog column NAME holds VALUE (case-insensitive), as NAME=VALUE; repeat for more (--attr color=black --attr size=M).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
 
         public void AddTo(Command command)
         {
@@ -148,15 +155,76 @@ internal static class PsimApp
             command.Add(MinPrice);
             command.Add(MaxPrice);
             command.Add(InStock);
+            command.Add(Source);
+            command.Add(Attributes);
         }
 
-        public ProductFilter Read(ParseResult parse) => new()
+        public ProductFilter Read(ParseResult parse)
         {
-            Category = parse.GetValue(Category),
-            Brand = parse.GetValue(Brand),
-            MinPrice = parse.GetValue(MinPrice),
-            MaxPrice = parse.GetValue(MaxPrice),
-            InStock = parse.GetValue(InStock),
+            var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(Attributes) ?? [])
+            {
+                var at = pair.IndexOf('=', StringComparison.Ordinal);
+                if (at <= 0 || at == pair.Length - 1 || string.IsNullOrWhiteSpace(pair[..at]) || string.IsNullOrWhiteSpace(pair[(at + 1)..]))
+                {
+                    throw new CliException($"--attr takes NAME=VALUE (for example --attr color=black); got '{pair}'.", ExitCodes.Usage);
+                }
+
+                attributes[pair[..at].Trim()] = pair[(at + 1)..].Trim();
+            }
+
+            return new()
+            {
+                Category = parse.GetValue(Category),
+                Brand = parse.GetValue(Brand),
+                MinPrice = parse.GetValue(MinPrice),
+                MaxPrice = parse.GetValue(MaxPrice),
+                InStock = parse.GetValue(InStock),
+                Source = parse.GetValue(Source),
+                Attributes = attributes,
+            };
+        }
+    }
+
+    /// <summary>The filter fallback and diversity options of <c>similar</c> and <c>search</c> (defaults from ProductSimilarity:Results).</summary>
+    public sealed class ShapingOptions
+    {
+        public Option<bool> NoFallback { get; } = new("--no-fallback")
+        {
+            Description = "Return only products that pass every filter, even when fewer than --top do (by default the filters are relaxed in the order of ProductSimilarity:Results:RelaxOrder to fill the list, and relaxed items say so).",
         };
+
+        public Option<double?> Mmr { get; } = new("--mmr")
+        {
+            Description = "Diversify with MMR: lambda from 0 (most diverse) to 1 (most relevant), for example 0.7. Off by default.",
+        };
+
+        public Option<bool> Dedupe { get; } = new("--dedupe")
+        {
+            Description = "Leave out near-duplicates: items whose vectors are above ProductSimilarity:Results:NearDuplicateThreshold (0.97) to an item already listed.",
+        };
+
+        public void AddTo(Command command)
+        {
+            command.Add(NoFallback);
+            command.Add(Mmr);
+            command.Add(Dedupe);
+        }
+
+        public ResultShaping Read(ParseResult parse)
+        {
+            var mmr = parse.GetValue(Mmr);
+            if (mmr is { } lambda && (double.IsNaN(lambda) || lambda is < 0 or > 1))
+            {
+                throw new CliException("--mmr must be from 0 to 1.", ExitCodes.Usage);
+            }
+
+            return new ResultShaping
+            {
+                Fallback = parse.GetValue(NoFallback) ? false : null,
+                MmrLambda = mmr,
+                SuppressNearDuplicates = parse.GetValue(Dedupe) ? true : null,
+            };
+        }
     }
 }

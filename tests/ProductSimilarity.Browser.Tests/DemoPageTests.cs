@@ -149,6 +149,32 @@ public sealed class DemoPageTests(PsimServeFixture server) : IAsyncLifetime
         Assert.Contains("耳机", await cards.First.Locator(".title").InnerTextAsync(), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task DemoPage_FewMatchFilters_FillsWithRelaxedItemsThatSaySo()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync(server.BaseAddress.ToString());
+        await Expect(page.Locator("#f-category option")).ToHaveCountAsync(13);
+        await page.Locator("#f-category").SelectOptionAsync("Electronics > Audio");
+        await page.Locator("#f-max").FillAsync("100");
+        await page.Locator("#q").FillAsync("noise cancelling earbuds");
+        await page.Locator("#q").PressAsync("Enter");
+
+        // Three audio products cost at most 100; the fallback relaxes the price (not the category) to fill the 12 places.
+        var cards = page.Locator("#results .card");
+        await Expect(cards).ToHaveCountAsync(12);
+        var relaxed = page.Locator("#results .card [data-testid=relaxed]");
+        Assert.Equal(9, await relaxed.CountAsync());
+        Assert.All(await relaxed.AllInnerTextsAsync(), t => Assert.Equal("relaxed: price", t.Trim()));
+        Assert.Equal(0, await cards.Nth(0).Locator("[data-testid=relaxed]").CountAsync());
+        Assert.All(await page.Locator("#results .card .info").AllInnerTextsAsync(), c => Assert.EndsWith("Electronics > Audio", c.Trim(), StringComparison.Ordinal));
+
+        // Without the fallback only the three remain.
+        await page.Locator("#f-fallback").UncheckAsync();
+        await Expect(cards).ToHaveCountAsync(3);
+        Assert.Equal(0, await page.Locator("#results .card [data-testid=relaxed]").CountAsync());
+    }
+
     private async Task<IPage> NewPageAsync()
     {
         Skip.If(Chromium is null, "Chromium was not found (apt-get install chromium, or set PSIM_CHROMIUM); the browser tests are skipped.");

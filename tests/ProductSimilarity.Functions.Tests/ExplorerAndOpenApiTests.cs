@@ -156,8 +156,8 @@ public sealed class ExplorerAndOpenApiTests(OnnxGeneratorFixture onnx) : IAsyncL
     }
 
     [Theory]
-    [InlineData("/api/products/{id}/similar", "get", "top,category,brand,minPrice,maxPrice,inStock,mode")]
-    [InlineData("/api/search", "get", "q,top,category,brand,minPrice,maxPrice,inStock,mode")]
+    [InlineData("/api/products/{id}/similar", "get", "top,category,brand,minPrice,maxPrice,inStock,source,attr.{name},mode,fallback,mmr,dedupe")]
+    [InlineData("/api/search", "get", "q,top,category,brand,minPrice,maxPrice,inStock,source,attr.{name},mode,fallback,mmr,dedupe")]
     [InlineData("/api/products/{id}/explain", "get", "ids")]
     [InlineData("/api/map", "get", "limit")]
     [InlineData("/api/products/{id}", "get", "")]
@@ -189,6 +189,17 @@ public sealed class ExplorerAndOpenApiTests(OnnxGeneratorFixture onnx) : IAsyncL
         if (query.TryGetValue("mode", out var mode))
         {
             Assert.Equal(["vector", "keyword", "hybrid"], mode.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
+        }
+
+        if (query.TryGetValue("mmr", out var mmr))
+        {
+            Assert.Equal(0, mmr.GetProperty("schema").GetProperty("minimum").GetInt32());
+            Assert.Equal(1, mmr.GetProperty("schema").GetProperty("maximum").GetInt32());
+        }
+
+        if (query.TryGetValue("attr.{name}", out var attribute))
+        {
+            Assert.Equal(ApiLimits.MaxFilterLength, attribute.GetProperty("schema").GetProperty("maxLength").GetInt32());
         }
 
         if (query.TryGetValue("limit", out var limit))
@@ -235,7 +246,7 @@ public sealed class ExplorerAndOpenApiTests(OnnxGeneratorFixture onnx) : IAsyncL
         var body = document.GetProperty("paths").GetProperty("/api/recommendations").GetProperty("post").GetProperty("requestBody");
         Assert.Equal("#/components/schemas/RecommendationBody", body.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
         var properties = document.GetProperty("components").GetProperty("schemas").GetProperty("RecommendationBody").GetProperty("properties");
-        Assert.Equal(["history", "exclude", "top", "filters", "excludePurchased", "explain"], properties.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["history", "exclude", "top", "filters", "excludePurchased", "replenish", "strategy", "explain"], properties.EnumerateObject().Select(p => p.Name));
         Assert.Equal(ApiLimits.MaxHistory, properties.GetProperty("history").GetProperty("maxItems").GetInt32());
         Assert.Equal(ApiLimits.MaxExclude, properties.GetProperty("exclude").GetProperty("maxItems").GetInt32());
     }

@@ -76,12 +76,61 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Fact]
     public async Task SimilarProducts_Filters_ReturnOnlyMatchingProducts()
     {
-        var response = await SimilarAsync("K003", "category=Home%20%26%20Kitchen%20%3E%20Cookware&maxPrice=20&inStock=true");
+        var response = await SimilarAsync("K003", "category=Home%20%26%20Kitchen%20%3E%20Cookware&maxPrice=20&inStock=true&fallback=false");
 
         Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
         var ids = response.Json.GetProperty("items").EnumerateArray()
             .Select(i => i.GetProperty("product").GetProperty("id").GetString()).ToHashSet();
         Assert.Equal(new HashSet<string?> { "K001", "K004" }, ids);
+    }
+
+    [Fact]
+    public async Task SimilarProducts_FewPassTheFilters_FallbackFillsAndSaysWhatWasRelaxed()
+    {
+        var response = await SimilarAsync("K003", "category=Home%20%26%20Kitchen%20%3E%20Cookware&maxPrice=20&inStock=true&top=5&explain=true");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        var items = response.Json.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(5, items.Count);
+        string? Id(JsonElement item) => item.GetProperty("product").GetProperty("id").GetString();
+
+        // The two that pass come first and carry no "relaxed"; the rest miss price and category (in the default order,
+        // price relaxes first and leaves no other cookware, then category), never the stock flag.
+        Assert.Equal(new HashSet<string?> { "K001", "K004" }, items.Take(2).Select(Id).ToHashSet());
+        Assert.All(items.Take(2), i => Assert.False(i.TryGetProperty("relaxed", out _)));
+        foreach (var item in items.Skip(2))
+        {
+            Assert.Equal(["price", "category"], item.GetProperty("relaxed").EnumerateArray().Select(r => r.GetString()));
+            Assert.Equal(["price", "category"], item.GetProperty("explanation").GetProperty("relaxedFilters").EnumerateArray().Select(r => r.GetString()));
+            Assert.True(item.GetProperty("product").GetProperty("inStock").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task SimilarProducts_AttributeFilter_MatchesTheColumnCaseInsensitively()
+    {
+        var response = await SimilarAsync("K003", "attr.COLOR=bLaCk&fallback=false");
+        var search = await SearchAsync("q=earbuds&attr.color=black&fallback=false");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        Assert.Equal(
+            new HashSet<string?> { "E001", "E003" },
+            response.Json.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("product").GetProperty("id").GetString()).ToHashSet());
+        Assert.Equal(StatusCodes.Status200OK, search.StatusCode);
+        Assert.Equal(
+            new HashSet<string?> { "E001", "E003", "K003" }, // every black product; the skillet ranks last
+            search.Json.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("product").GetProperty("id").GetString()).ToHashSet());
+    }
+
+    [Fact]
+    public async Task SimilarProducts_MmrAndDedupe_AnswerWithTheTopAsked()
+    {
+        var response = await SimilarAsync("E001", "top=3&mmr=0.5&dedupe=true");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        var ids = response.Json.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("product").GetProperty("id").GetString()).ToList();
+        Assert.Equal(3, ids.Count);
+        Assert.DoesNotContain("E001", ids);
     }
 
     [Fact]
@@ -107,6 +156,12 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [InlineData("mode=fuzzy", "mode")]
     [InlineData("mode=1", "mode")]
     [InlineData("explain=yes", "explain")]
+    [InlineData("fallback=maybe", "fallback")]
+    [InlineData("dedupe=1", "dedupe")]
+    [InlineData("mmr=1.5", "mmr")]
+    [InlineData("mmr=abc", "mmr")]
+    [InlineData("attr.=black", "attr.")]
+    [InlineData("attr.color=a&attr.color=b", "attr.color")]
     public async Task SimilarProducts_InvalidQuery_Returns400ValidationProblem(string query, string field)
     {
         var response = await SimilarAsync("E001", query);
@@ -178,8 +233,8 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     [Theory]
     [InlineData("", "body")]
     [InlineData("not json", "$")]
-    [InlineData("""{"history":[]}""", "history")]
-    [InlineData("""{"exclude":["E001"]}""", "history")]
+    [InlineData("""{"history":[{"id":"E001"}],"strategy":"random"}""", "strategy")]
+    [InlineData("""{"history":[{"id":"E001"}],"replenish":true,"excludePurchased":true}""", "replenish")]
     [InlineData("""{"history":[{"id":"E001","event":"like"}]}""", "history[0].event")]
     [InlineData("""{"history":[{"event":"view"}]}""", "history[0].id")]
     [InlineData("""{"history":[{"id":"E001","at":"yesterday"}]}""", "$.history[0].at")]
@@ -193,6 +248,48 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
 
         AssertValidationProblem(response, field);
     }
+
+    [Theory]
+    [InlineData("""{"history":[]}""")]
+    [InlineData("""{"exclude":["E001"]}""")]
+    [InlineData("""{"history":[{"id":"not-in-the-index","event":"view"}]}""")]
+    public async Task Recommendations_EmptyOrUnknownHistory_ColdStartSaysWhichFallback(string body)
+    {
+        var response = await RecommendAsync(body);
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        // The sample catalog has no popularity column and the history names no category: no fallback applies, and the response says so.
+        Assert.Equal("none", response.Json.GetProperty("fallback").GetString());
+    }
+
+    [Fact]
+    public async Task Recommendations_CategoryOnUnknownHistoryItem_CategoriesFallback()
+    {
+        var response = await RecommendAsync("""{"history":[{"id":"new-arrival","category":"Electronics > Audio"}],"top":3}""");
+
+        Assert.Equal(StatusCodes.Status200OK, response.StatusCode);
+        Assert.Equal("categories", response.Json.GetProperty("fallback").GetString());
+        Assert.All(response.Json.GetProperty("items").EnumerateArray(), i => Assert.Equal("Electronics > Audio", i.GetProperty("product").GetProperty("category").GetString()));
+    }
+
+    [Fact]
+    public async Task Recommendations_NotInterestedAndReplenish_Applied()
+    {
+        var plain = await RecommendAsync("""{"history":[{"id":"E001","event":"purchase"}],"top":5}""");
+        var replenish = await RecommendAsync("""{"history":[{"id":"E001","event":"purchase"}],"top":5,"replenish":true,"explain":true}""");
+        var firstPlain = Ids(plain)[0];
+        var dismissed = await RecommendAsync($$"""{"history":[{"id":"E001","event":"purchase"},{"id":"{{firstPlain}}","event":"not_interested"}],"top":5}""");
+
+        Assert.DoesNotContain("E001", Ids(plain));
+        Assert.Equal("E001", Ids(replenish)[0]);
+        var because = replenish.Json.GetProperty("items")[0].GetProperty("explanation").GetProperty("contributingHistory")[0];
+        Assert.Equal("E001", because.GetProperty("id").GetString());
+        Assert.DoesNotContain(firstPlain, Ids(dismissed));
+        Assert.False(plain.Json.TryGetProperty("fallback", out _));
+    }
+
+    private static List<string?> Ids(TestResponse response) =>
+        [.. response.Json.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("product").GetProperty("id").GetString())];
 
     [Fact]
     public async Task Recommendations_HistoryOverLimit_Returns400ValidationProblem()
@@ -316,6 +413,12 @@ public sealed class HttpFunctionsTests(OnnxGeneratorFixture onnx) : IAsyncLifeti
     {
         var context = _host.NewHttpContext("GET", $"/api/products/{id}/similar", query is null ? null : "?" + query);
         return await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.SimilarProducts(context.Request, id, default), context);
+    }
+
+    private async Task<TestResponse> SearchAsync(string query)
+    {
+        var context = _host.NewHttpContext("GET", "/api/search", "?" + query);
+        return await FunctionsTestHost.ExecuteAsync(await _host.HttpFunctions.Search(context.Request, default), context);
     }
 
     private async Task<TestResponse> RecommendAsync(string body)

@@ -8,9 +8,11 @@ namespace ProductSimilarity.Api.Http;
 /// <remarks>The history is used for this request only: it is never stored or logged.</remarks>
 public sealed record RecommendationBody
 {
-    /// <summary>What the user looked at, carted or bought (1..<see cref="ApiLimits.MaxHistory"/> events).</summary>
+    /// <summary>
+    /// What the user looked at, carted, bought or was not interested in (0..<see cref="ApiLimits.MaxHistory"/> events); an
+    /// empty or missing history gets the cold-start fallback.
+    /// </summary>
     /// <remarks>The limit attributes here describe the body in the OpenAPI document; <see cref="RequestParsing"/> enforces the same <see cref="ApiLimits"/>.</remarks>
-    [MinLength(1)]
     [MaxLength(ApiLimits.MaxHistory)]
     public IReadOnlyList<HistoryItemBody?>? History { get; init; }
 
@@ -25,8 +27,14 @@ public sealed record RecommendationBody
     /// <summary>Structured filters.</summary>
     public FilterBody? Filters { get; init; }
 
-    /// <summary>Whether purchased products are excluded (default true).</summary>
+    /// <summary>Whether purchased products are excluded (default true); the opposite of <see cref="Replenish"/>.</summary>
     public bool? ExcludePurchased { get; init; }
+
+    /// <summary>Whether purchased products and their variants may be recommended again (default false).</summary>
+    public bool? Replenish { get; init; }
+
+    /// <summary><c>multiInterest</c> (default: the configured strategy) or <c>centroid</c>.</summary>
+    public string? Strategy { get; init; }
 
     /// <summary>Whether each item carries an <c>explanation</c> (default false).</summary>
     public bool? Explain { get; init; }
@@ -38,11 +46,15 @@ public sealed record HistoryItemBody
     /// <summary>The product id.</summary>
     public string? Id { get; init; }
 
-    /// <summary><c>view</c>, <c>cart</c> or <c>purchase</c> (default <c>view</c>).</summary>
+    /// <summary><c>view</c>, <c>cart</c>, <c>purchase</c> or <c>not_interested</c> (default <c>view</c>).</summary>
     public string? Event { get; init; }
 
-    /// <summary>When it happened (ISO 8601); missing counts as now.</summary>
+    /// <summary>When it happened (ISO 8601); missing counts as now, so events without a time are equally recent.</summary>
     public DateTimeOffset? At { get; init; }
+
+    /// <summary>The product's category, optional: the categories cold-start fallback uses it for ids the index does not hold.</summary>
+    [MaxLength(ApiLimits.MaxFilterLength)]
+    public string? Category { get; init; }
 }
 
 /// <summary>Filters in a JSON body; the same conditions as the query-string filters.</summary>
@@ -62,6 +74,12 @@ public sealed record FilterBody
 
     /// <summary>Only products with this stock flag.</summary>
     public bool? InStock { get; init; }
+
+    /// <summary>Only products from this source (exact).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Catalog columns the product must have with these values (case-insensitive), at most <see cref="ApiLimits.MaxAttributeFilters"/>.</summary>
+    public IReadOnlyDictionary<string, string?>? Attributes { get; init; }
 }
 
 /// <summary>Response of the similar-items, search and recommendation routes.</summary>
@@ -71,11 +89,18 @@ public sealed record ResultsResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProductView? Query,
     IReadOnlyList<HitView> Items)
 {
+    /// <summary>
+    /// Recommendations only: the cold-start fallback that supplied items (<c>categories</c>, <c>popular</c>, both
+    /// comma-separated), or <c>none</c> when the history gave no signal and no fallback found anything; absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Fallback { get; init; }
+
     /// <summary>Maps a service result.</summary>
     public static ResultsResponse From(SimilarityResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new(result.Query is null ? null : ProductView.From(result.Query), [.. result.Hits.Select(HitView.From)]);
+        return new(result.Query is null ? null : ProductView.From(result.Query), [.. result.Hits.Select(HitView.From)]) { Fallback = result.Fallback };
     }
 }
 

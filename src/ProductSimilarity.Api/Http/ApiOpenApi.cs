@@ -81,6 +81,19 @@ public static class ApiOpenApi
         new("minPrice", "Inclusive lower price bound; not negative; at most maxPrice.", JsonSchemaType.Number) { Minimum = 0 },
         new("maxPrice", "Inclusive upper price bound; not negative.", JsonSchemaType.Number) { Minimum = 0 },
         new("inStock", "Only products with this stock flag.", JsonSchemaType.Boolean),
+        new("source", "Only products from this source (exact).", JsonSchemaType.String) { MaxLength = ApiLimits.MaxFilterLength },
+        new(
+            "attr.{name}",
+            $"Attribute filter on any catalog column: `attr.color=black` (name and value case-insensitive, exact); at most {ApiLimits.MaxAttributeFilters} of them.",
+            JsonSchemaType.String) { MaxLength = ApiLimits.MaxFilterLength },
+    ];
+
+    /// <summary>The filter fallback and diversity options of the similar-items and search routes.</summary>
+    public static IReadOnlyList<ApiQueryParameter> Shaping { get; } =
+    [
+        new("fallback", "When fewer than top items pass the filters, relax them in the configured order (ProductSimilarity:Results:RelaxOrder) and fill the list; relaxed items say which filters they miss in `relaxed`. Default from ProductSimilarity:Results:Fallback (true).", JsonSchemaType.Boolean),
+        new("mmr", "MMR diversity: the lambda from 0 (most diverse) to 1 (most relevant); absent: off unless ProductSimilarity:Results:MmrLambda is set.", JsonSchemaType.Number) { Minimum = 0, Maximum = 1 },
+        new("dedupe", "Leave out near-duplicates (stored vectors above ProductSimilarity:Results:NearDuplicateThreshold, 0.97, to an item already listed). Default from ProductSimilarity:Results:SuppressNearDuplicates (false).", JsonSchemaType.Boolean),
     ];
 
     /// <summary><c>mode</c>: the ranking override.</summary>

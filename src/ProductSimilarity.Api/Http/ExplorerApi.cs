@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Exploration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
@@ -25,13 +27,13 @@ public sealed record MapResponse(IReadOnlyList<CatalogMapPoint> Points, IReadOnl
 /// pairwise explanations (shared terms, matching attributes, embedding cosine). Used by the demo page.
 /// </summary>
 /// <remarks>Stateless; thread-safe; register as a singleton.</remarks>
-public sealed partial class ExplorerApi(IProductIndex index, ILogger<ExplorerApi> logger)
+public sealed partial class ExplorerApi(IProductIndex index, IOptions<ProductSimilarityOptions> options, ILogger<ExplorerApi> logger)
 {
     /// <summary><c>GET /api/products/{id}/explain?ids=A,B</c>: what each of the listed products has in common with product <c>id</c>.</summary>
     public async Task<IResult> ExplainAsync(HttpRequest request, string? id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         var ids = new List<string>();
         var raw = request.Query["ids"];
@@ -47,9 +49,9 @@ public sealed partial class ExplorerApi(IProductIndex index, ILogger<ExplorerApi
         {
             foreach (var part in raw.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (part.Length > ApiLimits.MaxIdLength)
+                if (part.Length > errors.Limits.MaxIdLength)
                 {
-                    errors.Add("ids", $"A product id has at most {ApiLimits.MaxIdLength} characters.");
+                    errors.Add("ids", $"A product id has at most {errors.Limits.MaxIdLength} characters.");
                     break;
                 }
 
@@ -104,7 +106,7 @@ public sealed partial class ExplorerApi(IProductIndex index, ILogger<ExplorerApi
     public async Task<IResult> MapAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         var limit = ApiLimits.DefaultMapProducts;
         var raw = request.Query["limit"];
         if (raw.Count > 1)

@@ -25,16 +25,17 @@ public sealed partial class ProductApi(
     IOptions<ProductSimilarityOptions> options,
     ILogger<ProductApi> logger)
 {
-    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;mode=&amp;explain=</c>.</summary>
+    /// <summary><c>GET /api/products/{id}/similar?top=&amp;category=&amp;brand=&amp;minPrice=&amp;maxPrice=&amp;inStock=&amp;source=&amp;attr.NAME=&amp;mode=&amp;explain=&amp;fallback=&amp;mmr=&amp;dedupe=</c>.</summary>
     public async Task<IResult> SimilarAsync(HttpRequest request, string? id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
         var explain = RequestParsing.ParseExplain(request.Query, errors);
+        var shaping = RequestParsing.ParseShaping(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "similar", errors.Count);
@@ -45,8 +46,8 @@ public sealed partial class ProductApi(
         {
             using var telemetry = ProductSimilarityTelemetry.StartQuery("similar");
             var result = await similarity.SimilarAsync(
-                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
-            telemetry.Complete(result.Hits.Count);
+                new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
+            telemetry.Complete(result.Hits.Count, Relaxed(result));
             LogSimilar(logger, id!, result.Hits.Count);
             return TypedResults.Ok(ResultsResponse.From(result));
         }
@@ -60,14 +61,14 @@ public sealed partial class ProductApi(
     public async Task<IResult> RecommendAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (body, error) = await RequestParsing.ReadJsonBodyAsync<RecommendationBody>(request, cancellationToken).ConfigureAwait(false);
+        var (body, error) = await RequestParsing.ReadJsonBodyAsync<RecommendationBody>(request, options.Value.Limits.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
             LogRejected(logger, "recommendations", 1);
             return error;
         }
 
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         var recommendation = RequestParsing.ToRecommendationRequest(body!, errors);
         if (errors.HasErrors)
         {
@@ -86,12 +87,13 @@ public sealed partial class ProductApi(
     public async Task<IResult> SearchAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         var text = RequestParsing.ParseSearchText(request.Query, errors);
         var top = RequestParsing.ParseTop(request.Query, errors);
         var filter = RequestParsing.ParseFilter(request.Query, errors);
         var mode = RequestParsing.ParseMode(request.Query, errors);
         var explain = RequestParsing.ParseExplain(request.Query, errors);
+        var shaping = RequestParsing.ParseShaping(request.Query, errors);
         if (errors.HasErrors)
         {
             LogRejected(logger, "search", errors.Count);
@@ -99,8 +101,8 @@ public sealed partial class ProductApi(
         }
 
         using var telemetry = ProductSimilarityTelemetry.StartQuery("search");
-        var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain }, cancellationToken).ConfigureAwait(false);
-        telemetry.Complete(result.Hits.Count);
+        var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
+        telemetry.Complete(result.Hits.Count, Relaxed(result));
         LogSearchText(logger, text);
         LogSearched(logger, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
@@ -109,7 +111,7 @@ public sealed partial class ProductApi(
     /// <summary><c>GET /api/products/{id}</c>: the stored product, or 404.</summary>
     public async Task<IResult> GetProductAsync(string? id, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         if (errors.HasErrors)
         {
@@ -129,7 +131,7 @@ public sealed partial class ProductApi(
     /// <summary><c>DELETE /api/products/{id}</c>: removes the product and commits; 204, or 404 when it is not there.</summary>
     public async Task<IResult> DeleteProductAsync(string? id, CancellationToken cancellationToken)
     {
-        var errors = new ValidationErrors();
+        var errors = new ValidationErrors(options.Value.Limits);
         RequestParsing.ValidateId(id, "id", errors);
         if (errors.HasErrors)
         {
@@ -213,6 +215,9 @@ public sealed partial class ProductApi(
             LastIngestion = ProductSimilarityTelemetry.LastIngestion,
         });
     }
+
+    // Whether the filter fallback filled the list (the query counts as a fallback in telemetry).
+    private static bool Relaxed(SimilarityResult result) => result.Hits.Any(h => h.RelaxedFilters.Count > 0);
 
     // The local ONNX model's weight quantisation; a cloud embedding service has none to report.
     private string? Quantization() => options.Value.Embeddings.Provider == EmbeddingProvider.Onnx

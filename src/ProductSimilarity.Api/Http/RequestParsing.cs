@@ -8,7 +8,7 @@ using ProductSimilarity.Core.Similarity;
 
 namespace ProductSimilarity.Api.Http;
 
-/// <summary>Reads and validates route values, query strings and bodies against <see cref="ApiLimits"/>.</summary>
+/// <summary>Reads and validates route values, query strings and bodies against the configured limits (<see cref="ValidationErrors.Limits"/>).</summary>
 /// <remarks>
 /// Stateless; thread-safe. Messages name the field and the limit but never echo the value: a history id is the user's
 /// private data, and echoing input makes error responses a reflection vector.
@@ -23,16 +23,16 @@ internal static class RequestParsing
         MaxDepth = 16,
     };
 
-    /// <summary>Checks a product id: present, not blank, at most <see cref="ApiLimits.MaxIdLength"/> characters.</summary>
+    /// <summary>Checks a product id: present, not blank, at most <c>Limits:MaxIdLength</c> characters.</summary>
     public static void ValidateId(string? id, string field, ValidationErrors errors)
     {
         if (string.IsNullOrWhiteSpace(id))
         {
             errors.Add(field, "A product id is required.");
         }
-        else if (id.Length > ApiLimits.MaxIdLength)
+        else if (id.Length > errors.Limits.MaxIdLength)
         {
-            errors.Add(field, $"A product id has at most {ApiLimits.MaxIdLength} characters.");
+            errors.Add(field, $"A product id has at most {errors.Limits.MaxIdLength} characters.");
         }
     }
 
@@ -47,7 +47,7 @@ internal static class RequestParsing
 
         if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var top))
         {
-            errors.Add("top", $"top must be a whole number from {ApiLimits.MinTop} to {ApiLimits.MaxTop}.");
+            errors.Add("top", $"top must be a whole number from {ApiLimits.MinTop} to {errors.Limits.MaxTop}.");
             return ApiLimits.DefaultTop;
         }
 
@@ -62,19 +62,35 @@ internal static class RequestParsing
             return ApiLimits.DefaultTop;
         }
 
-        if (top is < ApiLimits.MinTop or > ApiLimits.MaxTop)
+        if (top < ApiLimits.MinTop || top > errors.Limits.MaxTop)
         {
-            errors.Add(field, $"{field} must be from {ApiLimits.MinTop} to {ApiLimits.MaxTop}.");
+            errors.Add(field, $"{field} must be from {ApiLimits.MinTop} to {errors.Limits.MaxTop}.");
         }
 
         return top.Value;
     }
 
-    /// <summary>Reads the filters <c>category</c>, <c>brand</c>, <c>minPrice</c>, <c>maxPrice</c> and <c>inStock</c> from the query string.</summary>
+    /// <summary>The prefix of an attribute filter in a query string: <c>attr.color=black</c>.</summary>
+    public const string AttributePrefix = "attr.";
+
+    /// <summary>
+    /// Reads the filters <c>category</c>, <c>brand</c>, <c>minPrice</c>, <c>maxPrice</c>, <c>inStock</c>, <c>source</c>
+    /// and <c>attr.NAME</c> (any catalog column) from the query string.
+    /// </summary>
     public static ProductFilter ParseFilter(IQueryCollection query, ValidationErrors errors)
     {
         var category = Text(Single(query, "category", errors), "category", errors);
         var brand = Text(Single(query, "brand", errors), "brand", errors);
+        var source = Text(Single(query, "source", errors), "source", errors);
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in query.Keys)
+        {
+            if (key.StartsWith(AttributePrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                AddAttribute(attributes, key[AttributePrefix.Length..], Single(query, key, errors), key, errors);
+            }
+        }
+
         var minPrice = Price(Single(query, "minPrice", errors), "minPrice", errors);
         var maxPrice = Price(Single(query, "maxPrice", errors), "maxPrice", errors);
         bool? inStock = null;
@@ -91,7 +107,32 @@ internal static class RequestParsing
         }
 
         CheckPriceRange(minPrice, maxPrice, "maxPrice", errors);
-        return new ProductFilter { Category = category, Brand = brand, MinPrice = minPrice, MaxPrice = maxPrice, InStock = inStock };
+        return new ProductFilter { Category = category, Brand = brand, MinPrice = minPrice, MaxPrice = maxPrice, InStock = inStock, Source = source, Attributes = attributes };
+    }
+
+    /// <summary>
+    /// Reads the result shaping of <c>similar</c> and <c>search</c>: <c>fallback</c> (<c>true</c> or <c>false</c>),
+    /// <c>mmr</c> (the MMR lambda, 0 to 1) and <c>dedupe</c> (<c>true</c> or <c>false</c>); each absent value takes the
+    /// configured default.
+    /// </summary>
+    public static ResultShaping ParseShaping(IQueryCollection query, ValidationErrors errors)
+    {
+        var fallback = OptionalFlag(query, "fallback", errors);
+        var dedupe = OptionalFlag(query, "dedupe", errors);
+        double? mmr = null;
+        if (Single(query, "mmr", errors) is { } raw)
+        {
+            if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var lambda) && lambda is >= 0 and <= 1)
+            {
+                mmr = lambda;
+            }
+            else
+            {
+                errors.Add("mmr", "mmr must be a number from 0 (most diverse) to 1 (most relevant), with '.' for decimals.");
+            }
+        }
+
+        return new ResultShaping { Fallback = fallback, MmrLambda = mmr, SuppressNearDuplicates = dedupe };
     }
 
     /// <summary>Checks filters that came in a JSON body.</summary>
@@ -115,6 +156,12 @@ internal static class RequestParsing
         }
 
         CheckPriceRange(body.MinPrice, body.MaxPrice, "filters.maxPrice", errors);
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in body.Attributes ?? new Dictionary<string, string?>())
+        {
+            AddAttribute(attributes, name, value, $"filters.attributes.{name}", errors);
+        }
+
         return new ProductFilter
         {
             Category = category,
@@ -122,6 +169,8 @@ internal static class RequestParsing
             MinPrice = body.MinPrice,
             MaxPrice = body.MaxPrice,
             InStock = body.InStock,
+            Source = Text(body.Source, "filters.source", errors),
+            Attributes = attributes,
         };
     }
 
@@ -145,6 +194,22 @@ internal static class RequestParsing
         return defaultValue;
     }
 
+    private static bool? OptionalFlag(IQueryCollection query, string name, ValidationErrors errors)
+    {
+        if (Single(query, name, errors) is not { } raw)
+        {
+            return null;
+        }
+
+        if (bool.TryParse(raw, out var value))
+        {
+            return value;
+        }
+
+        errors.Add(name, $"{name} must be true or false.");
+        return null;
+    }
+
     /// <summary>Reads the optional ranking override <c>mode</c> (<c>vector</c>, <c>keyword</c> or <c>hybrid</c>).</summary>
     public static RankingMode? ParseMode(IQueryCollection query, ValidationErrors errors)
     {
@@ -163,7 +228,7 @@ internal static class RequestParsing
         return null;
     }
 
-    /// <summary>Reads the search text <c>q</c>: required, at most <see cref="ApiLimits.MaxQueryLength"/> characters.</summary>
+    /// <summary>Reads the search text <c>q</c>: required, at most <c>Limits:MaxQueryLength</c> characters.</summary>
     public static string ParseSearchText(IQueryCollection query, ValidationErrors errors)
     {
         var raw = Single(query, "q", errors);
@@ -173,24 +238,24 @@ internal static class RequestParsing
             return string.Empty;
         }
 
-        if (raw.Length > ApiLimits.MaxQueryLength)
+        if (raw.Length > errors.Limits.MaxQueryLength)
         {
-            errors.Add("q", $"q has at most {ApiLimits.MaxQueryLength} characters.");
+            errors.Add("q", $"q has at most {errors.Limits.MaxQueryLength} characters.");
         }
 
         return raw.Trim();
     }
 
     /// <summary>
-    /// Reads a JSON body of at most <see cref="ApiLimits.MaxBodyBytes"/> bytes. Returns the value, or an error result
-    /// (400 for a missing or malformed body, 413 for one that is too large).
+    /// Reads a JSON body of at most <paramref name="maxBytes"/> bytes (<c>Limits:MaxRequestBodyBytes</c>). Returns the
+    /// value, or an error result (400 for a missing or malformed body, 413 for one that is too large).
     /// </summary>
-    public static async Task<(T? Value, IResult? Error)> ReadJsonBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<(T? Value, IResult? Error)> ReadJsonBodyAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
-        if (request.ContentLength > ApiLimits.MaxBodyBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge());
+            return (null, TooLarge(maxBytes));
         }
 
         // Bounded copy: a body without Content-Length (chunked) cannot make us buffer more than the limit.
@@ -205,9 +270,9 @@ internal static class RequestParsing
             }
 
             buffer.Advance(read);
-            if (buffer.WrittenCount > ApiLimits.MaxBodyBytes)
+            if (buffer.WrittenCount > maxBytes)
             {
-                return (null, TooLarge());
+                return (null, TooLarge(maxBytes));
             }
         }
 
@@ -244,11 +309,11 @@ internal static class RequestParsing
         var history = new List<HistoryEvent>();
         if (body.History is not { Count: > 0 })
         {
-            errors.Add("history", "history must hold at least one event.");
+            // An empty or missing history is a cold start: the configured fallback answers.
         }
-        else if (body.History.Count > ApiLimits.MaxHistory)
+        else if (body.History.Count > errors.Limits.MaxHistory)
         {
-            errors.Add("history", $"history holds at most {ApiLimits.MaxHistory} events.");
+            errors.Add("history", $"history holds at most {errors.Limits.MaxHistory} events.");
         }
         else
         {
@@ -264,14 +329,19 @@ internal static class RequestParsing
 
                 ValidateId(item.Id, field + ".id", errors);
                 var kind = InteractionKind.View;
-                if (item.Event is not null && !TryParseEvent(item.Event, out kind))
+                if (item.Event is not null && !HistoryEventText.TryParseKind(item.Event, out kind))
                 {
-                    errors.Add(field + ".event", "event must be view, cart or purchase.");
+                    errors.Add(field + ".event", "event must be view, cart, purchase or not_interested.");
+                }
+
+                if (item.Category is { } itemCategory && itemCategory.Length > errors.Limits.MaxFilterLength)
+                {
+                    errors.Add(field + ".category", $"category is at most {errors.Limits.MaxFilterLength} characters.");
                 }
 
                 if (item.Id is not null)
                 {
-                    history.Add(new HistoryEvent(item.Id, kind, item.At));
+                    history.Add(new HistoryEvent(item.Id, kind, item.At, string.IsNullOrWhiteSpace(item.Category) ? null : item.Category.Trim()));
                 }
             }
         }
@@ -298,34 +368,34 @@ internal static class RequestParsing
 
         var top = ValidateTop(body.Top, "top", errors);
         var filter = ToFilter(body.Filters, errors);
+        if (body.Replenish is { } replenish && body.ExcludePurchased is { } excludePurchased && replenish == excludePurchased)
+        {
+            errors.Add("replenish", "replenish and excludePurchased contradict each other; give one of them.");
+        }
+
+        RecommendationStrategy? strategy = null;
+        if (body.Strategy is { } strategyName)
+        {
+            if (HistoryEventText.TryParseStrategy(strategyName, out var parsed))
+            {
+                strategy = parsed;
+            }
+            else
+            {
+                errors.Add("strategy", "strategy must be multiInterest or centroid.");
+            }
+        }
+
         return new RecommendationRequest
         {
             History = history,
             Exclude = exclude,
             Top = top,
             Filter = filter,
-            ExcludePurchased = body.ExcludePurchased ?? true,
+            ExcludePurchased = body.Replenish is { } asked ? !asked : body.ExcludePurchased ?? true,
+            Strategy = strategy,
             Explain = body.Explain ?? false,
         };
-    }
-
-    private static bool TryParseEvent(string value, out InteractionKind kind)
-    {
-        switch (value.Trim().ToUpperInvariant())
-        {
-            case "VIEW":
-                kind = InteractionKind.View;
-                return true;
-            case "CART":
-                kind = InteractionKind.Cart;
-                return true;
-            case "PURCHASE":
-                kind = InteractionKind.Purchase;
-                return true;
-            default:
-                kind = InteractionKind.View;
-                return false;
-        }
     }
 
     private static string? Single(IQueryCollection query, string name, ValidationErrors errors)
@@ -344,6 +414,30 @@ internal static class RequestParsing
         return string.IsNullOrEmpty(values[0]) ? null : values[0];
     }
 
+    // One attribute condition: a column name without '=' and a value, each within MaxFilterLength, at most
+    // MaxAttributeFilters of them. Blank values are ignored like the other filters.
+    private static void AddAttribute(Dictionary<string, string> attributes, string name, string? value, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || name.Length > errors.Limits.MaxFilterLength)
+        {
+            errors.Add(field, $"An attribute filter is attr.NAME=value, with a column NAME of 1 to {errors.Limits.MaxFilterLength} characters and no '='.");
+            return;
+        }
+
+        if (Text(value, field, errors) is not { } text)
+        {
+            return;
+        }
+
+        if (attributes.Count == ApiLimits.MaxAttributeFilters)
+        {
+            errors.Add(field, $"At most {ApiLimits.MaxAttributeFilters} attribute filters are allowed.");
+            return;
+        }
+
+        attributes[name.Trim()] = text;
+    }
+
     private static string? Text(string? value, string field, ValidationErrors errors)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -351,9 +445,9 @@ internal static class RequestParsing
             return null;
         }
 
-        if (value.Length > ApiLimits.MaxFilterLength)
+        if (value.Length > errors.Limits.MaxFilterLength)
         {
-            errors.Add(field, $"{field} has at most {ApiLimits.MaxFilterLength} characters.");
+            errors.Add(field, $"{field} has at most {errors.Limits.MaxFilterLength} characters.");
         }
 
         return value.Trim();
@@ -383,8 +477,8 @@ internal static class RequestParsing
         }
     }
 
-    private static IResult TooLarge() => TypedResults.Problem(
+    private static IResult TooLarge(int maxBytes) => TypedResults.Problem(
         statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "The request body is too large.",
-        detail: $"The body may have at most {ApiLimits.MaxBodyBytes} bytes.");
+        detail: $"The body may have at most {maxBytes} bytes.");
 }

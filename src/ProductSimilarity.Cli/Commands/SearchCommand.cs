@@ -17,8 +17,10 @@ internal static class SearchCommand
         var ranking = PsimApp.RankingOption();
         var explain = PsimApp.ExplainOption();
         var filters = new PsimApp.FilterOptions();
+        var shaping = new PsimApp.ShapingOptions();
         var command = new Command("search", "Search products by text (hybrid: meaning and keywords).") { text, top, json, ranking, explain };
         filters.AddTo(command);
+        shaping.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var query = parse.GetRequiredValue(text);
@@ -29,7 +31,7 @@ internal static class SearchCommand
 
             await using var services = CliHost.Build(PsimApp.Globals(parse));
             var result = await services.GetRequiredService<SimilarityService>()
-                .SearchAsync(new SearchRequest { Text = query, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
+                .SearchAsync(new SearchRequest { Text = query, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain), Shaping = shaping.Read(parse) }, ct).ConfigureAwait(false);
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {

@@ -16,11 +16,13 @@ internal static class SimilarCommand
         var ranking = PsimApp.RankingOption();
         var explain = PsimApp.ExplainOption();
         var filters = new PsimApp.FilterOptions();
+        var shaping = new PsimApp.ShapingOptions();
         var command = new Command("similar", "Show the products most similar to one product (it and its group_id variants are excluded). Each result shows its vector, keyword and fused score.")
         {
             id, top, json, ranking, explain,
         };
         filters.AddTo(command);
+        shaping.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var productId = parse.GetRequiredValue(id).Trim();
@@ -32,7 +34,7 @@ internal static class SimilarCommand
             await using var services = CliHost.Build(PsimApp.Globals(parse));
             var service = services.GetRequiredService<SimilarityService>();
             var result = await service.SimilarAsync(
-                new SimilarRequest { Id = productId, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain) }, ct).ConfigureAwait(false);
+                new SimilarRequest { Id = productId, Top = parse.GetValue(top), Filter = filters.Read(parse), Mode = parse.GetValue(ranking), Explain = parse.GetValue(explain), Shaping = shaping.Read(parse) }, ct).ConfigureAwait(false);
             var hits = result.Hits.Select(HitView.From).ToList();
             if (parse.GetValue(json))
             {

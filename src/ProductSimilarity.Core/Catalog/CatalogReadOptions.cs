@@ -62,6 +62,27 @@ public sealed record CatalogReadOptions
     /// <summary>The most bytes a gzip-compressed catalog may decompress to; beyond it the file is refused (a gzip bomb).</summary>
     public long MaxDecompressedBytes { get; init; } = DefaultMaxDecompressedBytes;
 
+    /// <summary>The default <see cref="MaxFileBytes"/>: 16 GiB.</summary>
+    public const long DefaultMaxFileBytes = 16L << 30;
+
+    /// <summary>The default <see cref="MaxRows"/>: 50 million.</summary>
+    public const long DefaultMaxRows = 50_000_000;
+
+    /// <summary>The default <see cref="MaxFieldLength"/>: 1,000,000 characters.</summary>
+    public const int DefaultMaxFieldLength = 1_000_000;
+
+    /// <summary>The largest catalog accepted, in bytes as delivered (before decompression); a larger one is refused before any row.</summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
+    /// <summary>The most rows read from one catalog; reading stops with a <see cref="CatalogFormatException"/> after this many.</summary>
+    public long MaxRows { get; init; } = DefaultMaxRows;
+
+    /// <summary>The longest raw field accepted, in characters; a longer field rejects its row without being kept in memory.</summary>
+    public int MaxFieldLength { get; init; } = DefaultMaxFieldLength;
+
+    /// <summary>The longest raw row (CSV record or JSON line) accepted: <see cref="CatalogReader.MaxRawRowLength"/>, or one field more when <see cref="MaxFieldLength"/> is larger.</summary>
+    public int MaxRowLength => Math.Max(CatalogReader.MaxRawRowLength, MaxFieldLength + 1024);
+
     /// <summary>Parses a delimiter as written in configuration or on the command line: one character, or <c>tab</c>.</summary>
     /// <exception cref="ArgumentException">Not one of <c>,</c> <c>;</c> <c>|</c> tab.</exception>
     public static char? ParseDelimiter(string? text)

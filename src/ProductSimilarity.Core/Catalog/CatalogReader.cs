@@ -52,8 +52,8 @@ public enum CatalogFormat
 /// </remarks>
 public sealed class CatalogReader
 {
-    /// <summary>Longest raw field accepted, in characters; longer fields reject their row without being kept in memory.</summary>
-    public const int MaxRawFieldLength = 1_000_000;
+    /// <summary>Longest raw field accepted by default, in characters (<see cref="CatalogReadOptions.MaxFieldLength"/>); longer fields reject their row without being kept in memory.</summary>
+    public const int MaxRawFieldLength = CatalogReadOptions.DefaultMaxFieldLength;
 
     /// <summary>Longest raw row (CSV record or JSON line) accepted, in characters.</summary>
     public const int MaxRawRowLength = 4_000_000;
@@ -129,7 +129,81 @@ public sealed class CatalogReader
             _ = CatalogTextDecoding.Resolve(encoding, fileName); // an unknown name fails here, before any row
         }
 
-        return ReadCoreAsync(stream, fileName, format, gzip, options, cancellationToken);
+        // The size limit: a file that says its length is refused before any row; one that does not (a network stream)
+        // is refused when it has delivered more.
+        if (stream.CanSeek && stream.Length - stream.Position > options.MaxFileBytes)
+        {
+            throw TooLarge(fileName, stream.Length - stream.Position, options.MaxFileBytes);
+        }
+
+        var input = stream.CanSeek ? stream : new SizeLimitedStream(stream, options.MaxFileBytes, fileName);
+        return LimitRowsAsync(ReadCoreAsync(input, fileName, format, gzip, options, cancellationToken), fileName, options.MaxRows, cancellationToken);
+    }
+
+    private static CatalogFormatException TooLarge(string fileName, long? size, long limit) => new(
+        fileName,
+        0,
+        size is { } bytes
+            ? FormattableString.Invariant($"the file is {bytes:N0} bytes; the limit is {limit:N0} (ProductSimilarity:Ingestion:MaxFileBytes); the file was refused")
+            : FormattableString.Invariant($"the file is larger than {limit:N0} bytes (ProductSimilarity:Ingestion:MaxFileBytes); the file was refused"));
+
+    /// <summary>Stops a catalog at <paramref name="maxRows"/> rows: the rows before stay read, and the error says where it stopped.</summary>
+    private static async IAsyncEnumerable<CatalogRow> LimitRowsAsync(
+        IAsyncEnumerable<CatalogRow> rows, string fileName, long maxRows, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long count = 0;
+        await foreach (var row in rows.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (++count > maxRows)
+            {
+                throw new CatalogFormatException(fileName, 0, FormattableString.Invariant(
+                    $"the catalog has more than {maxRows:N0} rows (ProductSimilarity:Ingestion:MaxRows); the first {maxRows:N0} were read and the rest were not"));
+            }
+
+            yield return row;
+        }
+    }
+
+    /// <summary>A forward-only stream that fails once more than <c>limit</c> bytes have been read from it.</summary>
+    private sealed class SizeLimitedStream(Stream inner, long limit, string fileName) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw TooLarge(fileName, null, limit) : read;
+        }
     }
 
     private static async IAsyncEnumerable<CatalogRow> ReadCoreAsync(
@@ -171,7 +245,7 @@ public sealed class CatalogReader
             var tsv = (gzip ? name[..^3] : name).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
             var rows = format == CatalogFormat.Csv
                 ? CsvCatalogParser.ReadAsync(source, fileName, options, tsv ? '\t' : null, cancellationToken)
-                : JsonLinesCatalogParser.ReadAsync(source, fileName, options.PriceCulture, cancellationToken);
+                : JsonLinesCatalogParser.ReadAsync(source, fileName, options, cancellationToken);
             await foreach (var row in rows.ConfigureAwait(false))
             {
                 yield return row;

@@ -22,7 +22,7 @@ internal static class CsvCatalogParser
             delimiter = DetectDelimiter(source.Available) ?? defaultDelimiter ?? ',';
         }
 
-        var scanner = new CsvRecordScanner(source, CatalogReader.MaxRawFieldLength, CatalogReader.MaxRawRowLength, delimiter.Value);
+        var scanner = new CsvRecordScanner(source, options.MaxFieldLength, options.MaxRowLength, delimiter.Value);
         if (!await scanner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new CatalogFormatException(file, 0, "file is empty");
@@ -210,7 +210,7 @@ internal static class CsvCatalogParser
             var id = scanner.TryGetId();
             var column = scanner.ProblemColumn;
             var field = column >= 0 ? NameAt(column) : null;
-            var max = CatalogReader.MaxRawFieldLength;
+            var max = scanner.MaxFieldLength;
             return scanner.Problem switch
             {
                 CsvProblem.TextAfterQuote => builder.Error(line, field, "unexpected text after the closing quote of a quoted field", id),
@@ -221,7 +221,7 @@ internal static class CsvCatalogParser
                     ? FormattableString.Invariant($"field is at least {scanner.ProblemLength:N0} characters long and its quote is not closed on this line; the limit is {max:N0}")
                     : FormattableString.Invariant($"field is {scanner.ProblemLength:N0} characters long; the limit is {max:N0}"), id),
                 CsvProblem.RowTooLong => builder.Error(line, null, FormattableString.Invariant(
-                    $"row is {scanner.ProblemLength:N0} characters long; the limit is {CatalogReader.MaxRawRowLength:N0}"), id),
+                    $"row is {scanner.ProblemLength:N0} characters long; the limit is {scanner.MaxRowLength:N0}"), id),
                 _ => builder.Error(line, scanner.ColumnCount < Count ? NameAt(scanner.ColumnCount) : null, FormattableString.Invariant(
                     $"row has {scanner.ColumnCount} columns but the header has {Count}"), id),
             };

@@ -53,6 +53,12 @@ internal enum CsvProblem
 /// </remarks>
 internal sealed class CsvRecordScanner(CatalogCharSource source, int maxFieldLength, int maxRowLength, char delimiter = ',')
 {
+    /// <summary>The longest raw field accepted, in characters.</summary>
+    public int MaxFieldLength => maxFieldLength;
+
+    /// <summary>The longest raw row accepted, in characters.</summary>
+    public int MaxRowLength => maxRowLength;
+
     private static readonly SearchValues<char> InsideQuotes = SearchValues.Create("\"\r\n");
 
     private readonly SearchValues<char> _outsideQuotes = SearchValues.Create([delimiter, '"', '\r', '\n']);

@@ -10,29 +10,30 @@ namespace ProductSimilarity.Core.Catalog;
 /// <remarks>
 /// Strings, numbers and booleans are accepted for every field (numbers keep their JSON text, so <c>"id": 42</c> is the id
 /// <c>42</c>); <c>null</c> is the same as absent; objects and arrays are only accepted as attributes, kept as raw JSON
-/// text. A line longer than <see cref="CatalogReader.MaxRawRowLength"/> characters is rejected without being kept in
+/// text. A line longer than <see cref="CatalogReadOptions.MaxRowLength"/> characters is rejected without being kept in
 /// memory; <see cref="JsonLineProbe"/> watches it stream past so the error can still name an over-long top-level field
 /// and its length. Stateless; thread-safe.
 /// </remarks>
 internal static class JsonLinesCatalogParser
 {
     public static async IAsyncEnumerable<CatalogRow> ReadAsync(
-        CatalogCharSource source, string file, System.Globalization.CultureInfo? priceCulture, [EnumeratorCancellation] CancellationToken cancellationToken)
+        CatalogCharSource source, string file, CatalogReadOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var builder = new ProductRowBuilder(file, priceCulture);
+        var builder = new ProductRowBuilder(file, options.PriceCulture);
+        var limits = (Field: options.MaxFieldLength, Row: options.MaxRowLength);
         var raw = new RawRow();
         var names = new List<string>();
         long line = 0;
         var sawContent = false;
-        var probe = new JsonLineProbe(CatalogReader.MaxRawFieldLength);
-        while (await source.ReadLineAsync(CatalogReader.MaxRawRowLength, probe, cancellationToken).ConfigureAwait(false))
+        var probe = new JsonLineProbe(limits.Field);
+        while (await source.ReadLineAsync(limits.Row, probe, cancellationToken).ConfigureAwait(false))
         {
             line++;
             cancellationToken.ThrowIfCancellationRequested();
-            if (source.LineLength > CatalogReader.MaxRawRowLength)
+            if (source.LineLength > limits.Row)
             {
                 sawContent = true;
-                yield return TooLong(line, builder, probe, source.LineLength);
+                yield return TooLong(line, builder, probe, source.LineLength, limits);
                 probe.Reset();
                 continue;
             }
@@ -43,7 +44,7 @@ internal static class JsonLinesCatalogParser
             }
 
             sawContent = true;
-            yield return ParseLine(source.Line, line, builder, raw, names);
+            yield return ParseLine(source.Line, line, builder, raw, names, limits.Field);
         }
 
         if (!sawContent)
@@ -53,20 +54,20 @@ internal static class JsonLinesCatalogParser
     }
 
     /// <summary>A line too long to parse: names the over-long field when the probe found one.</summary>
-    private static CatalogRow TooLong(long line, ProductRowBuilder builder, JsonLineProbe probe, long lineLength)
+    private static CatalogRow TooLong(long line, ProductRowBuilder builder, JsonLineProbe probe, long lineLength, (int Field, int Row) limits)
     {
         if (probe.Field is { } name)
         {
             var field = CatalogFields.Resolve([name])[0] is { } known ? CatalogFields.NameOf(known) : name;
             return builder.Error(line, field, FormattableString.Invariant(
-                $"field is {probe.FieldLength:N0} characters long; the limit is {CatalogReader.MaxRawFieldLength:N0}"), probe.Id);
+                $"field is {probe.FieldLength:N0} characters long; the limit is {limits.Field:N0}"), probe.Id);
         }
 
         return builder.Error(line, null, FormattableString.Invariant(
-            $"line is {lineLength:N0} characters long; the limit is {CatalogReader.MaxRawRowLength:N0}"), probe.Id);
+            $"line is {lineLength:N0} characters long; the limit is {limits.Row:N0}"), probe.Id);
     }
 
-    private static CatalogRow ParseLine(ReadOnlyMemory<char> text, long line, ProductRowBuilder builder, RawRow raw, List<string> names)
+    private static CatalogRow ParseLine(ReadOnlyMemory<char> text, long line, ProductRowBuilder builder, RawRow raw, List<string> names, int maxFieldLength)
     {
         JsonDocument document;
         try
@@ -146,10 +147,10 @@ internal static class JsonLinesCatalogParser
                     continue;
                 }
 
-                if (textValue.Length > CatalogReader.MaxRawFieldLength && errorReason is null)
+                if (textValue.Length > maxFieldLength && errorReason is null)
                 {
                     (errorField, errorReason) = (name, FormattableString.Invariant(
-                        $"field is {textValue.Length:N0} characters long; the limit is {CatalogReader.MaxRawFieldLength:N0}"));
+                        $"field is {textValue.Length:N0} characters long; the limit is {maxFieldLength:N0}"));
                     continue;
                 }
 

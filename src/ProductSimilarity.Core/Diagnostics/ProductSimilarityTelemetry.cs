@@ -81,7 +81,7 @@ public static class ProductSimilarityTelemetry
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>(CommitDurationMetric, "s", "Duration of one index commit during ingestion.");
     private static readonly Histogram<double> QueryDuration = Meter.CreateHistogram<double>(QueryDurationMetric, "s", "Duration of one query by route.");
     private static readonly Histogram<int> QueryResults = Meter.CreateHistogram<int>(QueryResultsMetric, "{result}", "Results returned by one query.");
-    private static readonly Counter<long> QueryFallbacks = Meter.CreateCounter<long>(QueryFallbackMetric, "{query}", "Queries that fell back to another ranking.");
+    private static readonly Counter<long> QueryFallbacks = Meter.CreateCounter<long>(QueryFallbackMetric, "{query}", "Queries whose list the filter fallback filled.");
 
     /// <summary>Starts the span of an ingestion run (null when nobody listens).</summary>
     public static Activity? StartIngestion(string fileName, string mode)
@@ -180,7 +180,7 @@ public static class ProductSimilarityTelemetry
             _activity = activity;
         }
 
-        /// <summary>Records the result count (and whether a fallback ranking was used).</summary>
+        /// <summary>Records the result count (and whether the filter fallback filled the list).</summary>
         public void Complete(int results, bool fallback = false)
         {
             var route = new KeyValuePair<string, object?>(RouteTag, _route);

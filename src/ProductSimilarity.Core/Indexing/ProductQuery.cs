@@ -45,7 +45,9 @@ public enum FusionMethod
 /// <para>Category and brand match exactly after <see cref="Key"/> on both sides (so case-insensitively). Price bounds are
 /// inclusive, and a product without a price fails any bound. <see cref="InStock"/> matches only products whose flag is
 /// known and equal. <see cref="Source"/> matches exactly (ordinal); a product without a source passes
-/// <see cref="ExcludeSource"/>.</para>
+/// <see cref="ExcludeSource"/>. <see cref="Attributes"/> match a catalog column by <see cref="AttributeTerm"/>: name and
+/// value trimmed and folded with <see cref="Key"/> (so <c>Color=Black</c> matches <c>color=black</c>); a product without
+/// the column fails.</para>
 /// <para>Immutable; thread-safe.</para>
 /// </remarks>
 public sealed record ProductFilter
@@ -71,9 +73,81 @@ public sealed record ProductFilter
     /// <summary>Only products not from this source (used by evaluation across sources).</summary>
     public string? ExcludeSource { get; init; }
 
+    /// <summary>
+    /// Catalog columns the product must have with these values (name to value, every one must hold), for example
+    /// <c>color = black</c>; see <see cref="AttributeTerm"/> for the folding.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = NoAttributes;
+
     /// <summary>True when no condition is set.</summary>
     public bool IsEmpty => Category is null && Brand is null && MinPrice is null && MaxPrice is null
-        && InStock is null && Source is null && ExcludeSource is null;
+        && InStock is null && Source is null && ExcludeSource is null && Attributes.Count == 0;
+
+    /// <summary>
+    /// Longest <see cref="AttributeTerm"/> a store indexes. Longer column values (descriptions, lists) are not filterable:
+    /// no product matches a filter on them, in every store alike.
+    /// </summary>
+    public const int MaxAttributeTermLength = 200;
+
+    private static readonly IReadOnlyDictionary<string, string> NoAttributes = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The one form of an attribute condition, as every store indexes it and every filter asks for it:
+    /// <c>Key(name.Trim()) + "=" + Key(value.Trim())</c>.
+    /// </summary>
+    /// <param name="name">The catalog column name.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>The term, for example <c>color=black</c>.</returns>
+    public static string AttributeTerm(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        return Key(name.Trim()) + "=" + Key(value.Trim());
+    }
+
+    /// <summary>
+    /// The attribute terms a store indexes for a product: one <see cref="AttributeTerm"/> per catalog column whose name is
+    /// not blank and holds no <c>=</c>, whose value is not blank, and whose term is at most
+    /// <see cref="MaxAttributeTermLength"/> characters.
+    /// </summary>
+    /// <param name="product">The product.</param>
+    /// <returns>The distinct terms, in column order.</returns>
+    public static IReadOnlyList<string> AttributeTerms(Product product)
+    {
+        ArgumentNullException.ThrowIfNull(product);
+        if (product.Attributes.Count == 0)
+        {
+            return [];
+        }
+
+        var terms = new List<string>(product.Attributes.Count);
+        foreach (var (name, value) in product.Attributes)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Contains('=', StringComparison.Ordinal) || string.IsNullOrWhiteSpace(value))
+            {
+                continue;
+            }
+
+            var term = AttributeTerm(name, value);
+            if (term.Length <= MaxAttributeTermLength && !terms.Contains(term, StringComparer.Ordinal))
+            {
+                terms.Add(term);
+            }
+        }
+
+        return terms;
+    }
+
+    /// <summary>The terms of <see cref="Attributes"/> (see <see cref="AttributeTerm"/>), the form each store translates.</summary>
+    public IEnumerable<string> AttributeFilterTerms() => Attributes.Select(a => AttributeTerm(a.Key, a.Value));
+
+    /// <summary>Whether a product has the attribute <paramref name="name"/> with <paramref name="value"/> (see <see cref="AttributeTerm"/>).</summary>
+    /// <param name="product">The product.</param>
+    /// <param name="name">The column name.</param>
+    /// <param name="value">The value.</param>
+    /// <returns>True when it has.</returns>
+    public static bool HasAttribute(Product product, string name, string value) =>
+        AttributeTerms(product).Contains(AttributeTerm(name, value), StringComparer.Ordinal);
 
     /// <summary>
     /// The filter key of a category or brand, as every store indexes and queries it: lower-cased with the invariant
@@ -96,7 +170,8 @@ public sealed record ProductFilter
             && (MaxPrice is null || product.Price <= MaxPrice)
             && (InStock is null || product.InStock == InStock)
             && (Source is null || string.Equals(product.Source, Source, StringComparison.Ordinal))
-            && (ExcludeSource is null || !string.Equals(product.Source, ExcludeSource, StringComparison.Ordinal));
+            && (ExcludeSource is null || !string.Equals(product.Source, ExcludeSource, StringComparison.Ordinal))
+            && (Attributes.Count == 0 || Attributes.All(a => HasAttribute(product, a.Key, a.Value)));
     }
 }
 
@@ -150,6 +225,12 @@ public sealed record ProductQuery
 
     /// <summary>Variant groups that must not appear (the query product's group).</summary>
     public IReadOnlySet<string> ExcludeGroupIds { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// Whether the hits must carry their stored vectors (diversity re-ranking compares them). A store that leaves vectors
+    /// out of query results to keep them small (Azure AI Search) selects them for such a query.
+    /// </summary>
+    public bool IncludeVectors { get; init; }
 
     /// <summary>
     /// Whether a product may be a candidate of this query: it passes <see cref="Filter"/>, its id is not in
@@ -212,4 +293,11 @@ public sealed record SearchHit(
 
     /// <summary>Why the hit is in the list, when the request asked for explanations; null otherwise.</summary>
     public Similarity.ResultExplanation? Explanation { get; init; }
+
+    /// <summary>
+    /// The filter conditions this hit does not meet, when the filter fallback relaxed them to fill the list
+    /// (<c>attr.color</c>, <c>price</c>, <c>brand</c>, <c>category</c>, <c>source</c>, <c>inStock</c>); empty for a hit
+    /// that passes every filter. See <see cref="Similarity.FilterFallback"/>.
+    /// </summary>
+    public IReadOnlyList<string> RelaxedFilters { get; init; } = [];
 }

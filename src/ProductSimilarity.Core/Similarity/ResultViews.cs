@@ -38,13 +38,15 @@ public sealed record HitView(
     int? KeywordRank,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool SameProduct = false,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ResultExplanation? Explanation = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ResultExplanation? Explanation = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Relaxed = null)
 {
     /// <summary>Maps a search hit.</summary>
     public static HitView From(SearchHit hit)
     {
         ArgumentNullException.ThrowIfNull(hit);
-        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank, hit.SameProduct, hit.SameProductReason, Round(hit.Explanation));
+        return new(ProductView.From(hit.Product), Math.Round(hit.Score, 6), Round(hit.VectorScore), Round(hit.KeywordScore), hit.VectorRank, hit.KeywordRank, hit.SameProduct, hit.SameProductReason, Round(hit.Explanation),
+            hit.RelaxedFilters.Count == 0 ? null : hit.RelaxedFilters);
     }
 
     private static ResultExplanation? Round(ResultExplanation? e) => e is null ? null : e with

@@ -63,6 +63,10 @@ internal sealed class AzureAISearchDocument
     [JsonPropertyName(AzureAISearchSchema.Attributes)]
     public string? Attributes { get; set; }
 
+    /// <summary>The attribute filter terms (<see cref="ProductFilter.AttributeTerms"/>); written, never read back.</summary>
+    [JsonPropertyName(AzureAISearchSchema.AttributeKeys)]
+    public IReadOnlyList<string>? AttributeKeys { get; set; }
+
     [JsonPropertyName(AzureAISearchSchema.ContentHash)]
     public string? ContentHash { get; set; }
 
@@ -95,6 +99,7 @@ internal sealed class AzureAISearchDocument
             Gtin = p.Gtin,
             Mpn = p.Mpn,
             Attributes = p.Attributes.Count == 0 ? null : JsonSerializer.Serialize(p.Attributes, AttributeJson),
+            AttributeKeys = ProductFilter.AttributeTerms(p),
             ContentHash = item.ContentHash,
             Vector = withVector ? item.Vector.ToArray() : null,
         };

@@ -431,10 +431,10 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         string? filter = AzureAISearchQuerySyntax.BuildFilter(query.Filter, query.ExcludeIds, query.ExcludeGroupIds);
         Task<List<ScoredCandidate>> keyword = text is null
             ? Task.FromResult(new List<ScoredCandidate>())
-            : CandidatesAsync(text, KeywordOptions(size, filter), static score => score, cancellationToken);
+            : CandidatesAsync(text, KeywordOptions(size, filter, query.IncludeVectors), static score => score, cancellationToken);
         Task<List<ScoredCandidate>> nearest = vector is not { } v
             ? Task.FromResult(new List<ScoredCandidate>())
-            : CandidatesAsync(null, VectorOptions(v, size, filter), ScoreToCosine, cancellationToken);
+            : CandidatesAsync(null, VectorOptions(v, size, filter, query.IncludeVectors), ScoreToCosine, cancellationToken);
         await Task.WhenAll(keyword, nearest).ConfigureAwait(false);
         return new CandidateLists(await nearest.ConfigureAwait(false), await keyword.ConfigureAwait(false));
     }
@@ -445,17 +445,17 @@ public sealed class AzureAISearchProductIndex : IProductIndex
     /// <summary>The cosine similarity behind a vector <c>@search.score</c> of <c>1 / (1 + (1 - cosine))</c>.</summary>
     internal static double ScoreToCosine(double score) => score > 0 ? 2 - (1 / score) : -1;
 
-    private SearchOptions KeywordOptions(int size, string? filter)
+    private SearchOptions KeywordOptions(int size, string? filter, bool includeVectors)
     {
-        var options = ResultOptions(size, filter);
+        var options = ResultOptions(size, filter, includeVectors);
         options.QueryType = SearchQueryType.Simple;
         options.SearchMode = SearchMode.Any;
         return options;
     }
 
-    private SearchOptions VectorOptions(ReadOnlyMemory<float> vector, int size, string? filter)
+    private SearchOptions VectorOptions(ReadOnlyMemory<float> vector, int size, string? filter, bool includeVectors)
     {
-        var options = ResultOptions(size, filter);
+        var options = ResultOptions(size, filter, includeVectors);
         options.VectorSearch = new VectorSearchOptions
         {
             Queries = { new VectorizedQuery(vector) { KNearestNeighborsCount = Math.Max(MinimumNeighbors, size), Fields = { AzureAISearchSchema.Vector } } },
@@ -464,7 +464,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         return options;
     }
 
-    private SearchOptions ResultOptions(int size, string? filter)
+    private SearchOptions ResultOptions(int size, string? filter, bool includeVectors)
     {
         var options = new SearchOptions { Size = size, Filter = filter };
         foreach (string field in AzureAISearchSchema.ResultFields)
@@ -472,7 +472,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
             options.Select.Add(field);
         }
 
-        if (IncludeVectorsInResults)
+        if (IncludeVectorsInResults || includeVectors)
         {
             options.Select.Add(AzureAISearchSchema.Vector);
         }

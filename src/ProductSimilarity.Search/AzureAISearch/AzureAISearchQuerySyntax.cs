@@ -15,7 +15,8 @@ internal static class AzureAISearchQuerySyntax
     private const string QueryOperators = "+-&|!(){}[]^\"~*?:\\/";
 
     /// <summary>The OData <c>$filter</c> for a query, or null when nothing is filtered: the translation of
-    /// <see cref="ProductQuery.Admits"/> (category and brand against the folded <c>categoryKey</c> / <c>brandKey</c> copies).</summary>
+    /// <see cref="ProductQuery.Admits"/> (category and brand against the folded <c>categoryKey</c> / <c>brandKey</c> copies,
+    /// attributes against the <c>attributeKeys</c> collection of <see cref="ProductFilter.AttributeTerms"/>).</summary>
     public static string? BuildFilter(ProductFilter filter, IReadOnlySet<string> excludeIds, IReadOnlySet<string> excludeGroupIds)
     {
         ArgumentNullException.ThrowIfNull(filter);
@@ -53,6 +54,11 @@ internal static class AzureAISearchQuerySyntax
         if (filter.ExcludeSource is not null)
         {
             clauses.Add($"{AzureAISearchSchema.Source} ne {Literal(filter.ExcludeSource)}");
+        }
+
+        foreach (string term in filter.AttributeFilterTerms())
+        {
+            clauses.Add($"{AzureAISearchSchema.AttributeKeys}/any(t: t eq {Literal(term)})");
         }
 
         if (excludeIds.Count > 0)

@@ -28,6 +28,10 @@ internal static class AzureAISearchSchema
     public const string CategoryKey = "categoryKey";
     public const string BrandKey = "brandKey";
 
+    // The filterable form of the stored attributes (one ProductFilter.AttributeTerms term per column, "color=black"), for
+    // attribute filters: attributeKeys/any(t: t eq 'color=black'). Hidden: the attributes field holds the values as read.
+    public const string AttributeKeys = "attributeKeys";
+
     public const string HnswConfigurationName = "hnsw-cosine";
     public const string VectorProfileName = "vector-hnsw-cosine";
 
@@ -62,6 +66,7 @@ internal static class AzureAISearchSchema
                 new SimpleField(Gtin, SearchFieldDataType.String) { IsFilterable = true },
                 new SimpleField(Mpn, SearchFieldDataType.String) { IsFilterable = true },
                 new SimpleField(Attributes, SearchFieldDataType.String),
+                new SimpleField(AttributeKeys, SearchFieldDataType.Collection(SearchFieldDataType.String)) { IsFilterable = true, IsHidden = true },
                 new SimpleField(ContentHash, SearchFieldDataType.String) { IsFilterable = true },
 
                 // Retrievable, so item-to-item similarity can fetch a product's stored vector.

@@ -52,6 +52,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+    private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
     // UpdateFieldsAsync can keep vectors not yet committed. Guarded by _writeGate.
@@ -71,6 +72,7 @@ public sealed class LocalProductIndex : IProductIndex
         _options = options;
         _directory = directory;
         _analyzer = new ProductTextAnalyzer();
+        _graph = new VectorGraph(System.IO.Path.Combine(path, "hnsw"), options.Hnsw);
     }
 
     /// <summary>The full path of the index folder.</summary>
@@ -115,7 +117,7 @@ public sealed class LocalProductIndex : IProductIndex
     /// (<see cref="ProductIndexException"/>) rather than an empty index, so that a mistyped path is not silently served
     /// as an empty catalog. A writable index on an empty folder reads as empty until the first commit.
     /// </param>
-    /// <param name="options">Keyword search settings; <see cref="LocalProductIndexOptions.Default"/> when null.</param>
+    /// <param name="options">Keyword and HNSW settings; <see cref="LocalProductIndexOptions.Default"/> when null.</param>
     /// <returns>The open index. Dispose it.</returns>
     /// <exception cref="ProductIndexException">The folder cannot be opened, or (read-only) holds no index.</exception>
     public static LocalProductIndex Open(string path, bool readOnly = false, LocalProductIndexOptions? options = null)
@@ -376,11 +378,13 @@ public sealed class LocalProductIndex : IProductIndex
         try
         {
             ThrowIfDisposed();
+            bool committed = false;
             if (_writer is { } writer)
             {
                 writer.Commit();
                 _pendingUpserts.Clear();
                 _pendingDeletes.Clear();
+                committed = true;
 
                 // Release write.lock at every commit, so that a long-lived process that wrote once (psim serve after a
                 // DELETE) does not keep another process's ingestion out; the next write reopens the writer.
@@ -388,7 +392,22 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
-            Searchers(blocking: true);
+            if (Searchers(blocking: true) is { } manager && committed)
+            {
+                // The writer pays for the HNSW graph (when the index is large enough), so queries find it in step.
+                var searcher = manager.Acquire();
+                try
+                {
+                    if (searcher.IndexReader is DirectoryReader reader)
+                    {
+                        _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    manager.Release(searcher);
+                }
+            }
         }
         catch (IOException ex)
         {
@@ -457,6 +476,48 @@ public sealed class LocalProductIndex : IProductIndex
         }
     }
 
+    /// <summary>
+    /// Compares the HNSW graph saved for the last commit with the products that commit holds: every product present
+    /// with its current vector, nothing else, and a sample of products finding themselves through the graph. For crash
+    /// and rerun checks; it reads the whole index and the saved graph, so it is not for a request path.
+    /// </summary>
+    /// <returns>The comparison; <see cref="VectorGraphCheck.Saved"/> is false when no graph is saved for the commit
+    /// (below <see cref="HnswSettings.MinProducts"/>, or not written yet).</returns>
+    /// <remarks>Thread-safe.</remarks>
+    public VectorGraphCheck CheckVectorGraph()
+        => Read(
+            searcher => searcher.IndexReader is DirectoryReader reader
+                ? _graph.CheckSaved(reader, Segment)
+                : new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0),
+            new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>
+    /// Bytes held in memory for vector search: the per-segment vector matrices and filter columns loaded so far, and the
+    /// HNSW graph when one is in use. Thread-safe.
+    /// </summary>
+    public (long Matrices, long Graph) VectorMemoryBytes()
+    {
+        long matrices = 0;
+        foreach (var (_, lazy) in _segments)
+        {
+            if (lazy.IsValueCreated)
+            {
+                matrices += lazy.Value.MemoryBytes;
+            }
+        }
+
+        return (matrices, _graph.MemoryBytes);
+    }
+
+    /// <summary>The Lucene commit generation the in-memory HNSW graph reflects; null when vector search is exact.</summary>
+    public long? VectorGraphGeneration => _graph.Generation;
+
+    /// <summary>Why this process cannot use an HNSW graph (its native library did not load), or null.</summary>
+    public string? VectorGraphUnavailable => _graph.Unavailable;
+
+    /// <summary>The HNSW side, for tests and diagnostics.</summary>
+    internal VectorGraph Graph => _graph;
+
     /// <inheritdoc/>
     public Task<long> CountAsync(CancellationToken cancellationToken = default)
         => Task.FromResult(Read(searcher => (long)searcher.IndexReader.NumDocs, 0L));
@@ -520,6 +581,8 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
+            // A writable index saves its graph (in step with the last commit) for the next process.
+            _graph.Close(save: !_readOnly);
             lock (_readerGate)
             {
                 _searchers?.Dispose();
@@ -650,7 +713,17 @@ public sealed class LocalProductIndex : IProductIndex
         CancellationToken cancellationToken)
     {
         var q = query.Vector!.Value.Span;
-        var filter = new VectorFilter(query);
+        var filter = new VectorFilter(query, AttributeDocs(searcher, query.Filter));
+        if (searcher.IndexReader is DirectoryReader reader && _graph.Search(reader, Segment, q, k, filter, cancellationToken) is { } hits)
+        {
+            var fromGraph = new List<ScoredCandidate>(hits.Count);
+            foreach (var (doc, score, _) in hits)
+            {
+                fromGraph.Add(new ScoredCandidate(Load(searcher, doc, products), score));
+            }
+
+            return fromGraph;
+        }
 
         // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
         var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
@@ -811,9 +884,53 @@ public sealed class LocalProductIndex : IProductIndex
             MustNot(ProductFields.Source, [excludeSource]);
         }
 
+        foreach (var term in f.AttributeFilterTerms())
+        {
+            Must(new TermQuery(new Term(ProductFields.Attribute, term)));
+        }
+
         MustNot(ProductFields.Id, query.ExcludeIds);
         MustNot(ProductFields.GroupId, query.ExcludeGroupIds);
         return filter.Clauses.Count == 0 ? null : filter;
+    }
+
+    // The vector side's translation of the attribute filter: per segment, the rows that hold every attribute term (from
+    // the same "attr" postings the Lucene filter reads); null when the filter has no attribute condition.
+    private Dictionary<SegmentVectors, FixedBitSet>? AttributeDocs(IndexSearcher searcher, ProductFilter filter)
+    {
+        if (filter.Attributes.Count == 0)
+        {
+            return null;
+        }
+
+        var terms = filter.AttributeFilterTerms().Select(t => new Term(ProductFields.Attribute, t)).ToList();
+        var result = new Dictionary<SegmentVectors, FixedBitSet>(ReferenceEqualityComparer.Instance);
+        foreach (var leaf in searcher.IndexReader.Leaves)
+        {
+            var reader = leaf.AtomicReader;
+            FixedBitSet? rows = null;
+            foreach (var term in terms)
+            {
+                var bits = new FixedBitSet(reader.MaxDoc);
+                if (reader.GetTermDocsEnum(term) is { } postings)
+                {
+                    bits.Or(postings);
+                }
+
+                if (rows is null)
+                {
+                    rows = bits;
+                }
+                else
+                {
+                    rows.And(bits);
+                }
+            }
+
+            result[Segment(reader)] = rows!;
+        }
+
+        return result;
     }
 
     private static IndexedProduct Load(IndexSearcher searcher, int doc, Dictionary<int, IndexedProduct> products)
@@ -1014,6 +1131,9 @@ public sealed class LocalProductIndex : IProductIndex
             return new IndexSearcher(reader) { Similarity = new BM25Similarity() };
         }
     }
+
+    /// <summary>Orders scored rows worst first: lower score, or on equal scores the larger id.</summary>
+    internal static IComparer<(float Score, string Id)> WorstFirstComparer => WorstFirst.Instance;
 
     private sealed class WorstFirst : IComparer<(float Score, string Id)>
     {

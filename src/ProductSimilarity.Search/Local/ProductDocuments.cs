@@ -43,6 +43,9 @@ internal static class ProductFields
     public const string Mpn = "mpn";
     public const string Source = "source";
 
+    // Untokenised, indexed only: one ProductFilter.AttributeTerms term per catalog column ("color=black").
+    public const string Attribute = "attr";
+
     // Stored only.
     public const string Currency = "currency";
     public const string ImageUrl = "image_url";
@@ -125,6 +128,10 @@ internal static class ProductDocuments
         if (p.Attributes.Count > 0)
         {
             doc.Add(new StoredField(ProductFields.Attributes, JsonSerializer.Serialize(p.Attributes)));
+            foreach (var term in ProductFilter.AttributeTerms(p))
+            {
+                doc.Add(new StringField(ProductFields.Attribute, term, Field.Store.NO));
+            }
         }
 
         return doc;

@@ -101,7 +101,7 @@ public sealed class SimilarityServiceTests
     [Fact]
     public async Task SimilarAsync_Filters_ArePassedToTheIndex()
     {
-        var result = await _service.SimilarAsync(new SimilarRequest { Id = "K1", Filter = new ProductFilter { MaxPrice = 22m } });
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "K1", Filter = new ProductFilter { MaxPrice = 22m }, Shaping = new ResultShaping { Fallback = false } });
 
         Assert.Equal(["K3"], result.Hits.Select(h => h.Product.Id));
     }

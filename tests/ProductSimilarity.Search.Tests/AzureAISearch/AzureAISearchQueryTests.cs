@@ -46,6 +46,36 @@ public sealed class AzureAISearchQueryTests
         FakeSearch.Json(200, IsVectorRequest(request) ? VectorReply : KeywordReply));
 
     [Fact]
+    public async Task SearchAsync_AttributeFilterWithVectors_PostsAnyClauseAndSelectsTheVector()
+    {
+        var handler = new FakeSearchHandler((request, _) => FakeSearch.Json(200, IsVectorRequest(request)
+            ? """{ "value": [ { "@search.score": 0.9, "id": "p7", "title": "Black shoe", "contentHash": "h7", "vector": [0.6, 0.8, 0, 0] } ] }"""
+            : """{ "value": [ { "@search.score": 4.0, "id": "p7", "title": "Black shoe", "contentHash": "h7", "vector": [0.6, 0.8, 0, 0] } ] }"""));
+        await using var index = FakeSearch.CreateIndex(handler);
+        var query = new ProductQuery
+        {
+            Text = "shoe",
+            Vector = new[] { 1f, 0f, 0f, 0f },
+            Top = 5,
+            Filter = new ProductFilter { Attributes = new Dictionary<string, string> { ["Color"] = " Black ", ["material"] = "O'Brien wool" }, InStock = true },
+            IncludeVectors = true,
+        };
+
+        IReadOnlyList<SearchHit> hits = await index.SearchAsync(query);
+
+        Assert.Equal(2, handler.Requests.Count);
+        foreach (RecordedRequest request in handler.Requests)
+        {
+            Assert.Equal(
+                "inStock eq true and attributeKeys/any(t: t eq 'color=black') and attributeKeys/any(t: t eq 'material=o''brien wool')",
+                request.Json["filter"]!.GetValue<string>());
+            Assert.Contains("vector", request.Json["select"]!.GetValue<string>().Split(','));
+        }
+
+        Assert.Equal(new[] { 0.6f, 0.8f, 0f, 0f }, Assert.Single(hits).Product.Vector.ToArray());
+    }
+
+    [Fact]
     public async Task SearchAsync_HybridWithFilters_PostsKeywordAndVectorRequestsWithTheSameFilter()
     {
         var handler = HybridReplies();

@@ -82,6 +82,12 @@ public sealed class AzureAISearchSchemaTests
             Assert.False(fields[name]["retrievable"]!.GetValue<bool>(), name);
         }
 
+        // Attribute filters: a hidden, filterable collection of the folded "name=value" terms.
+        Assert.Equal("Collection(Edm.String)", fields["attributeKeys"]["type"]!.GetValue<string>());
+        Assert.True(fields["attributeKeys"]["filterable"]!.GetValue<bool>());
+        Assert.False(fields["attributeKeys"]["retrievable"]!.GetValue<bool>());
+        Assert.False(fields["attributeKeys"]["searchable"]!.GetValue<bool>());
+
         JsonNode vector = fields["vector"];
         Assert.Equal("Collection(Edm.Single)", vector["type"]!.GetValue<string>());
         Assert.True(vector["searchable"]!.GetValue<bool>());

@@ -49,6 +49,7 @@ public sealed class AzureAISearchWriteTests
         Assert.Equal("hash-p1", doc["contentHash"]!.GetValue<string>());
         JsonNode attributes = JsonNode.Parse(doc["attributes"]!.GetValue<string>())!;
         Assert.Equal("black", attributes["color"]!.GetValue<string>());
+        Assert.Equal(["color=black"], doc["attributeKeys"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal(new[] { 0.1f, -0.2f, 0.3f, 0.4f }, doc["vector"]!.AsArray().Select(n => n!.GetValue<float>()).ToArray());
     }
 

@@ -16,7 +16,7 @@ namespace ProductSimilarity.Search.Tests.Filters;
 public sealed class FilterTranslationTests
 {
     // Every title holds "item", so the keyword side matches every product and only the filter decides.
-    private static readonly IReadOnlyList<IndexedProduct> Products =
+    private static readonly IReadOnlyList<IndexedProduct> PlainProducts =
     [
         P("p1", "item one", V(1, 0, 0), brand: "Acme", category: "Audio", price: 10m, inStock: true, source: "shop-a", groupId: "g1"),
         P("p2", "item two", V(0.9f, 0.1f, 0), brand: "ACME", category: "AUDIO", price: 20m, inStock: false, source: "shop-b", groupId: "g1"),
@@ -25,6 +25,18 @@ public sealed class FilterTranslationTests
         P("p5", "item five", V(0, 1, 0), brand: null, category: null, price: 5m, inStock: true, source: "shop-b"),
         P("p6", "item six", V(0, 0.5f, 0.5f), brand: "Bose", category: "Audio accessories", price: 20.01m, inStock: false, source: "Shop-A"),
     ];
+
+    // Catalog columns per product (set on the products above by WithAttributes).
+    private static readonly Dictionary<string, Dictionary<string, string>> Columns = new()
+    {
+        ["p1"] = new() { ["color"] = "Black", ["size"] = "M" },
+        ["p2"] = new() { ["Color"] = " black ", ["material"] = "O'Brien wool" },
+        ["p3"] = new() { ["color"] = "Blue", ["size"] = "M" },
+        ["p4"] = new() { ["color"] = "黑色", ["size"] = new string('x', 300) },
+        ["p5"] = new() { ["colour"] = "black" },
+    };
+
+    private static readonly IReadOnlyList<IndexedProduct> Products = [.. PlainProducts.Select(WithAttributes)];
 
     private static readonly Dictionary<string, (ProductQuery Query, string[] Expected)> Cases = new()
     {
@@ -44,6 +56,13 @@ public sealed class FilterTranslationTests
         ["combined"] = (Q(new ProductFilter { Category = "AUDIO", Brand = "Acme", InStock = false, MaxPrice = 25m }), ["p2"]),
         ["exclude ids and groups"] = (Q(new ProductFilter(), excludeIds: ["p5"], excludeGroups: ["g1"]), ["p3", "p4", "p6"]),
         ["filter and exclusions"] = (Q(new ProductFilter { InStock = true }, excludeGroups: ["g2"]), ["p1", "p5"]),
+        ["attribute, any case, trimmed"] = (Q(new ProductFilter { Attributes = A(("COLOR", "black")) }), ["p1", "p2"]),
+        ["attribute, exact value"] = (Q(new ProductFilter { Attributes = A(("color", "blu")) }), []),
+        ["attribute, Chinese value"] = (Q(new ProductFilter { Attributes = A(("color", "黑色")) }), ["p4"]),
+        ["attribute with a quote"] = (Q(new ProductFilter { Attributes = A(("material", "o'brien WOOL")) }), ["p2"]),
+        ["two attributes"] = (Q(new ProductFilter { Attributes = A(("color", "Blue"), ("size", "m")) }), ["p3"]),
+        ["attribute too long to index matches nothing"] = (Q(new ProductFilter { Attributes = A(("size", new string('x', 300))) }), []),
+        ["attribute and fields"] = (Q(new ProductFilter { Attributes = A(("size", "M")), InStock = true }), ["p1"]),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -83,6 +102,11 @@ public sealed class FilterTranslationTests
         Assert.Equal("acme", ProductFilter.Key("AcMe"));
         Assert.Null(ProductFilter.Key(null));
     }
+
+    private static Dictionary<string, string> A(params (string Name, string Value)[] pairs) => pairs.ToDictionary(p => p.Name, p => p.Value);
+
+    private static IndexedProduct WithAttributes(IndexedProduct p) =>
+        Columns.TryGetValue(p.Id, out var columns) ? p with { Product = p.Product with { Attributes = columns } } : p;
 
     private static ProductQuery Q(ProductFilter filter, string[]? excludeIds = null, string[]? excludeGroups = null) => new()
     {

@@ -6,7 +6,8 @@ namespace ProductSimilarity.Search.Tests.Filters;
 /// <summary>
 /// Evaluates the subset of the Azure AI Search OData filter language our query builder writes (<c>and</c>, <c>or</c>,
 /// <c>not</c>, parentheses, <c>eq ne gt ge lt le</c> against string, number, boolean and null literals, and
-/// <c>search.in(field, 'a|b', '|')</c>) over a search document's JSON, as the service would. Anything else throws, so a
+/// <c>search.in(field, 'a|b', '|')</c>, and <c>collection/any(t: t eq 'value')</c> over a string collection) over a search
+/// document's JSON, as the service would. Anything else throws, so a
 /// builder that writes a construct the evaluator does not know fails the test rather than passing it.
 /// </summary>
 internal sealed class ODataFilterEvaluator
@@ -85,6 +86,22 @@ internal sealed class ODataFilterEvaluator
             string delimiter = StringLiteral(Next());
             Expect(")");
             return Field(field) is JsonValue v && values.Split(delimiter).Contains(v.GetValue<string>(), StringComparer.Ordinal);
+        }
+
+        if (_position < _tokens.Count && _tokens[_position].EndsWith("/any", StringComparison.Ordinal))
+        {
+            string collection = Next()[..^"/any".Length];
+            Expect("(");
+            string variable = Next();
+            if (!variable.EndsWith(':') || Next() != variable[..^1])
+            {
+                throw new FormatException($"Expected 'x: x eq ...' in any(), got '{variable}'.");
+            }
+
+            Expect("eq");
+            string value = StringLiteral(Next());
+            Expect(")");
+            return Field(collection) is JsonArray items && items.Any(item => item?.GetValue<string>() == value);
         }
 
         string name = Next();

@@ -2,7 +2,6 @@
 'use strict';
 
 (() => {
-  const EVENT_WEIGHTS = { view: 1, cart: 3, purchase: 5 };
   const PALETTE = ['#3056d3', '#d9822b', '#1f8a4c', '#c4323a', '#6f42c1', '#0e8a9a', '#b5338a', '#7a6a00',
     '#4c6ef5', '#e8590c', '#2b8a3e', '#862e9c', '#5c7cfa', '#a61e4d', '#087f5b', '#495057'];
 
@@ -70,7 +69,27 @@
     if ($('f-max').value) params.set('maxPrice', $('f-max').value);
     if ($('f-stock').value) params.set('inStock', $('f-stock').value);
     if ($('f-mode').value) params.set('mode', $('f-mode').value);
+    const attr = attributeFilter();
+    if (attr) params.set(`attr.${attr.name}`, attr.value);
+    if (!$('f-fallback').checked) params.set('fallback', 'false');
+    if ($('f-mmr').checked) params.set('mmr', '0.7');
+    if ($('f-dedupe').checked) params.set('dedupe', 'true');
     return params;
+  }
+
+  // "color=black" in the attribute box: one attribute filter (attr.color=black); anything else is ignored.
+  function attributeFilter() {
+    const text = $('f-attr').value.trim();
+    const at = text.indexOf('=');
+    if (at <= 0 || at === text.length - 1) return null;
+    return { name: text.slice(0, at).trim(), value: text.slice(at + 1).trim() };
+  }
+
+  // The filters the fallback relaxed for this item, as a chip; nothing for an item that passes every filter.
+  function relaxedChip(hit) {
+    if (!hit.relaxed || hit.relaxed.length === 0) return null;
+    return el('span', { class: 'chip relaxed', 'data-testid': 'relaxed', title: 'Fewer items passed the filters than asked: these were relaxed to fill the list' },
+      `relaxed: ${hit.relaxed.join(', ')}`);
   }
 
   function filterBody() {
@@ -79,6 +98,8 @@
     if ($('f-min').value) filters.minPrice = Number($('f-min').value);
     if ($('f-max').value) filters.maxPrice = Number($('f-max').value);
     if ($('f-stock').value) filters.inStock = $('f-stock').value === 'true';
+    const attr = attributeFilter();
+    if (attr) filters.attributes = { [attr.name]: attr.value };
     return filters;
   }
 
@@ -139,12 +160,13 @@
       el('button', { type: 'button', class: 'ev', 'data-action': 'exclude', onclick: () => addEvent(p, 'exclude') }, 'Not interested'));
   }
 
-  function card(p) {
+  function card(p, hit) {
     remember(p);
     return el('article', { class: `card${state.selected === p.id ? ' selected' : ''}`, 'data-id': p.id },
       el('div', { class: 'title', onclick: () => showSimilar(p.id) }, p.title),
       productMeta(p),
       priceLine(p),
+      hit ? relaxedChip(hit) : null,
       actionButtons(p));
   }
 
@@ -169,7 +191,7 @@
     try {
       const result = await api(`/api/search?${params}`);
       const results = $('results');
-      results.replaceChildren(...result.items.map((hit) => card(hit.product)));
+      results.replaceChildren(...result.items.map((hit) => card(hit.product, hit)));
       if (result.items.length === 0) results.replaceChildren(el('div', { class: 'empty-state' }, 'No products match. Loosen the filters or try other words.'));
       setStatus(`${result.items.length} results for “${q}”`);
     } catch (error) {
@@ -209,7 +231,7 @@
           el('div', { class: 'rank' }, i + 1),
           el('div', {},
             el('div', { class: 'title', onclick: () => showSimilar(p.id) }, highlight(p.title, e.sharedTerms)),
-            productMeta(p), priceLine(p),
+            productMeta(p), priceLine(p), relaxedChip(hit),
             el('div', { class: 'chips terms', 'data-testid': 'shared-terms' },
               e.sharedTerms.length ? e.sharedTerms.map((t) => el('span', { class: 'chip term' }, t)) : el('span', { class: 'meta' }, 'no shared terms')),
             el('div', { class: 'chips attrs', 'data-testid': 'matching-attributes' },
@@ -255,44 +277,40 @@
   async function recommend() {
     const ticket = ++recommendation;
     const recs = $('recs');
-    if (state.history.length === 0) {
-      recs.replaceChildren(el('li', { class: 'empty' }, state.excluded.length ? 'Add a view, cart or purchase.' : 'No history yet.'));
+    if (state.history.length === 0 && state.excluded.length === 0) {
+      recs.replaceChildren(el('li', { class: 'empty' }, 'No history yet.'));
       return;
     }
     try {
+      // "Not interested" travels as a negative event: the server hides it and pushes its near neighbours down.
       const body = {
-        history: state.history.map((h) => ({ id: h.id, event: h.event })),
-        exclude: state.excluded.map((x) => x.id),
+        history: [
+          ...state.history.map((h) => ({ id: h.id, event: h.event })),
+          ...state.excluded.map((x) => ({ id: x.id, event: 'not_interested' })),
+        ],
         top: 6,
         filters: filterBody(),
+        explain: true,
       };
       const result = await api('/api/recommendations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      const ids = result.items.map((h) => h.product.id);
-      // Which history items drove each recommendation: event weight × cosine, from one explain call per history product.
-      const weights = new Map();
-      for (const h of state.history) weights.set(h.id, (weights.get(h.id) || 0) + EVENT_WEIGHTS[h.event]);
-      const contributions = new Map(ids.map((id) => [id, []]));
-      if (ids.length) {
-        await Promise.all([...weights.keys()].map(async (historyId) => {
-          const explained = await api(`/api/products/${encodeURIComponent(historyId)}/explain?ids=${ids.map(encodeURIComponent).join(',')}`);
-          for (const e of explained.items) {
-            if (e.cosine > 0) contributions.get(e.id).push({ id: historyId, value: weights.get(historyId) * e.cosine });
-          }
-        }));
-      }
       if (ticket !== recommendation) return; // a newer click has already asked again
       recs.replaceChildren(...result.items.map((hit) => {
         const p = remember(hit.product);
-        const parts = contributions.get(p.id).sort((a, b) => b.value - a.value);
-        const total = parts.reduce((s, c) => s + c.value, 0);
-        const because = parts.slice(0, 2).map((c) => `${(state.products.get(c.id) || { title: c.id }).title} (${Math.round((100 * c.value) / total)}%)`);
+        // Which history items drove it: the server's explanation (event weight × time decay × cosine, as shares).
+        const parts = (hit.explanation && hit.explanation.contributingHistory) || [];
+        const because = parts.slice(0, 2).map((c) => `${c.title} (${Math.round(100 * c.share)}%)`);
         return el('li', { 'data-id': p.id },
           el('div', { class: 'title', onclick: () => showSimilar(p.id) }, p.title),
           productMeta(p), priceLine(p),
           el('div', { class: 'because', 'data-testid': 'because' }, because.length ? `Because of: ${because.join(', ')}` : ''),
           actionButtons(p));
       }));
-      if (result.items.length === 0) recs.replaceChildren(el('li', { class: 'empty' }, 'Nothing left to recommend with these filters.'));
+      if (result.fallback && result.fallback !== 'none' && result.items.length) {
+        recs.prepend(el('li', { class: 'empty', 'data-testid': 'fallback' }, `Cold start: ${result.fallback.replace(',', ', then ')} items.`));
+      }
+      if (result.items.length === 0) {
+        recs.replaceChildren(el('li', { class: 'empty' }, state.history.length ? 'Nothing left to recommend with these filters.' : 'Add a view, cart or purchase.'));
+      }
     } catch (error) {
       if (ticket === recommendation) recs.replaceChildren(el('li', { class: 'empty' }, `Recommendations failed: ${error.message}`));
     }
@@ -379,7 +397,7 @@
   });
   $('search-form').addEventListener('submit', (event) => { event.preventDefault(); search(); });
   document.querySelectorAll('#suggestions button').forEach((b) => b.addEventListener('click', () => search(b.textContent)));
-  for (const id of ['f-category', 'f-min', 'f-max', 'f-stock', 'f-mode']) {
+  for (const id of ['f-category', 'f-min', 'f-max', 'f-stock', 'f-mode', 'f-attr', 'f-fallback', 'f-mmr', 'f-dedupe']) {
     $(id).addEventListener('change', () => {
       if ($('q').value.trim()) search();
       if (state.selected) showSimilar(state.selected);
