@@ -217,8 +217,9 @@ public sealed class TemplateTests(InfraFixture fixture)
         Assert.True(snapshot is not null, result.ToString());
         var url = snapshot.AppSettings()["ProductSimilarity__Embeddings__Onnx__ModelBlobUrl"];
         Assert.NotNull(url);
-        Assert.Contains("models/shoes-2026-11/", url, StringComparison.Ordinal);
-        Assert.Contains("primaryEndpoints.blob", url, StringComparison.Ordinal);
+        // https://ACCOUNT.blob.../ + models/ + the folder + /, as an ARM format() over the account's blob endpoint.
+        Assert.StartsWith("[format('{0}{1}/{2}/', ", url, StringComparison.Ordinal);
+        Assert.Contains("primaryEndpoints.blob, 'models', 'shoes-2026-11')]", url, StringComparison.Ordinal);
     }
 
     [Fact]
