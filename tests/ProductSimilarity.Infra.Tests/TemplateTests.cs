@@ -219,7 +219,8 @@ public sealed class TemplateTests(InfraFixture fixture)
         Assert.NotNull(url);
         // https://ACCOUNT.blob.../ + models/ + the folder + /, as an ARM format() over the account's blob endpoint.
         Assert.StartsWith("[format('{0}{1}/{2}/', ", url, StringComparison.Ordinal);
-        Assert.Contains("primaryEndpoints.blob, 'models', 'shoes-2026-11')]", url, StringComparison.Ordinal);
+        Assert.Contains("primaryEndpoints.blob", url, StringComparison.Ordinal);
+        Assert.EndsWith(", 'models', 'shoes-2026-11')]", url, StringComparison.Ordinal);
     }
 
     [Fact]
