@@ -139,6 +139,9 @@ param openAiEmbeddingModelVersion string = '1'
 @description('Name of the embedding deployment the app calls.')
 param openAiEmbeddingDeploymentName string = 'text-embedding-3-small'
 
+@description('Folder in the "models" container with model.onnx, vocab.txt and model-card.json (a psim train --out folder, uploaded); the app downloads it at start-up. Empty: the model in the deployment package (ProductSimilarity__Embeddings__Onnx__ModelPath) or the bundled one.')
+param modelBlobFolder string = ''
+
 @description('Embedding dimensions the app requests (text-embedding-3 models can shorten their vectors).')
 @minValue(1)
 @maxValue(3072)
@@ -304,6 +307,8 @@ var containers = {
   errors: 'catalog-errors'
   // Event Grid keeps the events it could not deliver here (dead-lettering).
   deadLetter: 'catalog-deadletter'
+  // Fine-tuned embedding models (psim train --out folders); the app reads them (Storage Blob Data Reader).
+  models: 'models'
   // Flex Consumption reads the app package from this container.
   deployment: 'app-package-${take(resourceToken, 7)}'
 }
@@ -351,6 +356,7 @@ module storage 'modules/storage.bicep' = {
       containers.status
       containers.errors
       containers.deadLetter
+      containers.models
       containers.deployment
     ]
   }
@@ -413,6 +419,7 @@ module roles 'modules/role-assignments.bicep' = {
   params: {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
+    modelsContainerName: containers.models
     searchServiceName: search.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     openAiAccountName: enableAzureOpenAI ? names.openAi : ''
@@ -442,9 +449,16 @@ var embeddingSettings = enableAzureOpenAI
       ProductSimilarity__Embeddings__AzureOpenAI__Deployment: openAiEmbeddingDeploymentName
       ProductSimilarity__Embeddings__AzureOpenAI__Dimensions: string(openAiEmbeddingDimensions)
     }
-  : {
-      ProductSimilarity__Embeddings__Provider: 'Onnx'
-    }
+  : union(
+      {
+        ProductSimilarity__Embeddings__Provider: 'Onnx'
+      },
+      empty(modelBlobFolder)
+        ? {}
+        : {
+            ProductSimilarity__Embeddings__Onnx__ModelBlobUrl: '${storage.outputs.blobEndpoint}${containers.models}/${modelBlobFolder}/'
+          }
+    )
 
 var ingestionSettings = {
   ProductSimilarity__Ingestion__Mode: ingestionMode

@@ -31,6 +31,8 @@ param searchAnalyzer = 'en.lucene'
 param ingestionMode = 'Upsert'
 
 param enableAzureOpenAI = bool(readEnvironmentVariable('PSIM_ENABLE_AZURE_OPENAI', 'false'))
+// A psim train --out folder uploaded to the models container (docs/deploy.md); empty: the bundled or packaged model.
+param modelBlobFolder = readEnvironmentVariable('PSIM_MODEL_BLOB_FOLDER', '')
 param openAiEmbeddingModel = 'text-embedding-3-small'
 param openAiEmbeddingDeploymentName = 'text-embedding-3-small'
 param openAiEmbeddingDimensions = 1536

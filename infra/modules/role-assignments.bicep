@@ -8,6 +8,9 @@ param principalId string
 @description('Storage account the app and its host use.')
 param storageAccountName string
 
+@description('Blob container the app reads embedding models from (psim train output).')
+param modelsContainerName string
+
 @description('Azure AI Search service.')
 param searchServiceName string
 
@@ -36,6 +39,7 @@ param developerRoles string[]
 var roles = {
   StorageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   StorageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  StorageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   StorageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   StorageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
   StorageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -52,6 +56,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 }
 
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource modelsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = {
+  parent: blobService
+  name: modelsContainerName
+}
+
 resource search 'Microsoft.Search/searchServices@2023-11-01' existing = {
   name: searchServiceName
 }
@@ -62,6 +76,19 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource openAi 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = if (!empty(openAiAccountName)) {
   name: openAiAccountName
+}
+
+// Read-only on the models container, where ProductSimilarity__Embeddings__Onnx__ModelBlobUrl points: the app
+// downloads its embedding model from there at start-up. Scoped to the container, so it still holds if the
+// account-wide Owner below is ever narrowed to the catalog containers.
+resource modelsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(modelsContainer.id, principalId, roles.StorageBlobDataReader)
+  scope: modelsContainer
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.StorageBlobDataReader)
+  }
 }
 
 // Owner, not Contributor: the Functions host documents Storage Blob Data Owner for an identity-based

@@ -51,6 +51,51 @@ public sealed partial class EvalReportTests
     }
 
     [Fact]
+    public async Task Eval_ReportWithModel_EvaluatesTheBundledModelTooAndComparesBoth()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("catalog.jsonl");
+        await File.WriteAllLinesAsync(catalog,
+        [
+            """{"id":"a:1","title":"adobe photoshop elements 6","brand":"adobe","source":"a"}""",
+            """{"id":"a:2","title":"microsoft office 2007 home and student","brand":"microsoft","source":"a"}""",
+            """{"id":"g:1","title":"photoshop elements 6.0 win","source":"g"}""",
+            """{"id":"g:2","title":"ms office home & student 2007","source":"g"}""",
+        ]);
+        var matches = dir.File("matches.csv");
+        await File.WriteAllTextAsync(matches, "id_a,id_b\na:1,g:1\na:2,g:2\n");
+        // A stand-in for a psim train output folder: a copy of the bundled model under another name.
+        var modelDir = Directory.CreateDirectory(dir.File("tuned")).FullName;
+        var model = Path.Combine(modelDir, "model.onnx");
+        await File.WriteAllBytesAsync(model, ProductSimilarity.Embeddings.Onnx.BundledModel.MiniLm.ReadModel());
+        await using (var vocab = ProductSimilarity.Embeddings.Onnx.BundledModel.MiniLm.OpenVocab())
+        await using (var copy = File.Create(Path.Combine(modelDir, "vocab.txt")))
+        {
+            await vocab.CopyToAsync(copy);
+        }
+
+        var report = dir.File("report.html");
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("eval", "--catalog", catalog, "--matches", matches, "--model", model, "--quantization", "none", "--json", "--report", report);
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout); // the figures of --model
+        Assert.Equal(4, doc.RootElement.GetProperty("queries").GetInt32());
+        var html = await File.ReadAllTextAsync(report);
+        Assert.DoesNotMatch("(?i)https?://|<script|<link|src=", html);
+        Assert.Equal(6, PolylineRegex().Matches(html).Count); // 3 ranking modes x 2 models
+        Assert.Contains("stroke-dasharray", html, StringComparison.Ordinal); // the second model's curves are dashed
+        foreach (var mode in new[] { "vector", "keyword", "hybrid" })
+        {
+            Assert.Contains($"bundled all-MiniLM-L6-v2 &#183; {mode}</h2>", html, StringComparison.Ordinal);
+            Assert.Contains($"fine-tuned model.onnx &#183; {mode}</h2>", html, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(3, Regex.Matches(html, "<td>bundled all-MiniLM-L6-v2</td>").Count); // one table row per mode and model
+        Assert.Equal(3, Regex.Matches(html, "<td>fine-tuned model.onnx</td>").Count);
+    }
+
+    [Fact]
     public void Render_TwoModels_ComparesThemWithOneCurveEach()
     {
         var query = Product("q", "sony earbuds");

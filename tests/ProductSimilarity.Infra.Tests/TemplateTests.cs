@@ -23,6 +23,7 @@ public sealed class TemplateTests(InfraFixture fixture)
     };
 
     private const string OpenAIUserRole = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd";
+    private const string StorageBlobDataReaderRole = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
 
     [Fact]
     public void SecurityViolations_DefaultParameters_None()
@@ -58,8 +59,9 @@ public sealed class TemplateTests(InfraFixture fixture)
         var containers = fixture.DefaultSnapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
             .Select(c => ((string)c["name"]!).Split('/')[^1])
             .ToList();
-        Assert.Equal(5, containers.Count);
+        Assert.Equal(6, containers.Count);
         Assert.Contains("catalogs", containers);
+        Assert.Contains("models", containers);
         Assert.Contains("catalog-deadletter", containers);
         Assert.Contains("catalog-status", containers);
         Assert.Contains("catalog-errors", containers);
@@ -192,6 +194,36 @@ public sealed class TemplateTests(InfraFixture fixture)
     }
 
     [Fact]
+    public void RoleAssignments_FunctionIdentity_ReadsTheModelsContainerOnly()
+    {
+        var container = Assert.Single(fixture.DefaultSnapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"), c => ((string)c["name"]!).EndsWith("/models", StringComparison.Ordinal));
+        var assignment = Assert.Single(fixture.DefaultSnapshot.RoleAssignments(), a => a.RoleDefinitionGuid == StorageBlobDataReaderRole);
+        Assert.Equal((string?)container["id"], assignment.Scope);
+        Assert.Contains("userAssignedIdentities", assignment.NameExpression, StringComparison.Ordinal);
+        Assert.Equal("None", (string?)container["properties"]?["publicAccess"]);
+
+        // Without modelBlobFolder the app serves the model of its package (or the bundled one): no blob URL is set.
+        Assert.DoesNotContain("ProductSimilarity__Embeddings__Onnx__ModelBlobUrl", fixture.DefaultSnapshot.AppSettings().Keys);
+    }
+
+    [Fact]
+    public async Task AppSettings_ModelBlobFolderSet_PointsTheAppAtThatFolderOfTheModelsContainer()
+    {
+        using var workspace = InfraWorkspace.Create();
+        var file = workspace.WriteParametersFrom("main.bicepparam", "model.bicepparam", "param modelBlobFolder = 'shoes-2026-11'");
+
+        var (result, snapshot) = await workspace.SnapshotAsync(file);
+
+        Assert.True(snapshot is not null, result.ToString());
+        var url = snapshot.AppSettings()["ProductSimilarity__Embeddings__Onnx__ModelBlobUrl"];
+        Assert.NotNull(url);
+        // https://ACCOUNT.blob.../ + models/ + the folder + /, as an ARM format() over the account's blob endpoint.
+        Assert.StartsWith("[format('{0}{1}/{2}/', ", url, StringComparison.Ordinal);
+        Assert.Contains("primaryEndpoints.blob", url, StringComparison.Ordinal);
+        Assert.EndsWith(", 'models', 'shoes-2026-11')]", url, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RoleAssignments_AzureOpenAIOn_AddsOpenAIUserOnTheAccountOnly()
     {
         Assert.DoesNotContain(fixture.DefaultSnapshot.RoleAssignments(), a => a.RoleDefinitionGuid == OpenAIUserRole);
@@ -199,7 +231,7 @@ public sealed class TemplateTests(InfraFixture fixture)
         var account = Assert.Single(fixture.FullSnapshot.OfType(OpenAIType));
         Assert.Equal((string?)account["id"], assignment.Scope);
         Assert.StartsWith("[guid(", assignment.NameExpression, StringComparison.Ordinal);
-        Assert.Equal(FunctionRoles.Count() + 1, ProductionChecks.RoleAssignmentsOf(fixture.FullSnapshot, "userAssignedIdentities").Count);
+        Assert.Equal(FunctionRoles.Count() + 2, ProductionChecks.RoleAssignmentsOf(fixture.FullSnapshot, "userAssignedIdentities").Count); // + OpenAI user, models reader
     }
 
     [Fact]
@@ -210,8 +242,8 @@ public sealed class TemplateTests(InfraFixture fixture)
             .Where(o => (string?)o["type"] == "Microsoft.Authorization/roleAssignments")
             .Select(o => (string?)o["name"])
             .ToList();
-        // + OpenAI user, the three loops of developer roles (storage, search, monitoring) and the topic's dead-letter writer.
-        Assert.Equal(FunctionRoles.Count() + 5, names.Count);
+        // + OpenAI user, the models reader, the three loops of developer roles (storage, search, monitoring) and the topic's dead-letter writer.
+        Assert.Equal(FunctionRoles.Count() + 6, names.Count);
         Assert.All(names, n => Assert.StartsWith("[guid(", n, StringComparison.Ordinal));
     }
 

@@ -21,6 +21,7 @@ internal static class TrainCommand
         var pairs = new Option<FileInfo?>("--pairs") { Description = "CSV of positive pairs id_a,id_b[,label][,split]: label 0 rows are skipped; split train/valid is used as given (test is never trained on); without a split, 15% are held out for validation by --seed." };
         var groups = new Option<bool>("--from-groups") { Description = "Use products that share a group_id (variants) as positives." };
         var sessions = new Option<FileInfo?>("--from-sessions") { Description = "History CSV user,id,event,at: products one user viewed or bought within 30 minutes of each other are positives." };
+        var descriptions = new Option<bool>("--from-descriptions") { Description = $"Pair each product's title (and brand) with the first {TrainingSet.DescriptionChars} characters of its own description: needs no labels." };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs (1-50); the best epoch on validation is kept.", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch-size") { Description = "Pairs per batch (2-1024); the other pairs in a batch are the negatives.", DefaultValueFactory = _ => 64 };
         var rate = new Option<double?>("--learning-rate") { Description = "Peak AdamW learning rate. Default: 2e-5 for fine-tuning, 1e-3 for --adapter." };
@@ -33,7 +34,7 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print the model card as one JSON object." };
         var command = new Command("train", "Fine-tune the embedding model on your own match pairs, variant groups or browsing sessions (PyTorch on CPU), and write an ONNX model psim and the Functions app load.")
         {
-            catalog, pairs, groups, sessions, epochs, batch, rate, seed, output, adapter, force, python, threads, json,
+            catalog, pairs, groups, sessions, descriptions, epochs, batch, rate, seed, output, adapter, force, python, threads, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -41,9 +42,10 @@ internal static class TrainCommand
             var pairsFile = parse.GetValue(pairs);
             var sessionsFile = parse.GetValue(sessions);
             var fromGroups = parse.GetValue(groups);
-            if ((pairsFile is null ? 0 : 1) + (sessionsFile is null ? 0 : 1) + (fromGroups ? 1 : 0) != 1)
+            var fromDescriptions = parse.GetValue(descriptions);
+            if ((pairsFile is null ? 0 : 1) + (sessionsFile is null ? 0 : 1) + (fromGroups ? 1 : 0) + (fromDescriptions ? 1 : 0) != 1)
             {
-                throw new CliException("give exactly one of --pairs FILE, --from-groups or --from-sessions FILE.", ExitCodes.Usage);
+                throw new CliException("give exactly one of --pairs FILE, --from-groups, --from-sessions FILE or --from-descriptions.", ExitCodes.Usage);
             }
 
             foreach (var f in new[] { catalogFile, pairsFile, sessionsFile })
@@ -63,7 +65,8 @@ internal static class TrainCommand
             var request = new FineTuneRequest
             {
                 CatalogPath = catalogFile.FullName,
-                Source = pairsFile is not null ? TrainingSource.Pairs : sessionsFile is not null ? TrainingSource.Sessions : TrainingSource.Groups,
+                Source = pairsFile is not null ? TrainingSource.Pairs : sessionsFile is not null ? TrainingSource.Sessions
+                    : fromDescriptions ? TrainingSource.Descriptions : TrainingSource.Groups,
                 SourcePath = (pairsFile ?? sessionsFile)?.FullName,
                 OutputDirectory = parse.GetRequiredValue(output).FullName,
                 Epochs = parse.GetValue(epochs),
@@ -144,7 +147,7 @@ internal static class TrainCommand
 
         var first = result.Missing[0];
         console.Note($"warning: {result.Missing.Count} id(s) in the pairs are not in the catalog and those pairs were skipped " +
-            $"(first: {Path.GetFileName(first.File)} line {first.Line}, id '{first.Id}'); all listed in {Path.Combine(outputDirectory, "missing-ids.csv")}.");
+            $"(first: {Path.GetFileName(first.File)} line {first.Line}, id '{first.Id}'); all listed in {Path.Combine(outputDirectory, FineTuner.MissingIdsFileName)}.");
     }
 
     /// <summary>Progress on stderr: the step, loss, rate and ETA while training; the validation metrics after each epoch.</summary>

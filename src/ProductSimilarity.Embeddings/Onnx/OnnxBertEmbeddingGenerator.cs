@@ -63,7 +63,8 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
     /// <summary>
     /// The model id: the bundled model's id (<c>all-MiniLM-L6-v2</c>, <c>snowflake-arctic-embed-xs</c>), otherwise the
-    /// file name of <see cref="OnnxEmbeddingOptions.ModelPath"/>; with <see cref="OnnxQuantization.Int8"/> followed by
+    /// file name of <see cref="OnnxEmbeddingOptions.ModelPath"/> and its content hash (<c>model.onnx@1a2b3c4d5e6f</c>,
+    /// see <see cref="ModelFileHash"/>); with <see cref="OnnxQuantization.Int8"/> followed by
     /// the scheme (<c>-int8-s8</c>, <c>-int8-s7</c>, <c>-int8-u8</c>), so vectors of two variants, or of two machines
     /// that chose different schemes, never pass for each other.
     /// </summary>
@@ -147,7 +148,9 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
                     $"The WordPiece vocabulary '{vocabPath}' (ProductSimilarity:Embeddings:Onnx:VocabPath) for model '{modelPath}' does not exist.", vocabPath);
             }
 
-            source = new ModelSource(Path.GetFileName(modelPath), modelPath, modelPath, vocabPath, null);
+            // The id carries the file's content hash, so two different files named model.onnx never share an index.
+            var modelId = $"{Path.GetFileName(modelPath)}@{ModelFileHash.Of(modelPath, options.CacheDirectory)}";
+            source = new ModelSource(modelId, modelPath, modelPath, vocabPath, null);
         }
 
         var scheme = options.Quantization switch
@@ -169,7 +172,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         if (Int8Scheme is { } scheme)
         {
             (modelBytes, quantizedPath) = QuantizedModelCache.GetOrCreate(
-                modelBytes ?? File.ReadAllBytes(_source.ModelPath!), scheme.Scheme, _source.ModelPath, _source.ModelId, _options.CacheDirectory, modelName);
+                modelBytes ?? File.ReadAllBytes(_source.ModelPath!), scheme.Scheme, _source.ModelPath, _source.Bundled?.ModelId ?? Path.GetFileName(_source.ModelPath!), _options.CacheDirectory, modelName);
             modelName += $" (int8, {scheme.Scheme})";
         }
 

@@ -37,6 +37,12 @@ public sealed class FineTuner(PythonTrainer trainer)
     /// <summary>The model card's file name in the output folder.</summary>
     public const string CardFileName = "model-card.json";
 
+    /// <summary>The list of pair rows that named ids the catalog lacks, in the output folder.</summary>
+    public const string MissingIdsFileName = "missing-ids.csv";
+
+    /// <summary>The prefix of the staging folder a run writes into before it moves its files into place.</summary>
+    internal const string StagingPrefix = ".psim-partial-";
+
     private static readonly JsonSerializerOptions CardJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>Fine-tunes every weight of the local ONNX model and writes <c>model.onnx</c>, <c>vocab.txt</c> and the card.</summary>
@@ -66,10 +72,11 @@ public sealed class FineTuner(PythonTrainer trainer)
         }
 
         var work = Directory.CreateTempSubdirectory("psim-train-");
+        string? staging = null;
         try
         {
             var (positions, data) = Subset(set, request.Seed);
-            var tokens = positions.Select(i => encoder.Encode(Core.Text.ProductText.ForEmbedding(set.Products[i]))).ToList();
+            var tokens = positions.Select(i => encoder.Encode(set.Texts[i])).ToList();
             var dataPath = Path.Combine(work.FullName, "data.json");
             var dataHash = WriteData(dataPath, tokens, data);
             var (weightsPath, configPath) = await WriteModelAsync(work.FullName, weights, shape, cancellationToken).ConfigureAwait(false);
@@ -77,20 +84,22 @@ public sealed class FineTuner(PythonTrainer trainer)
 
             progress?.Report(new TrainingProgress("writing", run.BestEpoch, 0, 0, 0, 0, null, null));
             OnnxBertWeights.Apply(model, SafeTensors.Read(Path.Combine(work.FullName, "trained.safetensors")));
-            Directory.CreateDirectory(request.OutputDirectory);
-            var modelPath = Path.Combine(request.OutputDirectory, ModelFileName);
-            await File.WriteAllBytesAsync(modelPath, model.ToByteArray(), cancellationToken).ConfigureAwait(false);
+            staging = Stage(request.OutputDirectory);
+            await File.WriteAllBytesAsync(Path.Combine(staging, ModelFileName), model.ToByteArray(), cancellationToken).ConfigureAwait(false);
             await using (var vocab = vocabPath is null ? BundledMiniLm.OpenVocab() : File.OpenRead(vocabPath))
-            await using (var copy = File.Create(Path.Combine(request.OutputDirectory, "vocab.txt")))
+            await using (var copy = File.Create(Path.Combine(staging, "vocab.txt")))
             {
                 await vocab.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
             }
 
-            return await FinishAsync("fine-tuned", baseName, dataHash, set, request, run, torch, modelPath, cancellationToken).ConfigureAwait(false);
+            var result = await FinishAsync("fine-tuned", baseName, dataHash, set, request, run, torch, ModelFileName, staging, cancellationToken).ConfigureAwait(false);
+            Publish(staging, request.OutputDirectory);
+            return result;
         }
         finally
         {
             work.Delete(recursive: true);
+            DeleteStaging(staging);
         }
     }
 
@@ -113,10 +122,11 @@ public sealed class FineTuner(PythonTrainer trainer)
         var baseName = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name;
 
         var work = Directory.CreateTempSubdirectory("psim-adapter-");
+        string? staging = null;
         try
         {
             var (positions, data) = Subset(set, request.Seed);
-            var texts = positions.Select(i => Core.Text.ProductText.ForEmbedding(set.Products[i])).ToList();
+            var texts = positions.Select(i => set.Texts[i]).ToList();
             var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
             int dim = embeddings[0].Vector.Length;
             var vectors = new float[texts.Count * dim];
@@ -131,14 +141,16 @@ public sealed class FineTuner(PythonTrainer trainer)
             var dataHash = WriteData(dataPath, null, data, vectors);
 
             var run = await RunAsync("adapter", ["--vectors", vectorsPath, "--dim", dim.ToString(CultureInfo.InvariantCulture), "--data", dataPath], request, work.FullName, progress, cancellationToken).ConfigureAwait(false);
-            Directory.CreateDirectory(request.OutputDirectory);
-            var adapterPath = Path.Combine(request.OutputDirectory, AdapterFileName);
-            File.Copy(Path.Combine(work.FullName, AdapterFileName), adapterPath, overwrite: true);
-            return await FinishAsync("adapter", baseName, dataHash, set, request, run, torch, adapterPath, cancellationToken).ConfigureAwait(false);
+            staging = Stage(request.OutputDirectory);
+            File.Copy(Path.Combine(work.FullName, AdapterFileName), Path.Combine(staging, AdapterFileName));
+            var result = await FinishAsync("adapter", baseName, dataHash, set, request, run, torch, AdapterFileName, staging, cancellationToken).ConfigureAwait(false);
+            Publish(staging, request.OutputDirectory);
+            return result;
         }
         finally
         {
             work.Delete(recursive: true);
+            DeleteStaging(staging);
         }
     }
 
@@ -271,7 +283,7 @@ public sealed class FineTuner(PythonTrainer trainer)
         // Validation ranks the validation products among themselves plus a fixed random sample of the rest of the catalog.
         var candidates = new HashSet<int>(valid.SelectMany(p => p));
         var rng = new Random(seed);
-        foreach (var p in Enumerable.Range(0, set.Products.Count).Where(p => !candidates.Contains(index.GetValueOrDefault(p, -1))).OrderBy(_ => rng.Next()).Take(ValidationDistractors))
+        foreach (var p in Enumerable.Range(0, set.Texts.Count).Where(p => !candidates.Contains(index.GetValueOrDefault(p, -1))).OrderBy(_ => rng.Next()).Take(ValidationDistractors))
         {
             candidates.Add(Map(p));
         }
@@ -343,7 +355,49 @@ public sealed class FineTuner(PythonTrainer trainer)
         return new TrainerRun(metrics, bestEpoch, seconds > 0 ? seconds : stopwatch.Elapsed.TotalSeconds);
     }
 
-    private static async Task<FineTuneResult> FinishAsync(string kind, string baseName, string dataHash, TrainingSet set, FineTuneRequest request, TrainerRun run, string torch, string outputPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// A fresh staging folder inside <paramref name="outputDirectory"/> (so the final moves are renames on one file
+    /// system), after removing any a killed run left behind.
+    /// </summary>
+    private static string Stage(string outputDirectory)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        foreach (var stale in Directory.GetDirectories(outputDirectory, StagingPrefix + "*"))
+        {
+            Directory.Delete(stale, recursive: true);
+        }
+
+        return Directory.CreateDirectory(Path.Combine(outputDirectory, StagingPrefix + Guid.NewGuid().ToString("N"))).FullName;
+    }
+
+    /// <summary>
+    /// Moves every staged file into <paramref name="outputDirectory"/> by rename. The old card goes first and the new
+    /// card last, so a folder whose card exists always holds whole files of the run the card describes; a run
+    /// interrupted before this point leaves the folder as it was.
+    /// </summary>
+    private static void Publish(string staging, string outputDirectory)
+    {
+        File.Delete(Path.Combine(outputDirectory, CardFileName));
+        if (!File.Exists(Path.Combine(staging, MissingIdsFileName)))
+        {
+            File.Delete(Path.Combine(outputDirectory, MissingIdsFileName));
+        }
+
+        foreach (var file in Directory.GetFiles(staging).OrderBy(f => Path.GetFileName(f) == CardFileName))
+        {
+            File.Move(file, Path.Combine(outputDirectory, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
+    private static void DeleteStaging(string? staging)
+    {
+        if (staging is not null && Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static async Task<FineTuneResult> FinishAsync(string kind, string baseName, string dataHash, TrainingSet set, FineTuneRequest request, TrainerRun run, string torch, string outputFile, string staging, CancellationToken cancellationToken)
     {
         var card = new ModelCard
         {
@@ -369,18 +423,13 @@ public sealed class FineTuner(PythonTrainer trainer)
             Torch = torch,
             Date = DateTimeOffset.UtcNow,
         };
-        await File.WriteAllTextAsync(Path.Combine(request.OutputDirectory, CardFileName), JsonSerializer.Serialize(card, CardJson), cancellationToken).ConfigureAwait(false);
-        var missingPath = Path.Combine(request.OutputDirectory, "missing-ids.csv");
+        await File.WriteAllTextAsync(Path.Combine(staging, CardFileName), JsonSerializer.Serialize(card, CardJson), cancellationToken).ConfigureAwait(false);
         if (set.Missing.Count > 0)
         {
-            await File.WriteAllLinesAsync(missingPath, ["file,line,id", .. set.Missing.Select(m => $"{m.File},{m.Line},{m.Id}")], cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            File.Delete(missingPath);
+            await File.WriteAllLinesAsync(Path.Combine(staging, MissingIdsFileName), ["file,line,id", .. set.Missing.Select(m => $"{m.File},{m.Line},{m.Id}")], cancellationToken).ConfigureAwait(false);
         }
 
-        return new FineTuneResult(card, outputPath, set.Missing);
+        return new FineTuneResult(card, Path.Combine(request.OutputDirectory, outputFile), set.Missing);
     }
 
     private sealed record TrainerData(List<int[]> Train, List<int[]> Valid, int[] Candidates);

@@ -11,6 +11,9 @@ public enum TrainingSource
 
     /// <summary>Products viewed or bought one after the other by the same user (<c>user,id,event,at</c>).</summary>
     Sessions,
+
+    /// <summary>Each product's embedded text (title and brand) paired with the start of its own description: no labels needed.</summary>
+    Descriptions,
 }
 
 /// <summary>What <c>psim train</c> was asked to do.</summary>

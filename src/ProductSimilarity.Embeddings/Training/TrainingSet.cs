@@ -12,9 +12,13 @@ namespace ProductSimilarity.Embeddings.Training;
 /// <remarks>Immutable once built; thread-safe to read.</remarks>
 public sealed class TrainingSet
 {
-    private TrainingSet(IReadOnlyList<Product> products, IReadOnlyList<(int A, int B)> train, IReadOnlyList<(int A, int B)> valid, IReadOnlyList<MissingId> missing, string source)
+    /// <summary>The characters of a description that <see cref="TrainingSource.Descriptions"/> pairs with its title (cut at a word).</summary>
+    public const int DescriptionChars = 200;
+
+    private TrainingSet(IReadOnlyList<Product> products, IReadOnlyList<string> texts, IReadOnlyList<(int A, int B)> train, IReadOnlyList<(int A, int B)> valid, IReadOnlyList<MissingId> missing, string source)
     {
         Products = products;
+        Texts = texts;
         Train = train;
         Validation = valid;
         Missing = missing;
@@ -24,10 +28,10 @@ public sealed class TrainingSet
     /// <summary>Every good catalog product, normalised, in file order.</summary>
     public IReadOnlyList<Product> Products { get; }
 
-    /// <summary>Training pairs as positions in <see cref="Products"/>.</summary>
+    /// <summary>Training pairs as positions in <see cref="Texts"/>.</summary>
     public IReadOnlyList<(int A, int B)> Train { get; }
 
-    /// <summary>Validation pairs as positions in <see cref="Products"/>.</summary>
+    /// <summary>Validation pairs as positions in <see cref="Texts"/>.</summary>
     public IReadOnlyList<(int A, int B)> Validation { get; }
 
     /// <summary>Rows that named an id the catalog does not have.</summary>
@@ -36,8 +40,12 @@ public sealed class TrainingSet
     /// <summary>Where the pairs came from, for the model card.</summary>
     public string Source { get; }
 
-    /// <summary>The text embedded for each product: exactly what ingestion embeds (<see cref="ProductText.ForEmbedding"/>).</summary>
-    public IEnumerable<string> Texts => Products.Select(ProductText.ForEmbedding);
+    /// <summary>
+    /// The texts the pairs point into: first, for each product in <see cref="Products"/> order, exactly what ingestion
+    /// embeds (<see cref="ProductText.ForEmbedding"/>); then, for <see cref="TrainingSource.Descriptions"/>, the start of
+    /// each description that has one.
+    /// </summary>
+    public IReadOnlyList<string> Texts { get; }
 
     /// <summary>Reads the catalog and the pairs <paramref name="request"/> names.</summary>
     /// <exception cref="FormatException">The pairs or history file lacks a required column, or a timestamp does not parse; the message names file, line and field.</exception>
@@ -63,6 +71,7 @@ public sealed class TrainingSet
             positions.TryAdd(products[i].Id, i);
         }
 
+        var texts = products.Select(ProductText.ForEmbedding).ToList();
         var missing = new List<MissingId>();
         var train = new List<(int, int)>();
         var valid = new List<(int, int)>();
@@ -82,6 +91,10 @@ public sealed class TrainingSet
                 source = "sessions: " + Path.GetFileName(request.SourcePath);
                 ReadSessions(Required(request), request.SessionGapMinutes, positions, missing, unsplit);
                 break;
+            case TrainingSource.Descriptions:
+                source = "descriptions";
+                PairDescriptions(products, texts, unsplit);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(request), request.Source, "Unknown training source.");
         }
@@ -97,7 +110,40 @@ public sealed class TrainingSet
             train.AddRange(shuffled.Skip(holdOut));
         }
 
-        return new TrainingSet(products, train.Distinct().ToList(), valid.Distinct().ToList(), missing, source);
+        return new TrainingSet(products, texts, train.Distinct().ToList(), valid.Distinct().ToList(), missing, source);
+    }
+
+    /// <summary>The first <see cref="DescriptionChars"/> characters of <paramref name="description"/>, cut at the last space before them.</summary>
+    public static string DescriptionExcerpt(string description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        var text = description.Trim();
+        if (text.Length <= DescriptionChars)
+        {
+            return text;
+        }
+
+        int cut = text.LastIndexOf(' ', DescriptionChars);
+        return text[..(cut > 0 ? cut : DescriptionChars)].TrimEnd();
+    }
+
+    private static void PairDescriptions(List<Product> products, List<string> texts, List<(int, int)> pairs)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < products.Count; i++)
+        {
+            // A description that only repeats the title, or one shared word for word with another product, teaches nothing.
+            if (products[i].Description is not { Length: > 0 } description
+                || DescriptionExcerpt(description) is not { Length: > 0 } excerpt
+                || string.Equals(excerpt, products[i].Title, StringComparison.OrdinalIgnoreCase)
+                || !seen.Add(excerpt))
+            {
+                continue;
+            }
+
+            pairs.Add((i, texts.Count));
+            texts.Add(excerpt);
+        }
     }
 
     private static string Required(FineTuneRequest request) =>

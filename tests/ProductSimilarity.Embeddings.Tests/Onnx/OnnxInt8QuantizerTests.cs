@@ -229,8 +229,8 @@ public sealed class OnnxInt8QuantizerTests(MiniLmFixture fixture)
         var expected = await fp32.GenerateAsync(texts);
         var actual = await int8.GenerateAsync(texts);
 
-        Assert.Equal("projection.onnx", fp32.ModelId);
-        Assert.StartsWith("projection.onnx-int8-", int8.ModelId, StringComparison.Ordinal);
+        Assert.Equal(VectorAssert.FileModelId(modelPath), fp32.ModelId);
+        Assert.StartsWith(VectorAssert.FileModelId(modelPath) + "-int8-", int8.ModelId, StringComparison.Ordinal);
         Assert.Equal(4, int8.Dimensions);
         for (int i = 0; i < texts.Length; i++)
         {

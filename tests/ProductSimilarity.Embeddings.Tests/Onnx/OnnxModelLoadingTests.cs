@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Google.Protobuf;
 using Microsoft.Extensions.AI;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Embeddings.Onnx;
@@ -24,10 +25,10 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
             var expected = await fixture.Generator.GenerateAsync(texts);
             var actual = await custom.GenerateAsync(texts);
 
-            Assert.Equal("operator-model.onnx", custom.ModelId);
+            Assert.Equal(VectorAssert.FileModelId(modelPath), custom.ModelId);
             Assert.Equal(384, custom.Dimensions);
             var metadata = custom.GetService<EmbeddingGeneratorMetadata>();
-            Assert.Equal("operator-model.onnx", metadata?.DefaultModelId);
+            Assert.Equal(VectorAssert.FileModelId(modelPath), metadata?.DefaultModelId);
             Assert.Equal(384, metadata?.DefaultModelDimensions);
             for (int i = 0; i < texts.Length; i++)
             {
@@ -91,8 +92,45 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         var embeddings = await generator.GenerateAsync(["hello world", "", "a much longer product title here"]);
 
         Assert.Equal(1, generator.Dimensions);
-        Assert.Equal("tiny.onnx", generator.ModelId);
+        Assert.Equal(VectorAssert.FileModelId(modelPath), generator.ModelId);
         Assert.All(embeddings, e => Assert.Equal([1f], e.Vector.ToArray()));
+    }
+
+    [Fact]
+    public void Create_TwoDifferentFilesWithTheSameName_GetDifferentModelIdsAndARewrittenFileANewOne()
+    {
+        using var folder = new TempDirectory();
+        var first = folder.File(Path.Combine("a", "model.onnx"));
+        var second = folder.File(Path.Combine("b", "model.onnx"));
+        var copy = folder.File(Path.Combine("c", "model.onnx"));
+        foreach (var (path, bytes) in new[] { (first, TinyOnnxModel.SymbolicHiddenSizeTokenOutput()), (second, TinyOnnxModel.TokenProjection().ToByteArray()), (copy, TinyOnnxModel.SymbolicHiddenSizeTokenOutput()) })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, bytes);
+            CopyBundledVocab(Path.Combine(Path.GetDirectoryName(path)!, "vocab.txt"));
+        }
+
+        string Id(string path, string? cache = null)
+        {
+            using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = path, CacheDirectory = cache ?? folder.File("cache") });
+            return generator.ModelId;
+        }
+
+        var firstId = Id(first);
+        Assert.Equal(VectorAssert.FileModelId(first), firstId);
+        Assert.Matches("^model\\.onnx@[0-9a-f]{12}$", firstId);
+        Assert.NotEqual(firstId, Id(second));
+        Assert.Equal(firstId, Id(copy)); // the same bytes are the same model, wherever they lie
+        Assert.Equal(firstId, Id(first)); // read again (from the stamp the first call left)
+        var stamps = Directory.GetFiles(folder.File(Path.Combine("cache", "hashes")), "*.txt");
+        Assert.Equal(3, stamps.Length); // one per model path
+        Assert.Equal(2, stamps.Count(f => File.ReadAllText(f).EndsWith(firstId[^12..], StringComparison.Ordinal)));
+
+        // The same path rewritten with other weights (as a rerun of psim train does) is another model.
+        File.WriteAllBytes(first, TinyOnnxModel.TokenProjection().ToByteArray());
+        File.SetLastWriteTimeUtc(first, DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(Id(second), Id(first));
+        Assert.Equal(Id(second), Id(first, folder.File("other-cache")));
     }
 
     [Fact]
@@ -105,7 +143,7 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
 
         using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, ModelPath = modelPath });
         Assert.False(generator.IsLoaded);
-        Assert.Equal("tiny.onnx", generator.ModelId);
+        Assert.Equal(VectorAssert.FileModelId(modelPath), generator.ModelId);
         Assert.False(generator.IsLoaded);
 
         // Deleting the file proves the first call, not Create, reads it; then many threads race to load it.

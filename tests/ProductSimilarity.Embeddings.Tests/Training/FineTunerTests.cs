@@ -4,6 +4,7 @@ using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Embeddings.Onnx;
 using ProductSimilarity.Embeddings.Tests.Onnx;
 using ProductSimilarity.Embeddings.Training;
+using static ProductSimilarity.Embeddings.Tests.Onnx.VectorAssert;
 
 namespace ProductSimilarity.Embeddings.Tests.Training;
 
@@ -87,6 +88,57 @@ public sealed class FineTunerTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         Assert.Contains(Enumerable.Range(0, Sentences.Length), i => TensorPrimitives.CosineSimilarity(original[i].Vector.Span, served[i].Vector.Span) < 0.9999);
+    }
+
+    [SkippableFact]
+    public async Task FineTune_CancelledMidTraining_LeavesOutAsItWasAndTheRerunFinishes()
+    {
+        Skip.If(TrainingTestData.WhyNoTorch is not null, TrainingTestData.WhyNoTorch);
+        using var folder = new TempDirectory();
+        var output = folder.File("out");
+        // What a run killed while moving its files in would have left: a staging folder with half a model.
+        var stale = Directory.CreateDirectory(Path.Combine(output, FineTuner.StagingPrefix + "killed")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(stale, FineTuner.ModelFileName), new byte[1000]);
+        var request = new FineTuneRequest
+        {
+            CatalogPath = TrainingTestData.WriteCatalog(folder.Path),
+            Source = TrainingSource.Pairs,
+            SourcePath = TrainingTestData.WritePairs(folder.Path, train: 8),
+            OutputDirectory = output,
+            Epochs = 2,
+            BatchSize = 4,
+            Force = true,
+            Threads = 2,
+        };
+        var tuner = new FineTuner(new PythonTrainer());
+
+        using (var interrupt = new CancellationTokenSource())
+        {
+            var stages = new List<string>();
+            var cancelled = tuner.FineTuneAsync(request, new OnnxEmbeddingOptions(), new SyncProgress(p =>
+            {
+                stages.Add(p.Stage);
+                if (p.Stage == "training")
+                {
+                    interrupt.Cancel(); // mid-run: the first optimiser step is done, the trainer is still running
+                }
+            }), interrupt.Token);
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            Assert.Contains("training", stages);
+            Assert.DoesNotContain("writing", stages);
+        }
+
+        Assert.False(File.Exists(Path.Combine(output, FineTuner.ModelFileName)));
+        Assert.False(File.Exists(Path.Combine(output, FineTuner.CardFileName)));
+
+        var result = await tuner.FineTuneAsync(request, new OnnxEmbeddingOptions());
+
+        Assert.Equal(Path.Combine(output, FineTuner.ModelFileName), result.OutputPath);
+        Assert.Equal([FineTuner.CardFileName, FineTuner.ModelFileName, "vocab.txt"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(result.Card.DataHash, FineTuner.ReadCard(output).DataHash);
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { ModelPath = result.OutputPath, Quantization = OnnxQuantization.None });
+        UnitLength((await generator.GenerateAsync(["adobe photoshop elements 4.0"]))[0].Vector.Span, 384);
     }
 
     /// <summary>
@@ -213,6 +265,37 @@ public sealed class FineTunerTests(Xunit.Abstractions.ITestOutputHelper output)
 
         Assert.Equal([(0, 1), (4, 5)], set.Train.Order());
         Assert.Equal([new MissingId(log, 6, "nope")], set.Missing);
+    }
+
+    [Fact]
+    public async Task LoadTrainingSet_Descriptions_PairsEachTitleWithTheStartOfItsOwnDescription()
+    {
+        using var folder = new TempDirectory();
+        var catalog = folder.File("catalog.csv");
+        var longDescription = string.Join(' ', Enumerable.Repeat("photo editing for beginners", 12));
+        File.WriteAllLines(catalog,
+        [
+            "id,title,brand,description",
+            "p0,photoshop elements 4,adobe,\"easy photo editing, organising and sharing\"",
+            "p1,office 2007,microsoft,",
+            $"p2,photoshop elements 5,adobe,{longDescription}",
+            "p3,quickbooks pro,intuit,quickbooks pro", // repeats the title: nothing to learn
+            "p4,quickbooks premier,intuit,\"easy photo editing, organising and sharing\"", // a copy of p0's: dropped
+        ]);
+        var request = new FineTuneRequest { CatalogPath = catalog, Source = TrainingSource.Descriptions, OutputDirectory = folder.Path, ValidationFraction = 0 };
+
+        var set = await TrainingSet.LoadAsync(request);
+
+        Assert.Equal(5, set.Products.Count);
+        Assert.Equal("photoshop elements 4 | adobe", set.Texts[0]);
+        Assert.Equal([(0, 5), (2, 6)], set.Train.Order());
+        Assert.Equal("easy photo editing, organising and sharing", set.Texts[5]);
+        Assert.True(set.Texts[6].Length <= TrainingSet.DescriptionChars, set.Texts[6]);
+        Assert.StartsWith(set.Texts[6], longDescription, StringComparison.Ordinal);
+        Assert.EndsWith("beginners", set.Texts[6], StringComparison.Ordinal); // cut at a word
+        Assert.Equal(7, set.Texts.Count);
+        Assert.Equal("descriptions", set.Source);
+        Assert.Empty(set.Missing);
     }
 
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
