@@ -1,10 +1,13 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Compliance.Classification;
+using Microsoft.Extensions.Compliance.Redaction;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
@@ -35,7 +38,12 @@ public static class ProductSimilarityServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductSimilarityOptions>, ProductSimilarityOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.AddLogging();
+        services.AddLogging(logging => logging.EnableRedaction());
+
+        // What a request carries is logged through redaction (issue: privacy): search text erased, ids as a short hash.
+        services.AddRedaction(redaction => redaction
+            .SetRedactor<ErasingRedactor>(new DataClassificationSet(UserDataTaxonomy.FreeText))
+            .SetRedactor<ShortHashRedactor>(new DataClassificationSet(UserDataTaxonomy.RequestIdentifier)));
 
         services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp =>
         {

@@ -233,19 +233,19 @@ public sealed partial class ProductApi(
         detail: $"No product with id '{id}' is in the index.");
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Similar items for product {ProductId}: {HitCount} results")]
-    private static partial void LogSimilar(ILogger logger, string productId, int hitCount);
+    private static partial void LogSimilar(ILogger logger, [RequestIdentifier] string productId, int hitCount);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Recommendations from a history of {HistoryCount} events: {HitCount} results")]
     private static partial void LogRecommended(ILogger logger, int historyCount, int hitCount);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Trace, Message = "Search text {SearchText}")]
-    private static partial void LogSearchText(ILogger logger, string searchText);
+    private static partial void LogSearchText(ILogger logger, [FreeText] string searchText);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Search: {HitCount} results")]
     private static partial void LogSearched(ILogger logger, int hitCount);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Product {ProductId} deleted from the index")]
-    private static partial void LogDeleted(ILogger logger, string productId);
+    private static partial void LogDeleted(ILogger logger, [RequestIdentifier] string productId);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Health check failed: {Problem}")]
     private static partial void LogUnhealthy(ILogger logger, string problem, Exception? exception);
