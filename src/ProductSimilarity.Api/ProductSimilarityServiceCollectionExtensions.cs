@@ -63,7 +63,11 @@ public static class ProductSimilarityServiceCollectionExtensions
             return options.Provider switch
             {
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
-                _ => LocalProductIndex.Open(options.Local.Path),
+                _ => LocalProductIndex.Open(options.Local.Path, options: new LocalProductIndexOptions
+                {
+                    ModelNumberBoost = (float)options.Local.ModelCodeBoost,
+                    NearCodeBoost = (float)options.Local.NearCodeBoost,
+                }),
             };
         });
 

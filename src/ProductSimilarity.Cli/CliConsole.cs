@@ -91,9 +91,10 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
     {
         var terms = e.SharedTerms.Count == 0 ? "-" : string.Join(", ", e.SharedTerms.Select(t => t.ProductCode ? t.Term + "*" : t.Term));
         var attributes = e.MatchingAttributes.Count == 0 ? "-" : string.Join(", ", e.MatchingAttributes);
+        var code = e.ModelCode is { } c ? $"; {c.Reason}: {c.Code}" : string.Empty;
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}");
+            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{code}");
     }
 
     private static string Format(double? score, int? rank) =>

@@ -38,6 +38,11 @@ public sealed record ResultExplanation
     /// <summary>Attributes the result shares with the query product: <c>brand</c>, <c>category</c>, <c>priceBand</c>.</summary>
     public IReadOnlyList<string> MatchingAttributes { get; init; } = [];
 
+    /// <summary>The model code the result shares with the query (same model code, or the same up to a colour or region
+    /// suffix), when there is one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SharedModelCode? ModelCode { get; init; }
+
     /// <summary>The query product the terms and attributes were compared with (recommendations: the strongest history item).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ComparedWith { get; init; }
@@ -81,6 +86,7 @@ public static class ResultExplainer
                     FusedRank = i + 1,
                     SharedTerms = SharedTerms(queryTerms, product, reference),
                     MatchingAttributes = reference is null ? [] : MatchingAttributes(reference, product),
+                    ModelCode = reference is null ? ProductCodes.Shared(queryText, product) : ProductCodes.Shared(reference, product),
                     ComparedWith = reference?.Id,
                 },
             });
