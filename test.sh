@@ -16,8 +16,10 @@ fi
 
 # apt packages some tests need, installed where apt-get can (each of those tests skips with a message otherwise):
 # shellcheck (the Infra hook lint), python3-torch + libopenblas0-pthread (the training tests; OpenBLAS keeps torch fast),
-# chromium + fonts-wqy-zenhei (the browser tests of the demo page; PSIM_CHROMIUM names another browser).
+# chromium + fonts-wqy-zenhei (the browser tests of the demo page; PSIM_CHROMIUM names another browser),
+# libgomp1 (the OpenMP runtime of USearch's native library, for the HNSW tests; without it search stays exact).
 missing=()
+{ ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' ; } || missing+=(libgomp1)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || missing+=(python3-torch libopenblas0-pthread)
 [ -n "${PSIM_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-wqy-zenhei)

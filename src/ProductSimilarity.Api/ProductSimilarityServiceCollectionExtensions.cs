@@ -67,6 +67,14 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    Hnsw = new HnswSettings
+                    {
+                        MinProducts = options.Local.Hnsw.MinProducts,
+                        Connectivity = options.Local.Hnsw.Connectivity,
+                        ExpansionAdd = options.Local.Hnsw.ExpansionAdd,
+                        ExpansionSearch = options.Local.Hnsw.ExpansionSearch,
+                        MinFilterFraction = options.Local.Hnsw.MinFilterFraction,
+                    },
                 }),
             };
         });

@@ -42,6 +42,7 @@ internal static class PsimApp
             SearchCommand.Create(console),
             RecommendCommand.Create(console),
             EvalCommand.Create(console),
+            ExportCommand.Create(console),
             TrainCommand.Create(console),
             BenchCommand.Create(console),
             EmbeddingBench.CreateWorker(console),

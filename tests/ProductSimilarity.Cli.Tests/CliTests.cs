@@ -278,36 +278,73 @@ public sealed class CliTests
     [Theory]
     [InlineData("none", "all-MiniLM-L6-v2")]
     [InlineData("int8", "all-MiniLM-L6-v2-int8-")]
-    public async Task Bench_SampleCatalog_PrintsFiguresForTheChosenModel(string quantization, string model)
+    public async Task Bench_IngestAndSearchOnly_PrintsFiguresForTheChosenModel(string quantization, string model)
     {
-        var (exit, stdout, _) = await PsimRunner.RunAsync("bench", "--queries", "20", "--titles", "0", "--quantization", quantization, "--json");
-
-        Assert.Equal(0, exit);
-        using var doc = JsonDocument.Parse(stdout);
-        Assert.StartsWith(model, doc.RootElement.GetProperty("model").GetString(), StringComparison.Ordinal);
-        Assert.Equal(240, doc.RootElement.GetProperty("products").GetInt32());
-        Assert.True(doc.RootElement.GetProperty("productsPerSecond").GetDouble() > 0);
-        Assert.True(doc.RootElement.GetProperty("similarP99Ms").GetDouble() >= doc.RootElement.GetProperty("similarP50Ms").GetDouble());
-        Assert.Contains(doc.RootElement.GetProperty("int8_scheme").GetString(), new[] { "S8", "ReduceRange" });
-        Assert.False(string.IsNullOrWhiteSpace(doc.RootElement.GetProperty("cpu").GetString()));
-        Assert.False(doc.RootElement.TryGetProperty("int8_titles_per_s", out _));
-    }
-
-    [Fact]
-    public async Task Bench_WithTitles_MeasuresBaselineFp32AndInt8InChildProcesses()
-    {
-        var (exit, stdout, stderr) = await PsimRunner.RunAsync("bench", "--queries", "5", "--titles", "16", "--json");
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync(
+            "bench", "--only", "ingest,search", "--products", "120", "--queries", "20", "--quantization", quantization, "--json");
 
         Assert.True(exit == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        Assert.True(root.GetProperty("sentence_encoder_titles_per_s").GetDouble() > 0);
-        Assert.True(root.GetProperty("fp32_titles_per_s").GetDouble() > 0);
-        Assert.True(root.GetProperty("int8_titles_per_s").GetDouble() > 0);
+        Assert.StartsWith(model, root.GetProperty("model").GetString(), StringComparison.Ordinal);
+        Assert.Equal(120, root.GetProperty("ingest_products").GetInt32());
+        Assert.Equal(120, root.GetProperty("search_products").GetInt32());
+        Assert.True(root.GetProperty("ingest_products_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("similar_p99_ms_exact").GetDouble() >= root.GetProperty("similar_p50_ms_exact").GetDouble());
+        Assert.True(root.GetProperty("similar_p99_ms_hnsw").GetDouble() >= root.GetProperty("similar_p50_ms_hnsw").GetDouble());
+        Assert.InRange(root.GetProperty("hnsw_recall_at_10").GetDouble(), 0, 1);
+        Assert.Contains(root.GetProperty("int8_scheme").GetString(), new[] { "S8", "ReduceRange" });
+        Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("cpu").GetString()));
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("int8_titles_per_s").ValueKind);
+        Assert.False(root.TryGetProperty("embedding", out _));
+    }
+
+    [SkippableFact]
+    public async Task Bench_TinyFullRun_JsonHasEveryKeyAndEmbeddingVariantsInChildProcesses()
+    {
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("bench", "--products", "100", "--queries", "10", "--titles", "16", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Skip.If(root.TryGetProperty("hnsw_unavailable", out var why), $"USearch cannot load here: {why}");
+        string[] keys =
+        [
+            "cpu", "int8_scheme", "sentence_encoder_titles_per_s", "fp32_titles_per_s", "int8_titles_per_s", "ingest_products_per_s",
+            "similar_p99_ms_exact", "similar_p99_ms_hnsw", "hnsw_recall_at_10", "similar_p50_ms_exact", "similar_p50_ms_hnsw",
+            "memory_bytes_per_product_exact", "memory_bytes_per_product_hnsw_graph", "disk_bytes_per_product_lucene",
+            "disk_bytes_per_product_hnsw_graph", "load_average_start", "fp32_vs_baseline", "int8_vs_baseline",
+        ];
+        Assert.All(keys, key => Assert.True(root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null, key));
         var variants = root.GetProperty("embedding").EnumerateArray().ToList();
         Assert.Equal(["sentence_encoder", "fp32", "int8"], variants.Select(v => v.GetProperty("variant").GetString()));
         Assert.All(variants, v => Assert.True(v.GetProperty("peak_rss_mb").GetDouble() > 50));
         Assert.StartsWith("all-MiniLM-L6-v2-int8-", variants[2].GetProperty("model").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_SearchOnly_WritesSyntheticVectorsAndSweepsEf()
+    {
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("bench", "--only", "search", "--products", "300", "--queries", "10", "--ef", "16,64", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(300, root.GetProperty("search_products").GetInt32());
+        Assert.StartsWith("synthetic", root.GetProperty("search_vectors").GetString(), StringComparison.Ordinal);
+        Assert.Equal([16, 64], root.GetProperty("hnsw_sweep").EnumerateArray().Select(r => r.GetProperty("ef").GetInt32()));
+        Assert.Equal(16, root.GetProperty("hnsw_expansion_search").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("ingest_products_per_s").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("int8_titles_per_s").ValueKind);
+    }
+
+    [Fact]
+    public async Task Bench_UnknownSection_ExitsTwo()
+    {
+        var (exit, _, stderr) = await PsimRunner.RunAsync("bench", "--only", "embed,warp");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("warp", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

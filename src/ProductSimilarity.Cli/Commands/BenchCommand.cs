@@ -1,169 +1,479 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
 using ProductSimilarity.Embeddings.Onnx;
+using ProductSimilarity.Search.Local;
 
 namespace ProductSimilarity.Cli.Commands;
 
 /// <summary>
-/// <c>psim bench</c>: embedding throughput against the <c>SentenceEncoder</c> baseline (see <see cref="EmbeddingBench"/>),
-/// ingestion throughput and similar-items latency (p50/p99) for a catalog, measured in one run on a temporary index.
+/// <c>psim bench</c>, in one run and one process tree, so that every figure has its baseline beside it:
+/// <list type="bullet">
+/// <item><c>embed</c>: titles/s against the <c>SentenceEncoder</c> baseline (see <see cref="EmbeddingBench"/>);</item>
+/// <item><c>ingest</c>: end-to-end ingestion of a synthetic catalog (<see cref="SyntheticCatalog"/>), products/s;</item>
+/// <item><c>search</c>: similar-items latency p50/p99 with exact search and with the HNSW graph on the same index and
+/// the same products, HNSW recall@10 against exact, and bytes per product in memory and on disk.</item>
+/// </list>
 /// A benchmark that reports figures, not a test with a time limit.
 /// </summary>
 internal static class BenchCommand
 {
+    private static readonly string[] Sections = ["embed", "ingest", "search"];
+
     public static Command Create(CliConsole console)
     {
-        var catalog = new Option<FileInfo>("--catalog") { Description = "Catalog to ingest (default: the bundled sample).", };
-        var queries = new Option<int>("--queries") { Description = "Similar-items queries to time.", DefaultValueFactory = _ => 500 };
+        var catalog = new Option<FileInfo>("--catalog") { Description = "Catalog to ingest instead of the synthetic one (and to take the embedding titles from).", };
+        var products = new Option<int>("--products")
+        {
+            Description = "Products in the synthetic catalog (ingest and search sections).",
+            DefaultValueFactory = _ => 100_000,
+            Validators = { r => { if (r.GetValueOrDefault<int>() is < 10 or > 10_000_000) { r.AddError("--products must be between 10 and 10000000."); } } },
+        };
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these sections: embed, ingest, search (comma-separated or repeated). Default: all. 'search' without 'ingest' writes synthetic vectors directly.",
+            AllowMultipleArgumentsPerToken = true,
+            Validators =
+            {
+                r =>
+                {
+                    foreach (var s in SplitList(r.GetValueOrDefault<string[]>()))
+                    {
+                        if (!Sections.Contains(s))
+                        {
+                            r.AddError($"--only: unknown section '{s}'; use embed, ingest or search.");
+                        }
+                    }
+                },
+            },
+        };
+        var queries = new Option<int>("--queries") { Description = "Similar-items queries to time (each way), and recall queries.", DefaultValueFactory = _ => 500 };
         var titles = new Option<int>("--titles")
         {
-            Description = "Titles for the embedding benchmark (taken from the catalog, cycled when it has fewer); 0 skips it.",
+            Description = "Titles for the embedding section (from the catalog, cycled when it has fewer); 0 skips it.",
             DefaultValueFactory = _ => 2000,
             Validators = { r => { if (r.GetValueOrDefault<int>() is < 0 or > 100_000) { r.AddError("--titles must be between 0 and 100000."); } } },
+        };
+        var ef = new Option<string?>("--ef")
+        {
+            Description = "HNSW search expansions to measure, comma-separated (e.g. 32,64,128,256); the first gives the headline figures. Default: Index:Local:Hnsw:ExpansionSearch.",
+            HelpName = "N[,N...]",
         };
         var quantization = PsimApp.QuantizationOption();
         var int8Scheme = PsimApp.Int8SchemeOption();
         var json = PsimApp.JsonOption();
-        var command = new Command("bench", "Measure embedding throughput (against the SentenceEncoder baseline), ingestion throughput and similar-items latency on a temporary index.")
+        var command = new Command(
+            "bench",
+            "Measure embedding throughput (against the SentenceEncoder baseline), ingestion of a synthetic catalog, and similar-items latency with exact and HNSW search (with HNSW recall@10), in one run on a temporary index.")
         {
-            catalog, queries, titles, quantization, int8Scheme, json,
+            catalog, products, only, queries, titles, ef, quantization, int8Scheme, json,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var file = parse.GetValue(catalog)?.FullName ?? DemoCommand.SampleCatalogPath();
-            if (!File.Exists(file))
+            var selected = SplitList(parse.GetValue(only)).ToHashSet(StringComparer.Ordinal);
+            bool Runs(string section) => selected.Count == 0 || selected.Contains(section);
+            var file = parse.GetValue(catalog)?.FullName;
+            if (file is not null && !File.Exists(file))
             {
                 throw new CliException($"catalog file '{file}' was not found.", ExitCodes.Usage);
             }
 
+            var efs = ParseExpansions(parse.GetValue(ef));
             var overrides = new Dictionary<string, string?>();
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
             PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
-            return await IngestCommand.WithTemporaryIndexAsync(parse, console, file, overrides, async (services, summary) =>
+            int count = parse.GetValue(products);
+            int queryCount = parse.GetValue(queries);
+            var temp = Directory.CreateTempSubdirectory("psim-bench-");
+            try
             {
-                var index = services.GetRequiredService<IProductIndex>();
-                var service = services.GetRequiredService<SimilarityService>();
-                var ids = new List<string>();
-                await foreach (var id in index.GetAllIdsAsync(ct).ConfigureAwait(false))
+                var services = CliHost.Build(PsimApp.Globals(parse) with { Index = Path.Combine(temp.FullName, "index") }, overrides);
+                await using (services.ConfigureAwait(false))
                 {
-                    ids.Add(id);
-                }
-
-                if (ids.Count == 0)
-                {
-                    throw new CliException($"nothing to benchmark: no product of '{file}' could be indexed ({summary.Rejected} row(s) rejected).");
-                }
-
-                var random = new Random(42);
-                var n = Math.Min(parse.GetValue(queries), Math.Max(ids.Count, 1) * 10);
-                var latencies = new double[n];
-                for (var warm = 0; warm < Math.Min(20, ids.Count); warm++)
-                {
-                    await service.SimilarAsync(new SimilarRequest { Id = ids[warm] }, ct).ConfigureAwait(false);
-                }
-
-                for (var i = 0; i < n; i++)
-                {
-                    var id = ids[random.Next(ids.Count)];
-                    var start = Stopwatch.GetTimestamp();
-                    await service.SimilarAsync(new SimilarRequest { Id = id }, ct).ConfigureAwait(false);
-                    latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                }
-
-                Array.Sort(latencies);
-                var onnx = services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Embeddings.Onnx;
-                var scheme = Int8SchemeSelector.Choose(onnx.Int8Scheme, CpuInt8Features.Current);
-                var embedding = Array.Empty<EmbeddingBench.Result>() as IReadOnlyList<EmbeddingBench.Result>;
-                var titleCount = parse.GetValue(titles);
-                var distinctTitles = 0;
-                if (titleCount > 0)
-                {
-                    var catalogTitles = new List<string>();
-                    foreach (var id in ids)
+                    var options = services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value;
+                    var scheme = Int8SchemeSelector.Choose(options.Embeddings.Onnx.Int8Scheme, CpuInt8Features.Current);
+                    var result = new Dictionary<string, object?>
                     {
-                        if (await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                        ["cpu"] = EmbeddingBench.CpuModel(),
+                        ["cpu_features"] = CpuInt8Features.Current.Describe(),
+                        ["cpus"] = Environment.ProcessorCount,
+                        ["load_average_start"] = LoadAverage(),
+                        ["int8_scheme"] = scheme.Scheme.ToString(),
+                        ["int8_scheme_reason"] = scheme.Reason,
+                        ["sections"] = Sections.Where(Runs).ToList(),
+                        ["sentence_encoder_titles_per_s"] = null,
+                        ["fp32_titles_per_s"] = null,
+                        ["int8_titles_per_s"] = null,
+                        ["ingest_products_per_s"] = null,
+                        ["similar_p99_ms_exact"] = null,
+                        ["similar_p99_ms_hnsw"] = null,
+                        ["hnsw_recall_at_10"] = null,
+                    };
+
+                    // ---- ingest (first, so the embedding titles can come from --catalog's products) ----
+                    string indexPath = Path.Combine(temp.FullName, "index");
+                    bool indexed = false;
+                    List<string>? catalogTitles = null;
+                    if (Runs("ingest"))
+                    {
+                        var source = file;
+                        if (source is null)
                         {
-                            catalogTitles.Add(product.Product.Title);
+                            source = Path.Combine(temp.FullName, "synthetic.csv");
+                            console.Note($"ingest: writing a synthetic catalog of {count} products...");
+                            await SyntheticCatalog.WriteCsvAsync(source, count, ct).ConfigureAwait(false);
                         }
+
+                        console.Note($"ingest: {Path.GetFileName(source)} with the default pipeline and model...");
+                        var summary = await IngestCommand.RunAsync(services, console, source, Path.Combine(temp.FullName, "errors.jsonl"), null, ct).ConfigureAwait(false);
+                        if (summary.Embedded == 0)
+                        {
+                            throw new CliException($"nothing to benchmark: no product of '{source}' could be indexed ({summary.Rejected} row(s) rejected).");
+                        }
+
+                        var index = services.GetRequiredService<IProductIndex>();
+                        if (file is not null && parse.GetValue(titles) > 0)
+                        {
+                            catalogTitles = [];
+                            await foreach (var id in index.GetAllIdsAsync(ct).ConfigureAwait(false))
+                            {
+                                if (catalogTitles.Count < parse.GetValue(titles) && await index.GetAsync(id, ct).ConfigureAwait(false) is { } product)
+                                {
+                                    catalogTitles.Add(product.Product.Title);
+                                }
+                            }
+                        }
+
+                        // Close the ingest's index (the writer saves its HNSW graph) before the search section opens it.
+                        await index.DisposeAsync().ConfigureAwait(false);
+                        indexed = true;
+                        result["catalog"] = file is null ? "synthetic" : Path.GetFileName(file);
+                        result["model"] = summary.Model;
+                        result["ingest_products"] = summary.Embedded;
+                        result["ingest_seconds"] = Math.Round(summary.Duration.TotalSeconds, 2);
+                        result["ingest_products_per_s"] = Math.Round(summary.Embedded / summary.Duration.TotalSeconds, 1);
                     }
 
-                    distinctTitles = catalogTitles.Count;
-                    var sample = Enumerable.Range(0, titleCount).Select(i => catalogTitles[i % catalogTitles.Count]).ToList();
-                    embedding = await EmbeddingBench.RunAsync(sample, parse, overrides, console, ct).ConfigureAwait(false);
-                }
-
-                double? Rate(string variant, bool batch64) => embedding.FirstOrDefault(r => r.Variant == variant) is { } r
-                    ? batch64 ? r.TitlesPerSecondBatch64 : r.TitlesPerSecondBatch1
-                    : null;
-                var result = new Dictionary<string, object?>
-                {
-                    ["cpu"] = EmbeddingBench.CpuModel(),
-                    ["cpu_features"] = CpuInt8Features.Current.Describe(),
-                    ["int8_scheme"] = scheme.Scheme.ToString(),
-                    ["int8_scheme_reason"] = scheme.Reason,
-                    ["catalog"] = Path.GetFileName(file),
-                    ["products"] = summary.Embedded,
-                    ["model"] = summary.Model,
-                    ["cpus"] = Environment.ProcessorCount,
-                    ["ingestSeconds"] = Math.Round(summary.Duration.TotalSeconds, 2),
-                    ["productsPerSecond"] = Math.Round(summary.Embedded / summary.Duration.TotalSeconds, 1),
-                    ["queries"] = n,
-                    ["similarP50Ms"] = Math.Round(Percentile(latencies, 0.50), 2),
-                    ["similarP99Ms"] = Math.Round(Percentile(latencies, 0.99), 2),
-                };
-                if (embedding.Count > 0)
-                {
-                    result["titles"] = titleCount;
-                    result["sentence_encoder_titles_per_s"] = Rate("sentence_encoder", true);
-                    result["fp32_titles_per_s"] = Rate("fp32", true);
-                    result["int8_titles_per_s"] = Rate("int8", true);
-                    result["embedding"] = embedding.Select(r => new Dictionary<string, object?>
+                    // ---- embed ----
+                    if (Runs("embed") && parse.GetValue(titles) is > 0 and var titleCount)
                     {
-                        ["variant"] = r.Variant,
-                        ["model"] = r.Model,
-                        ["titles_per_s_batch_1"] = r.TitlesPerSecondBatch1,
-                        ["titles_per_s_batch_64"] = r.TitlesPerSecondBatch64,
-                        ["peak_rss_mb"] = r.PeakRssMb,
-                    }).ToList();
-                    result["peak_rss_method"] = "each variant in its own child process; peak RSS = the child's VmHWM (Process.PeakWorkingSet64)";
-                }
-
-                if (parse.GetValue(json))
-                {
-                    console.WriteJson(result);
-                }
-                else
-                {
-                    console.Out.WriteLine($"cpu:                {result["cpu"]}; {result["cpu_features"]}");
-                    console.Out.WriteLine($"int8 scheme:        {scheme.Scheme}: {scheme.Reason}");
-                    if (embedding.Count > 0)
-                    {
-                        var baseline = embedding[0];
-                        console.Out.WriteLine($"embedding:          {titleCount} titles ({distinctTitles} distinct, from the catalog), each variant in a child process");
-                        console.Out.WriteLine($"  {"variant",-18} {"batch 1/s",10} {"batch 64/s",11} {"vs baseline",12} {"peak RSS MB",12}  model");
-                        foreach (var r in embedding)
+                        var pool = catalogTitles is { Count: > 0 } ? catalogTitles : SyntheticCatalog.Rows(Math.Min(titleCount, count)).Select(r => r.Title).ToList();
+                        var sample = Enumerable.Range(0, titleCount).Select(i => pool[i % pool.Count]).ToList();
+                        var embedding = await EmbeddingBench.RunAsync(sample, parse, overrides, console, ct).ConfigureAwait(false);
+                        double? Rate(string variant) => embedding.FirstOrDefault(r => r.Variant == variant)?.TitlesPerSecondBatch64;
+                        result["titles"] = titleCount;
+                        result["distinct_titles"] = pool.Count;
+                        result["sentence_encoder_titles_per_s"] = Rate("sentence_encoder");
+                        result["fp32_titles_per_s"] = Rate("fp32");
+                        result["int8_titles_per_s"] = Rate("int8");
+                        result["fp32_vs_baseline"] = Ratio(Rate("fp32"), Rate("sentence_encoder"));
+                        result["int8_vs_baseline"] = Ratio(Rate("int8"), Rate("sentence_encoder"));
+                        result["embedding"] = embedding.Select(r => new Dictionary<string, object?>
                         {
-                            var ratio = baseline.TitlesPerSecondBatch64 > 0 ? r.TitlesPerSecondBatch64 / baseline.TitlesPerSecondBatch64 : 0;
-                            console.Out.WriteLine($"  {r.Variant,-18} {r.TitlesPerSecondBatch1,10:F1} {r.TitlesPerSecondBatch64,11:F1} {ratio,11:F2}x {r.PeakRssMb,12:F1}  {r.Model}");
-                        }
+                            ["variant"] = r.Variant,
+                            ["model"] = r.Model,
+                            ["titles_per_s_batch_1"] = r.TitlesPerSecondBatch1,
+                            ["titles_per_s_batch_64"] = r.TitlesPerSecondBatch64,
+                            ["peak_rss_mb"] = r.PeakRssMb,
+                        }).ToList();
+                        result["peak_rss_method"] = "each variant in its own child process; peak RSS = the child's VmHWM (Process.PeakWorkingSet64)";
                     }
 
-                    console.Out.WriteLine($"catalog:            {result["catalog"]} ({summary.Embedded} products, model {summary.Model}, {Environment.ProcessorCount} CPUs)");
-                    console.Out.WriteLine($"ingestion:          {result["ingestSeconds"]} s, {result["productsPerSecond"]} products/s");
-                    console.Out.WriteLine($"similar (n={n}):    p50 {result["similarP50Ms"]} ms, p99 {result["similarP99Ms"]} ms");
-                }
+                    // ---- search ----
+                    if (Runs("search"))
+                    {
+                        if (!indexed)
+                        {
+                            console.Note($"search: writing {count} synthetic products with synthetic vectors directly (no model)...");
+                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), ct).ConfigureAwait(false);
+                            result["search_vectors"] = "synthetic (title words hashed to vectors; no model)";
+                        }
+                        else
+                        {
+                            result["search_vectors"] = "embedded by the ingest section";
+                        }
 
-                return ExitCodes.Ok;
-            }, ct).ConfigureAwait(false);
+                        await SearchSection.RunAsync(services, options, indexPath, queryCount, efs, console, result, ct).ConfigureAwait(false);
+                    }
+
+                    result["load_average_end"] = LoadAverage();
+                    if (parse.GetValue(json))
+                    {
+                        console.WriteJson(result);
+                    }
+                    else
+                    {
+                        WriteTable(console, result);
+                    }
+                }
+            }
+            finally
+            {
+                temp.Delete(recursive: true);
+            }
+
+            return ExitCodes.Ok;
         });
         return command;
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    /// <summary>The local index settings of <paramref name="options"/>, with the HNSW threshold and expansion overridden.</summary>
+    internal static LocalProductIndexOptions LocalOptions(ProductSimilarityOptions options, int? minProducts, int expansionSearch)
+    {
+        var hnsw = options.Index.Local.Hnsw;
+        return new LocalProductIndexOptions
+        {
+            Hnsw = new HnswSettings
+            {
+                MinProducts = minProducts ?? hnsw.MinProducts,
+                Connectivity = hnsw.Connectivity,
+                ExpansionAdd = hnsw.ExpansionAdd,
+                ExpansionSearch = expansionSearch,
+                MinFilterFraction = hnsw.MinFilterFraction,
+
+                // The benchmark waits for the graph rather than measuring exact search while it is built.
+                InlineSyncLimit = int.MaxValue,
+            },
+        };
+    }
+
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static double? Ratio(double? value, double? baseline) => value is { } v && baseline is > 0 ? Math.Round(v / baseline.Value, 2) : null;
+
+    private static IEnumerable<string> SplitList(string[]? values)
+        => (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(v => v.ToLowerInvariant());
+
+    private static int[] ParseExpansions(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return [0];
+        }
+
+        var list = new List<int>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n is < 8 or > 4096)
+            {
+                throw new CliException($"--ef: '{part}' is not a number between 8 and 4096.", ExitCodes.Usage);
+            }
+
+            list.Add(n);
+        }
+
+        return [.. list];
+    }
+
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteTable(CliConsole console, Dictionary<string, object?> r)
+    {
+        string F(string key, string format = "0.0") => r.TryGetValue(key, out var v) && v is IFormattable f ? f.ToString(format, CultureInfo.InvariantCulture) : "-";
+        string V(string key) => r.TryGetValue(key, out var v) && v is not null ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "-" : "-";
+        var o = console.Out;
+        o.WriteLine($"cpu:             {r["cpu"]}; {r["cpu_features"]}");
+        o.WriteLine($"load average:    {F("load_average_start", "0.00")} at start, {F("load_average_end", "0.00")} at end (other work on this machine slows every figure alike)");
+        o.WriteLine($"int8 scheme:     {r["int8_scheme"]}: {r["int8_scheme_reason"]}");
+        if (r.TryGetValue("embedding", out var e) && e is List<Dictionary<string, object?>> variants)
+        {
+            o.WriteLine($"embedding:       {r["titles"]} titles ({r["distinct_titles"]} distinct), each variant in a child process");
+            o.WriteLine($"  {"variant",-18} {"batch 1/s",10} {"batch 64/s",11} {"vs baseline",12} {"peak RSS MB",12}  model");
+            var baseline = variants[0]["titles_per_s_batch_64"] is double b ? b : 0;
+            foreach (var v in variants)
+            {
+                double b64 = (double)v["titles_per_s_batch_64"]!;
+                o.WriteLine($"  {v["variant"],-18} {(double)v["titles_per_s_batch_1"]!,10:F1} {b64,11:F1} {(baseline > 0 ? b64 / baseline : 0),11:F2}x {(double)v["peak_rss_mb"]!,12:F1}  {v["model"]}");
+            }
+        }
+
+        if (r.ContainsKey("ingest_seconds"))
+        {
+            o.WriteLine($"ingestion:       {r["catalog"]}, {r["ingest_products"]} products in {F("ingest_seconds")} s = {F("ingest_products_per_s")} products/s (model {r["model"]})");
+        }
+
+        if (r.ContainsKey("search_products"))
+        {
+            o.WriteLine($"search:          {r["search_products"]} products ({r["search_vectors"]}), {r["queries"]} similar-items queries each way");
+            if (r.TryGetValue("hnsw_unavailable", out var why))
+            {
+                o.WriteLine($"  hnsw           not measured: {why}");
+            }
+
+            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms");
+            o.WriteLine($"  hnsw           p50 {F("similar_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_p99_ms_hnsw", "0.00")} ms, vector recall@10 {F("hnsw_recall_at_10", "0.0000")}, similar top-10 agreement {F("similar_top10_agreement", "0.0000")} (M {V("hnsw_connectivity")}, ef {V("hnsw_expansion_search")}; graph ready in {F("hnsw_ready_seconds", "0.00")} s)");
+            if (r.TryGetValue("hnsw_sweep", out var s) && s is List<Dictionary<string, object?>> { Count: > 1 } sweep)
+            {
+                foreach (var row in sweep)
+                {
+                    o.WriteLine($"    ef {row["ef"],-6} p50 {(double)row["p50_ms"]!:F2} ms, p99 {(double)row["p99_ms"]!:F2} ms, recall@10 {(double)row["recall_at_10"]!:F4}");
+                }
+            }
+
+            o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph");
+            o.WriteLine($"  disk           {F("disk_bytes_per_product_lucene", "0")} B/product Lucene, +{F("disk_bytes_per_product_hnsw_graph", "0")} B/product HNSW graph");
+        }
+    }
+
+    /// <summary>The search section: the same index opened twice, exact and with the graph, asked the same things.</summary>
+    private static class SearchSection
+    {
+        public static async Task RunAsync(
+            IServiceProvider services,
+            ProductSimilarityOptions options,
+            string indexPath,
+            int queryCount,
+            int[] expansions,
+            CliConsole console,
+            Dictionary<string, object?> result,
+            CancellationToken ct)
+        {
+            var generator = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+            var wrapped = services.GetRequiredService<IOptions<ProductSimilarityOptions>>();
+            await using var exact = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
+            var ids = new List<string>();
+            await foreach (var id in exact.GetAllIdsAsync(ct).ConfigureAwait(false))
+            {
+                ids.Add(id);
+            }
+
+            ids.Sort(StringComparer.Ordinal);
+            var random = new Random(42);
+            var sample = Enumerable.Range(0, Math.Max(1, queryCount)).Select(_ => ids[random.Next(ids.Count)]).ToList();
+            result["search_products"] = ids.Count;
+            result["queries"] = sample.Count;
+
+            console.Note($"search: exact, {sample.Count} similar-items queries...");
+            var exactService = new SimilarityService(exact, generator, wrapped, TimeProvider.System);
+            var (exactLatencies, exactTop) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
+            result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
+            result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
+            var truth = await VectorTopAsync(exact, sample, ct).ConfigureAwait(false);
+            var sweep = new List<Dictionary<string, object?>>();
+            foreach (var ef in expansions.Select(e => e == 0 ? options.Index.Local.Hnsw.ExpansionSearch : e))
+            {
+                await using var hnsw = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, 0, ef));
+                console.Note($"search: HNSW (ef {ef}), loading or building the graph...");
+                var ready = Stopwatch.StartNew();
+                await hnsw.GetCandidatesAsync(new ProductQuery { Vector = (await exact.GetAsync(sample[0], ct).ConfigureAwait(false))!.Vector, Mode = RankingMode.Vector, Top = 1 }, ct).ConfigureAwait(false);
+                double readySeconds = ready.Elapsed.TotalSeconds;
+                if (hnsw.VectorGraphGeneration is null)
+                {
+                    // E.g. no USearch native library for this platform: the product searches exactly, and so does this run.
+                    result["hnsw_unavailable"] = hnsw.VectorGraphUnavailable ?? "the graph was not built";
+                    console.Note($"search: no HNSW graph here ({result["hnsw_unavailable"]}); HNSW figures are left out.");
+                    break;
+                }
+
+                console.Note($"search: HNSW (ef {ef}), {sample.Count} similar-items queries...");
+                var hnswService = new SimilarityService(hnsw, generator, wrapped, TimeProvider.System);
+                var (latencies, top) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var found = await VectorTopAsync(hnsw, sample, ct).ConfigureAwait(false);
+                double recall = Overlap(truth, found);
+                double agreement = Overlap(exactTop, top);
+                sweep.Add(new Dictionary<string, object?>
+                {
+                    ["ef"] = ef,
+                    ["p50_ms"] = Math.Round(Percentile(latencies, 0.50), 2),
+                    ["p99_ms"] = Math.Round(Percentile(latencies, 0.99), 2),
+                    ["recall_at_10"] = Math.Round(recall, 4),
+                    ["similar_top10_agreement"] = Math.Round(agreement, 4),
+                });
+                if (sweep.Count == 1)
+                {
+                    result["hnsw_connectivity"] = options.Index.Local.Hnsw.Connectivity;
+                    result["hnsw_expansion_add"] = options.Index.Local.Hnsw.ExpansionAdd;
+                    result["hnsw_expansion_search"] = ef;
+                    result["hnsw_ready_seconds"] = Math.Round(readySeconds, 2);
+                    result["similar_p50_ms_hnsw"] = sweep[0]["p50_ms"];
+                    result["similar_p99_ms_hnsw"] = sweep[0]["p99_ms"];
+                    result["hnsw_recall_at_10"] = sweep[0]["recall_at_10"];
+                    result["similar_top10_agreement"] = sweep[0]["similar_top10_agreement"];
+                    var (_, graphBytes) = hnsw.VectorMemoryBytes();
+                    result["memory_bytes_per_product_hnsw_graph"] = Math.Round((double)graphBytes / ids.Count, 0);
+                }
+            }
+
+            result["hnsw_sweep"] = sweep;
+            var (matrices, _) = exact.VectorMemoryBytes();
+            result["memory_bytes_per_product_exact"] = Math.Round((double)matrices / ids.Count, 0);
+            long lucene = Directory.EnumerateFiles(indexPath).Sum(f => new FileInfo(f).Length);
+            var graphFolder = Path.Combine(indexPath, "hnsw");
+            long graph = Directory.Exists(graphFolder) ? Directory.EnumerateFiles(graphFolder).Sum(f => new FileInfo(f).Length) : 0;
+            result["disk_bytes_per_product_lucene"] = Math.Round((double)lucene / ids.Count, 0);
+            result["disk_bytes_per_product_hnsw_graph"] = Math.Round((double)graph / ids.Count, 0);
+        }
+
+        private static async Task<(double[] Latencies, List<HashSet<string>> Top)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
+        {
+            foreach (var id in ids.Take(20))
+            {
+                await service.SimilarAsync(new SimilarRequest { Id = id }, ct).ConfigureAwait(false);
+            }
+
+            var latencies = new double[ids.Count];
+            var top = new List<HashSet<string>>(ids.Count);
+            for (int i = 0; i < ids.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var similar = await service.SimilarAsync(new SimilarRequest { Id = ids[i] }, ct).ConfigureAwait(false);
+                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                top.Add(similar.Hits.Select(h => h.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
+            }
+
+            Array.Sort(latencies);
+            return (latencies, top);
+        }
+
+        // The vector side alone: each product's 10 nearest others.
+        private static async Task<List<HashSet<string>>> VectorTopAsync(LocalProductIndex index, List<string> ids, CancellationToken ct)
+        {
+            var top = new List<HashSet<string>>(ids.Count);
+            foreach (var id in ids)
+            {
+                var product = await index.GetAsync(id, ct).ConfigureAwait(false);
+                var query = new ProductQuery { Vector = product!.Vector, Mode = RankingMode.Vector, Top = 10, ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id } };
+                var lists = await index.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+                top.Add(lists.Vector.Select(c => c.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
+            }
+
+            return top;
+        }
+
+        private static double Overlap(List<HashSet<string>> truth, List<HashSet<string>> found)
+        {
+            double sum = 0;
+            int counted = 0;
+            for (int i = 0; i < truth.Count; i++)
+            {
+                if (truth[i].Count == 0)
+                {
+                    continue;
+                }
+
+                sum += (double)found[i].Count(truth[i].Contains) / truth[i].Count;
+                counted++;
+            }
+
+            return counted == 0 ? 1 : sum / counted;
+        }
+    }
 }

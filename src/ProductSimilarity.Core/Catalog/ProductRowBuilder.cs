@@ -108,6 +108,22 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
             warnings = [new RowError(file, line, "gtin", gtinReason + "; the row was kept without it", id) { Sheet = sheet, IsWarning = true }];
         }
 
+        string? popularity = null;
+        foreach (var (key, value) in raw.Attributes)
+        {
+            if (CatalogPopularity.IsColumn(key))
+            {
+                if (!CatalogPopularity.TryParse(value, out var parsed, out var popularityReason))
+                {
+                    warnings = [.. warnings, new RowError(file, line, key, popularityReason + "; the row was kept without it", id) { Sheet = sheet, IsWarning = true }];
+                }
+                else
+                {
+                    popularity ??= parsed;
+                }
+            }
+        }
+
         return new CatalogRow(line, new Product
         {
             Id = id,
@@ -124,7 +140,7 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
             Gtin = gtin,
             Mpn = ProductIdentifiers.NormalizeMpn(values[(int)CatalogField.Mpn]),
             Deleted = isDeleted,
-            Attributes = BuildAttributes(raw.Attributes),
+            Attributes = BuildAttributes(raw.Attributes, popularity),
         }, null)
         { Warnings = warnings };
     }
@@ -172,7 +188,7 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
         return trimmed.Length == 0 ? null : trimmed;
     }
 
-    private static IReadOnlyDictionary<string, string> BuildAttributes(List<KeyValuePair<string, string>> attributes)
+    private static IReadOnlyDictionary<string, string> BuildAttributes(List<KeyValuePair<string, string>> attributes, string? popularity)
     {
         if (attributes.Count == 0)
         {
@@ -182,7 +198,16 @@ internal sealed class ProductRowBuilder(string file, CultureInfo? priceCulture =
         var map = new Dictionary<string, string>(attributes.Count, StringComparer.Ordinal);
         foreach (var (key, value) in attributes)
         {
-            map[key] = value;
+            // The popularity column (or an alias) is kept under one name, checked; see CatalogPopularity.
+            if (!CatalogPopularity.IsColumn(key))
+            {
+                map[key] = value;
+            }
+        }
+
+        if (popularity is not null)
+        {
+            map[CatalogPopularity.AttributeName] = popularity;
         }
 
         return map;

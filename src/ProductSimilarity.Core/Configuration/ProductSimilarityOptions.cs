@@ -37,6 +37,10 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     [ValidateObjectMembers]
     public IngestionOptions Ingestion { get; set; } = new();
 
+    /// <summary>Recommendation settings (time decay, interests, negatives, cold start).</summary>
+    [ValidateObjectMembers]
+    public RecommendationOptions Recommendations { get; set; } = new();
+
     /// <summary>Text cleaning rules (boilerplate, emoji, Chinese script, units).</summary>
     public TextCleaningOptions Text { get; set; } = new();
 
@@ -82,6 +86,21 @@ public sealed class ProductSimilarityOptions : IValidatableObject
         else if (string.IsNullOrWhiteSpace(Index.Local.Path))
         {
             yield return new($"{root}:Index:Local:Path is required when Provider=Local.");
+        }
+
+        string? coldStartError = null;
+        try
+        {
+            Recommendations.ColdStartFallbacks();
+        }
+        catch (FormatException ex)
+        {
+            coldStartError = ex.Message;
+        }
+
+        if (coldStartError is not null)
+        {
+            yield return new(coldStartError);
         }
     }
 }
@@ -303,6 +322,35 @@ public sealed class LocalIndexOptions
     /// <summary>Keyword boost of a near model-code match (equal up to a colour or region suffix); 0 turns it off.</summary>
     [Range(0.0, 10.0)]
     public double NearCodeBoost { get; set; } = 0.5;
+
+    /// <summary>The HNSW graph used for vector search in large catalogs.</summary>
+    [ValidateObjectMembers]
+    public LocalHnswOptions Hnsw { get; set; } = new();
+}
+
+/// <summary><c>ProductSimilarity:Index:Local:Hnsw</c>: when the local index searches vectors through an HNSW graph
+/// instead of an exact scan, and the graph's parameters.</summary>
+public sealed class LocalHnswOptions
+{
+    /// <summary>Exact search below this many products with vectors, the graph from it on; 0 always uses the graph.</summary>
+    [Range(0, int.MaxValue)]
+    public int MinProducts { get; set; } = 50_000;
+
+    /// <summary>Links per node (HNSW <c>M</c>).</summary>
+    [Range(4, 128)]
+    public int Connectivity { get; set; } = 16;
+
+    /// <summary>Candidate list size while inserting (<c>efConstruction</c>).</summary>
+    [Range(8, 4096)]
+    public int ExpansionAdd { get; set; } = 128;
+
+    /// <summary>Candidate list size while searching (<c>ef</c>).</summary>
+    [Range(8, 4096)]
+    public int ExpansionSearch { get; set; } = 128;
+
+    /// <summary>Filters that admit a smaller share of the products than this use exact search.</summary>
+    [Range(0.0, 1.0)]
+    public double MinFilterFraction { get; set; } = 0.02;
 }
 
 /// <summary><c>ProductSimilarity:Index:AzureAISearch</c>.</summary>
@@ -369,6 +417,11 @@ public sealed class RankingOptions
     /// of <see cref="Fusion"/> and <see cref="VectorWeight"/>.</summary>
     public bool UseTunedFusion { get; set; } = true;
 
+    /// <summary>The fusion of a query that names none: <paramref name="tuned"/> (what <c>psim eval --tune</c> stored with
+    /// the index) applied to these options when there is one and <see cref="UseTunedFusion"/> is on, else these options.</summary>
+    /// <param name="tuned">The index's learned fusion, or null.</param>
+    public FusionOptions ToFusionOptions(TunedFusion? tuned) => UseTunedFusion && tuned is not null ? tuned.ApplyTo(ToFusionOptions()) : ToFusionOptions();
+
     /// <summary>The fusion settings these options describe.</summary>
     public FusionOptions ToFusionOptions() => new()
     {
@@ -378,6 +431,67 @@ public sealed class RankingOptions
         CandidateCount = CandidateCount,
         UnknownTokenLeanExponent = UnknownTokenLeanExponent,
     };
+}
+
+/// <summary><c>ProductSimilarity:Recommendations</c>.</summary>
+public sealed class RecommendationOptions
+{
+    /// <summary>Half-life of a history event's weight, in days: an event this old counts half as much as one from now.</summary>
+    [Range(0.001, 3650.0)]
+    public double HalfLifeDays { get; set; } = 7;
+
+    /// <summary>How the history becomes candidates: <c>MultiInterest</c> (default) or <c>Centroid</c>.</summary>
+    [EnumDataType(typeof(Similarity.RecommendationStrategy))]
+    public Similarity.RecommendationStrategy Strategy { get; set; } = Similarity.RecommendationStrategy.MultiInterest;
+
+    /// <summary>Most interests (separate retrievals) per request; weaker history items join their nearest interest.</summary>
+    [Range(1, 50)]
+    public int MaxInterests { get; set; } = 8;
+
+    /// <summary>History items at least this cosine-similar to an interest's first item join that interest instead of starting one.</summary>
+    [Range(0.0, 1.0)]
+    public double InterestMergeThreshold { get; set; } = 0.8;
+
+    /// <summary>How hard a "not interested" pushes its near neighbours down: a candidate loses this x decay x cosine to the negative item.</summary>
+    [Range(0.0, 10.0)]
+    public double NegativeWeight { get; set; } = 1.0;
+
+    /// <summary>
+    /// Fallbacks tried in order, comma-separated, when the history yields fewer than <c>top</c> results (it is empty, its
+    /// ids are unknown, or it holds only negatives): <c>Categories</c>, <c>Popular</c>; <c>None</c> (or empty) turns them off.
+    /// A string rather than a list, because the configuration binder appends a bound list to its default.
+    /// </summary>
+    public string ColdStart { get; set; } = "Categories,Popular";
+
+    /// <summary>The fallbacks <see cref="ColdStart"/> names, in order.</summary>
+    /// <exception cref="FormatException">A name is not a fallback.</exception>
+    public IReadOnlyList<Similarity.ColdStartFallback> ColdStartFallbacks()
+    {
+        var result = new List<Similarity.ColdStartFallback>();
+        foreach (var name in (ColdStart ?? string.Empty).Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (name.Equals("None", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (!Enum.TryParse<Similarity.ColdStartFallback>(name, ignoreCase: true, out var fallback) || !Enum.IsDefined(fallback))
+            {
+                throw new FormatException($"{ProductSimilarityOptions.SectionName}:Recommendations:ColdStart: '{name}' is not a fallback (expected Categories, Popular or None).");
+            }
+
+            if (!result.Contains(fallback))
+            {
+                result.Add(fallback);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>How long the popularity ranking read from the index is reused before it is read again, in seconds.</summary>
+    [Range(0, 86400)]
+    public int PopularityRefreshSeconds { get; set; } = 600;
 }
 
 /// <summary>How products missing from a new catalog file are treated.</summary>

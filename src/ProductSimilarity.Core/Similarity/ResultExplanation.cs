@@ -46,7 +46,19 @@ public sealed record ResultExplanation
     /// <summary>The query product the terms and attributes were compared with (recommendations: the strongest history item).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ComparedWith { get; init; }
+
+    /// <summary>Recommendations only: the history items that contributed most to this result, strongest first.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<HistoryContribution>? ContributingHistory { get; init; }
 }
+
+/// <summary>How much one history item contributed to a recommendation.</summary>
+/// <param name="Id">The history product's id.</param>
+/// <param name="Title">The history product's title.</param>
+/// <param name="Weight">Its event weight x time decay (several events on one product add up).</param>
+/// <param name="Similarity">Cosine similarity between the history product and the result.</param>
+/// <param name="Share">Its part of the result's total contribution (weight x similarity), 0..1.</param>
+public sealed record HistoryContribution(string Id, string Title, double Weight, double Similarity, double Share);
 
 /// <summary>Builds <see cref="ResultExplanation"/>s. Stateless; thread-safe.</summary>
 public static class ResultExplainer

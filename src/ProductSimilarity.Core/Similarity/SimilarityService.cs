@@ -20,8 +20,7 @@ public sealed class SimilarityService(
     IOptions<ProductSimilarityOptions> options,
     TimeProvider timeProvider)
 {
-    /// <summary>Half-life of an interaction's weight in recommendations.</summary>
-    public static readonly TimeSpan HistoryHalfLife = TimeSpan.FromDays(7);
+    private readonly Recommender _recommender = new(index, options, timeProvider);
 
     /// <summary>The configured default ranking mode.</summary>
     public RankingMode DefaultMode => options.Value.Ranking.Mode;
@@ -31,14 +30,7 @@ public sealed class SimilarityService(
     /// (<see cref="IProductIndex.TunedFusion"/>) when there is one and <see cref="RankingOptions.UseTunedFusion"/> is on,
     /// else the configured one.
     /// </summary>
-    public FusionOptions DefaultFusion
-    {
-        get
-        {
-            var configured = options.Value.Ranking.ToFusionOptions();
-            return options.Value.Ranking.UseTunedFusion && index.TunedFusion is { } tuned ? tuned.ApplyTo(configured) : configured;
-        }
-    }
+    public FusionOptions DefaultFusion => options.Value.Ranking.ToFusionOptions(index.TunedFusion);
 
     /// <summary>Items most like one product, excluding itself and its variants.</summary>
     /// <exception cref="ProductNotFoundException">The id is not in the index.</exception>
@@ -158,109 +150,10 @@ public sealed class SimilarityService(
         return new SimilarityResult(null, request.Explain ? ResultExplainer.Explain(hits, null, clean) : hits, note);
     }
 
-    /// <summary>
-    /// What a user should see next, given their history. Each event weighs by its kind (view 1, cart 3, purchase 5)
-    /// and by recency (half-life <see cref="HistoryHalfLife"/>); the weighted centroid of the products' vectors and the
-    /// titles of the strongest products form a hybrid query. Products in the history are not recommended back, except
-    /// purchased ones when <see cref="RecommendationRequest.ExcludePurchased"/> is false (replenishment).
-    /// Purchased products' variants are excluded too.
-    /// </summary>
-    public async Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.History.Count > RecommendationRequest.MaxHistory)
-        {
-            throw new ArgumentException($"history has {request.History.Count} events; at most {RecommendationRequest.MaxHistory} are allowed.", nameof(request));
-        }
-
-        var now = timeProvider.GetUtcNow();
-        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
-        var exclude = new HashSet<string>(request.Exclude, StringComparer.Ordinal);
-        var purchased = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in request.History)
-        {
-            var age = e.At is { } at && at < now ? now - at : TimeSpan.Zero;
-            var weight = KindWeight(e.Event) * Math.Pow(0.5, age / HistoryHalfLife);
-            weights[e.Id] = weights.GetValueOrDefault(e.Id) + weight;
-            if (e.Event == InteractionKind.Purchase)
-            {
-                purchased.Add(e.Id);
-            }
-            else
-            {
-                exclude.Add(e.Id);
-            }
-        }
-
-        var products = new List<(IndexedProduct Product, double Weight)>(weights.Count);
-        foreach (var (id, weight) in weights)
-        {
-            if (await index.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } product)
-            {
-                products.Add((product, weight));
-            }
-        }
-
-        if (products.Count == 0)
-        {
-            return new SimilarityResult(null, []);
-        }
-
-        var excludeGroups = new HashSet<string>(StringComparer.Ordinal);
-        var excludeGtins = new HashSet<string>(StringComparer.Ordinal);
-        if (request.ExcludePurchased)
-        {
-            exclude.UnionWith(purchased);
-            foreach (var (product, _) in products)
-            {
-                if (purchased.Contains(product.Id) && product.Product.GroupId is { Length: > 0 } group)
-                {
-                    excludeGroups.Add(group);
-                }
-
-                // The same GTIN is the same article under another id: bought already, so not recommended either.
-                if (purchased.Contains(product.Id) && product.Product.Gtin is { Length: > 0 } gtin)
-                {
-                    excludeGtins.Add(gtin);
-                }
-            }
-        }
-
-        var dims = products[0].Product.Vector.Length;
-        var centroid = new float[dims];
-        foreach (var (product, weight) in products)
-        {
-            TensorPrimitives.MultiplyAdd(product.Vector.Span, (float)weight, centroid, centroid);
-        }
-
-        var norm = TensorPrimitives.Norm(centroid);
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(centroid, norm, centroid);
-        }
-
-        products.Sort((a, b) => b.Weight.CompareTo(a.Weight));
-        var text = string.Join(' ', products.Take(3).Select(p => ProductText.ForKeywordQuery(p.Product.Product)));
-        var query = new ProductQuery
-        {
-            Text = TextNormalizer.Default.ForKeywords(text),
-            Vector = centroid,
-            Mode = DefaultMode,
-            Fusion = DefaultFusion,
-            Filter = request.Filter,
-            Top = request.Top,
-            ExcludeIds = exclude,
-            ExcludeGroupIds = excludeGroups,
-        };
-        var hits = await SearchCollapsedAsync(query, cancellationToken, excludeGtins).ConfigureAwait(false);
-        if (request.Explain)
-        {
-            var strongest = products[0].Product.Product;
-            hits = ResultExplainer.Explain(hits, strongest, ProductText.ForKeywordQuery(strongest));
-        }
-
-        return new SimilarityResult(null, hits);
-    }
+    /// <summary>What a user should see next, given their history: see <see cref="Recommender"/> for the rules.</summary>
+    /// <exception cref="ArgumentException">The history is longer than <see cref="RecommendationRequest.MaxHistory"/>.</exception>
+    public Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
+        => _recommender.RecommendAsync(request, cancellationToken);
 
     /// <summary>
     /// Runs the query and keeps only the best-ranked variant of each <c>group_id</c>, so a list never shows the same
@@ -291,11 +184,4 @@ public sealed class SimilarityService(
 
         return kept;
     }
-
-    private static double KindWeight(InteractionKind kind) => kind switch
-    {
-        InteractionKind.Purchase => 5,
-        InteractionKind.Cart => 3,
-        _ => 1,
-    };
 }

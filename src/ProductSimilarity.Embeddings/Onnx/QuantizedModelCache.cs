@@ -23,7 +23,7 @@ public static class QuantizedModelCache
     /// Bumped whenever <see cref="OnnxInt8Quantizer"/> changes its output, so files written by an older quantiser are
     /// not reused.
     /// </summary>
-    internal const int QuantizerVersion = 2;
+    internal const int QuantizerVersion = 3;
 
     /// <summary>The default cache folder.</summary>
     public static string DefaultDirectory

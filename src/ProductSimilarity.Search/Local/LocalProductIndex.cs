@@ -53,6 +53,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+    private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
     // UpdateFieldsAsync can keep vectors not yet committed. Guarded by _writeGate.
@@ -73,6 +74,7 @@ public sealed class LocalProductIndex : IProductIndex
         _options = options;
         _directory = directory;
         _analyzer = new ProductTextAnalyzer();
+        _graph = new VectorGraph(System.IO.Path.Combine(path, "hnsw"), options.Hnsw);
     }
 
     /// <summary>The full path of the index folder.</summary>
@@ -147,7 +149,7 @@ public sealed class LocalProductIndex : IProductIndex
     /// (<see cref="ProductIndexException"/>) rather than an empty index, so that a mistyped path is not silently served
     /// as an empty catalog. A writable index on an empty folder reads as empty until the first commit.
     /// </param>
-    /// <param name="options">Keyword search settings; <see cref="LocalProductIndexOptions.Default"/> when null.</param>
+    /// <param name="options">Keyword and HNSW settings; <see cref="LocalProductIndexOptions.Default"/> when null.</param>
     /// <returns>The open index. Dispose it.</returns>
     /// <exception cref="ProductIndexException">The folder cannot be opened, or (read-only) holds no index.</exception>
     public static LocalProductIndex Open(string path, bool readOnly = false, LocalProductIndexOptions? options = null)
@@ -408,11 +410,13 @@ public sealed class LocalProductIndex : IProductIndex
         try
         {
             ThrowIfDisposed();
+            bool committed = false;
             if (_writer is { } writer)
             {
                 writer.Commit();
                 _pendingUpserts.Clear();
                 _pendingDeletes.Clear();
+                committed = true;
 
                 // Release write.lock at every commit, so that a long-lived process that wrote once (psim serve after a
                 // DELETE) does not keep another process's ingestion out; the next write reopens the writer.
@@ -420,7 +424,22 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
-            Searchers(blocking: true);
+            if (Searchers(blocking: true) is { } manager && committed)
+            {
+                // The writer pays for the HNSW graph (when the index is large enough), so queries find it in step.
+                var searcher = manager.Acquire();
+                try
+                {
+                    if (searcher.IndexReader is DirectoryReader reader)
+                    {
+                        _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    manager.Release(searcher);
+                }
+            }
         }
         catch (IOException ex)
         {
@@ -489,6 +508,48 @@ public sealed class LocalProductIndex : IProductIndex
         }
     }
 
+    /// <summary>
+    /// Compares the HNSW graph saved for the last commit with the products that commit holds: every product present
+    /// with its current vector, nothing else, and a sample of products finding themselves through the graph. For crash
+    /// and rerun checks; it reads the whole index and the saved graph, so it is not for a request path.
+    /// </summary>
+    /// <returns>The comparison; <see cref="VectorGraphCheck.Saved"/> is false when no graph is saved for the commit
+    /// (below <see cref="HnswSettings.MinProducts"/>, or not written yet).</returns>
+    /// <remarks>Thread-safe.</remarks>
+    public VectorGraphCheck CheckVectorGraph()
+        => Read(
+            searcher => searcher.IndexReader is DirectoryReader reader
+                ? _graph.CheckSaved(reader, Segment)
+                : new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0),
+            new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>
+    /// Bytes held in memory for vector search: the per-segment vector matrices and filter columns loaded so far, and the
+    /// HNSW graph when one is in use. Thread-safe.
+    /// </summary>
+    public (long Matrices, long Graph) VectorMemoryBytes()
+    {
+        long matrices = 0;
+        foreach (var (_, lazy) in _segments)
+        {
+            if (lazy.IsValueCreated)
+            {
+                matrices += lazy.Value.MemoryBytes;
+            }
+        }
+
+        return (matrices, _graph.MemoryBytes);
+    }
+
+    /// <summary>The Lucene commit generation the in-memory HNSW graph reflects; null when vector search is exact.</summary>
+    public long? VectorGraphGeneration => _graph.Generation;
+
+    /// <summary>Why this process cannot use an HNSW graph (its native library did not load), or null.</summary>
+    public string? VectorGraphUnavailable => _graph.Unavailable;
+
+    /// <summary>The HNSW side, for tests and diagnostics.</summary>
+    internal VectorGraph Graph => _graph;
+
     /// <inheritdoc/>
     public Task<long> CountAsync(CancellationToken cancellationToken = default)
         => Task.FromResult(Read(searcher => (long)searcher.IndexReader.NumDocs, 0L));
@@ -552,6 +613,12 @@ public sealed class LocalProductIndex : IProductIndex
                 _writer = null;
             }
 
+            if (!_readOnly)
+            {
+                _graph.SaveIfChanged();
+            }
+
+            _graph.Dispose();
             lock (_readerGate)
             {
                 _searchers?.Dispose();
@@ -683,6 +750,16 @@ public sealed class LocalProductIndex : IProductIndex
     {
         var q = query.Vector!.Value.Span;
         var filter = new VectorFilter(query);
+        if (searcher.IndexReader is DirectoryReader reader && _graph.Search(reader, Segment, q, k, filter, cancellationToken) is { } hits)
+        {
+            var fromGraph = new List<ScoredCandidate>(hits.Count);
+            foreach (var (doc, score, _) in hits)
+            {
+                fromGraph.Add(new ScoredCandidate(Load(searcher, doc, products), score));
+            }
+
+            return fromGraph;
+        }
 
         // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
         var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
@@ -1056,6 +1133,9 @@ public sealed class LocalProductIndex : IProductIndex
             return new IndexSearcher(reader) { Similarity = new BM25Similarity() };
         }
     }
+
+    /// <summary>Orders scored rows worst first: lower score, or on equal scores the larger id.</summary>
+    internal static IComparer<(float Score, string Id)> WorstFirstComparer => WorstFirst.Instance;
 
     private sealed class WorstFirst : IComparer<(float Score, string Id)>
     {

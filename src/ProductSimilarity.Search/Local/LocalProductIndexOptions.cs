@@ -39,6 +39,9 @@ public sealed record LocalProductIndexOptions
     /// </summary>
     public float NearCodeBoost { get; init; } = 0.5f;
 
+    /// <summary>When vector queries use the HNSW graph instead of an exact scan, and its parameters.</summary>
+    public HnswSettings Hnsw { get; init; } = HnswSettings.Default;
+
     /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
     public int MaxQueryTerms { get; init; } = 64;
 }

@@ -29,6 +29,7 @@ internal sealed class SegmentVectors
         Dimensions = dimensions;
         Matrix = new float[(long)count * dimensions];
         HasVector = new bool[count];
+        Hashes = new ulong[count];
         Ids = new string[count];
         Categories = new string?[count];
         Brands = new string?[count];
@@ -50,6 +51,10 @@ internal sealed class SegmentVectors
     /// <summary>Whether the row has a vector of <see cref="Dimensions"/> floats.</summary>
     public bool[] HasVector { get; }
 
+    /// <summary>A fingerprint of each row's vector bytes (<see cref="Fingerprint"/>), 0 without a vector; the HNSW graph
+    /// compares it with its own record to know whether a product's vector changed.</summary>
+    public ulong[] Hashes { get; }
+
     /// <summary>Product ids.</summary>
     public string[] Ids { get; }
 
@@ -70,6 +75,21 @@ internal sealed class SegmentVectors
 
     /// <summary>Variant group ids.</summary>
     public string?[] GroupIds { get; }
+
+    /// <summary>Approximate bytes this segment holds in memory (matrix, columns; strings counted at their length).</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            long bytes = (Matrix.LongLength * sizeof(float)) + (Count * (1L + 8 + 8 + 1 + (6 * 8)));
+            foreach (var id in Ids)
+            {
+                bytes += 24 + (2L * id.Length);
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Reads every document of the segment.</summary>
     public static SegmentVectors Load(AtomicReader reader)
@@ -109,10 +129,33 @@ internal sealed class SegmentVectors
             {
                 MemoryMarshal.Cast<byte, float>(bytes).CopyTo(segment.Matrix.AsSpan(doc * dimensions, dimensions));
                 segment.HasVector[doc] = true;
+                segment.Hashes[doc] = Fingerprint(bytes);
             }
         }
 
         return segment;
+    }
+
+    /// <summary>A 64-bit fingerprint of a vector's bytes, stable across processes and machines (not a security hash:
+    /// it only tells a re-embedded product from an unchanged one).</summary>
+    public static ulong Fingerprint(ReadOnlySpan<byte> bytes)
+    {
+        // FNV-1a style over 8-byte words with a rotation (so high bits reach low ones), then SplitMix64's avalanche.
+        ulong hash = 14695981039346656037UL ^ (ulong)bytes.Length;
+        var words = MemoryMarshal.Cast<byte, ulong>(bytes);
+        foreach (var word in words)
+        {
+            hash = System.Numerics.BitOperations.RotateLeft((hash ^ word) * 1099511628211UL, 29);
+        }
+
+        for (int i = words.Length * sizeof(ulong); i < bytes.Length; i++)
+        {
+            hash = (hash ^ bytes[i]) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        return hash ^ (hash >> 31);
     }
 
     /// <summary>Whether row <paramref name="doc"/> passes the filter and exclusions of <paramref name="query"/>: the columnar

@@ -6,8 +6,10 @@ using ProductSimilarity.Core.Ranking;
 namespace ProductSimilarity.Core.Tests.Fakes;
 
 /// <summary>A hand-written in-memory index with commit semantics, vector-only candidates and the Core filter predicate.</summary>
+/// <remarks>Thread-safe, as the port requires (the ingestion pipeline reads hashes while it writes): one lock around every member.</remarks>
 internal sealed class InMemoryProductIndex : IProductIndex
 {
+    private readonly Lock _gate = new();
     private readonly Dictionary<string, IndexedProduct> _committed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IndexedProduct?> _pending = new(StringComparer.Ordinal);
 
@@ -32,25 +34,41 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
-    public IReadOnlyCollection<IndexedProduct> Committed => _committed.Values;
+    public IReadOnlyCollection<IndexedProduct> Committed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _committed.Values];
+            }
+        }
+    }
 
     public Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default)
     {
-        Dimensions ??= dimensions;
+        lock (_gate)
+        {
+            Dimensions ??= dimensions;
+        }
+
         return Task.CompletedTask;
     }
 
     public Task UpsertAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
     {
-        if (++_upsertCalls == FailOnUpsertCall)
+        lock (_gate)
         {
-            throw new IOException("simulated crash");
-        }
+            if (++_upsertCalls == FailOnUpsertCall)
+            {
+                throw new IOException("simulated crash");
+            }
 
-        foreach (var p in products)
-        {
-            _pending[p.Id] = p;
-            Upserted++;
+            foreach (var p in products)
+            {
+                _pending[p.Id] = p;
+                Upserted++;
+            }
         }
 
         return Task.CompletedTask;
@@ -58,21 +76,38 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public int Gets { get; private set; }
 
+    /// <summary>Calls of <see cref="GetContentHashesAsync"/> so far.</summary>
+    public int HashLookups
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _hashLookups;
+            }
+        }
+    }
+
+    private int _hashLookups;
+
     public int FieldUpdateCalls { get; private set; }
 
     public Task<IReadOnlyList<string>> UpdateFieldsAsync(IReadOnlyList<IndexedProduct> products, CancellationToken cancellationToken = default)
     {
-        FieldUpdateCalls++;
         var missing = new List<string>();
-        foreach (var p in products)
+        lock (_gate)
         {
-            if (Visible(p.Id) is { } stored)
+            FieldUpdateCalls++;
+            foreach (var p in products)
             {
-                _pending[p.Id] = p with { Vector = stored.Vector };
-            }
-            else
-            {
-                missing.Add(p.Id);
+                if (Visible(p.Id) is { } stored)
+                {
+                    _pending[p.Id] = p with { Vector = stored.Vector };
+                }
+                else
+                {
+                    missing.Add(p.Id);
+                }
             }
         }
 
@@ -82,14 +117,17 @@ internal sealed class InMemoryProductIndex : IProductIndex
     public Task<int> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         var n = 0;
-        foreach (var id in ids)
+        lock (_gate)
         {
-            if (Visible(id) is not null)
+            foreach (var id in ids)
             {
-                n++;
-            }
+                if (Visible(id) is not null)
+                {
+                    n++;
+                }
 
-            _pending[id] = null;
+                _pending[id] = null;
+            }
         }
 
         return Task.FromResult(n);
@@ -97,59 +135,84 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public Task CommitAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var (id, p) in _pending)
+        lock (_gate)
         {
-            if (p is null)
+            foreach (var (id, p) in _pending)
             {
-                _committed.Remove(id);
+                if (p is null)
+                {
+                    _committed.Remove(id);
+                }
+                else
+                {
+                    _committed[id] = p;
+                }
             }
-            else
-            {
-                _committed[id] = p;
-            }
-        }
 
-        _pending.Clear();
-        Commits++;
+            _pending.Clear();
+            Commits++;
+        }
         return Task.CompletedTask;
     }
 
     /// <summary>Drops uncommitted writes, as a crashed process would.</summary>
     public void Crash()
     {
-        _pending.Clear();
-        _upsertCalls = 0;
-        FailOnUpsertCall = 0;
+        lock (_gate)
+        {
+            _pending.Clear();
+            _upsertCalls = 0;
+            FailOnUpsertCall = 0;
+        }
     }
 
     public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
-        Gets++;
-        return Task.FromResult(_committed.GetValueOrDefault(id));
+        lock (_gate)
+        {
+            Gets++;
+            return Task.FromResult(_committed.GetValueOrDefault(id));
+        }
     }
 
     public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
-        IReadOnlyDictionary<string, string> result = ids.Where(_committed.ContainsKey).Distinct().ToDictionary(id => id, id => _committed[id].ContentHash);
-        return Task.FromResult(result);
+        lock (_gate)
+        {
+            _hashLookups++;
+            IReadOnlyDictionary<string, string> result = ids.Where(_committed.ContainsKey).Distinct().ToDictionary(id => id, id => _committed[id].ContentHash);
+            return Task.FromResult(result);
+        }
     }
 
     public async IAsyncEnumerable<string> GetAllIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await Task.Yield();
-        foreach (var id in _committed.Keys.Order(StringComparer.Ordinal).ToList())
+        List<string> ids;
+        lock (_gate)
+        {
+            ids = [.. _committed.Keys.Order(StringComparer.Ordinal)];
+        }
+
+        foreach (var id in ids)
         {
             yield return id;
         }
     }
 
-    public Task<long> CountAsync(CancellationToken cancellationToken = default) => Task.FromResult((long)_committed.Count);
+    public Task<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_committed.Count);
+        }
+    }
 
     /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
-        IReadOnlyList<ScoredCandidate> candidates = _committed.Values
+        IReadOnlyList<ScoredCandidate> candidates = Committed
             .Where(p => query.Admits(p.Product))
             .Select(p => new ScoredCandidate(p, TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
             .OrderByDescending(x => x.Score).ThenBy(x => x.Product.Id, StringComparer.Ordinal)

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
@@ -176,6 +177,97 @@ public sealed class IngestionPipelineTests
     }
 
     [Fact]
+    public async Task IngestAsync_EmbeddingBlocked_LaterBatchesLookedUpMeanwhileButNoMoreThanTheChannelsHold()
+    {
+        var index = new InMemoryProductIndex();
+        using var generator = new GatedEmbeddingGenerator(new BagOfWordsEmbeddingGenerator());
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = 10, CommitEvery = 1 } });
+        var pipeline = new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance);
+
+        var run = pipeline.IngestAsync(Stream(Rows(1000)), "big.csv", new ListRowErrorSink());
+
+        // While the first batch is held in the model, the lookup stage works ahead: the batch in the model, two queued
+        // for it and one the lookup stage holds while it waits to hand it on. Back-pressure stops it there, far short
+        // of the file's 100 batches.
+        await generator.FirstCallStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (index.HashLookups < 4 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(4, index.HashLookups);
+        Assert.Empty(index.Committed);
+
+        generator.Release();
+        var summary = await run;
+        Assert.Equal(1000, summary.Embedded);
+        Assert.Equal(1000, index.Committed.Count);
+        Assert.Equal(100, index.HashLookups);
+    }
+
+    [Fact]
+    public async Task IngestAsync_EmbeddingFailsOnThirdBatch_EarlierBatchesCommittedAndFailureThrown()
+    {
+        var index = new InMemoryProductIndex();
+        using var generator = new GatedEmbeddingGenerator(new BagOfWordsEmbeddingGenerator()) { FailOnCall = 3 };
+        generator.Release();
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = 10, CommitEvery = 1 } });
+        var pipeline = new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.IngestAsync(Stream(Rows(100)), "big.csv", new ListRowErrorSink()));
+
+        Assert.Contains("injected", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(20, index.Committed.Count); // the two batches embedded before the failure, as a batch-by-batch loop
+        Assert.Equal(3, generator.Calls); // nothing embedded after the failure
+        index.Crash();
+        generator.FailOnCall = 0;
+        var summary = await pipeline.IngestAsync(Stream(Rows(100)), "big.csv", new ListRowErrorSink());
+        Assert.Equal(20, summary.Unchanged);
+        Assert.Equal(80, summary.Embedded);
+        Assert.Equal(100, index.Committed.Count);
+    }
+
+    [Fact]
+    public async Task IngestAsync_CallerCancelsWhileEmbedding_ThrowsCanceledAndKeepsOnlyCommittedBatches()
+    {
+        var index = new InMemoryProductIndex();
+        using var generator = new GatedEmbeddingGenerator(new BagOfWordsEmbeddingGenerator());
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = 10, CommitEvery = 1 } });
+        var pipeline = new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance);
+        using var cancel = new CancellationTokenSource();
+
+        var run = pipeline.IngestAsync(Stream(Rows(100)), "big.csv", new ListRowErrorSink(), cancellationToken: cancel.Token);
+        await generator.FirstCallStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Empty(index.Committed);
+    }
+
+    [Fact]
+    public async Task IngestAsync_BadRowsAmongManyBatches_ReportedInFileOrderWithLineAndFieldAndGoodRowsKept()
+    {
+        var rows = new StringBuilder("id,title,price\n");
+        for (var i = 0; i < 500; i++)
+        {
+            var price = i % 50 == 7 ? "twelve" : "9.50";
+            rows.Append(System.Globalization.CultureInfo.InvariantCulture, $"P{i:000},Product number {i} widget,{price}\n");
+        }
+
+        var (pipeline, index, _) = Create(batchSize: 8);
+        var errors = new ListRowErrorSink();
+
+        var summary = await pipeline.IngestAsync(Stream(rows.ToString()), "shop.csv", errors);
+
+        Assert.Equal(10, summary.Rejected);
+        Assert.Equal(490, index.Committed.Count);
+        Assert.Equal(Enumerable.Range(0, 10).Select(k => (long)(k * 50 + 7 + 2)), errors.Errors.Select(e => e.Line));
+        Assert.All(errors.Errors, e => Assert.Equal(("shop.csv", "price"), (e.File, e.Field!)));
+    }
+
+    [Fact]
     public async Task IngestAsync_ReportsProgress()
     {
         var (pipeline, _, _) = Create(batchSize: 2);
@@ -196,7 +288,49 @@ public sealed class IngestionPipelineTests
         return (new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance), index, generator);
     }
 
+    private static string Rows(int count)
+    {
+        var rows = new StringBuilder("id,title,brand\n");
+        for (var i = 0; i < count; i++)
+        {
+            rows.Append(System.Globalization.CultureInfo.InvariantCulture, $"P{i:0000},Product number {i} widget,Brand{i % 7}\n");
+        }
+
+        return rows.ToString();
+    }
+
     private static MemoryStream Stream(string text) => new(Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\n")));
+
+    /// <summary>Holds every call until <see cref="Release"/>; fails from call <see cref="FailOnCall"/> on (1-based; 0 never).</summary>
+    private sealed class GatedEmbeddingGenerator(IEmbeddingGenerator<string, Embedding<float>> inner)
+        : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _firstCall = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public int FailOnCall { get; set; }
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task FirstCallStarted => _firstCall.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public override async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+            IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var call = Interlocked.Increment(ref _calls);
+            _firstCall.TrySetResult();
+            await _gate.Task.WaitAsync(cancellationToken);
+            if (FailOnCall > 0 && call >= FailOnCall)
+            {
+                throw new InvalidOperationException($"injected failure on embedding call {call}");
+            }
+
+            return await base.GenerateAsync(values, options, cancellationToken);
+        }
+    }
 
     private sealed class SynchronousProgress(Action<IngestionProgress> report) : IProgress<IngestionProgress>
     {

@@ -224,13 +224,15 @@ public sealed class SimilarityServiceTests
         var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
         var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7, UnknownTokenLeanExponent = 1 });
-        var (squared, _) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
+        var (squared, squaredNote) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
         var result = await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
 
         Assert.Equal(0.7 * 0.4, fusion.VectorWeight, 9);
         Assert.Equal(0.7 * 0.4 * 0.4, squared.VectorWeight, 9); // the default lean squares the readable share
         Assert.Contains("60%", note, StringComparison.Ordinal);
-        Assert.Equal(note, result.RankingNote);
+        Assert.Contains("scaled to 0.40", note, StringComparison.Ordinal);
+        Assert.Contains("scaled to 0.16", squaredNote, StringComparison.Ordinal);
+        Assert.Equal(squaredNote, result.RankingNote); // the service uses the default, squared lean
     }
 
     [Fact]

@@ -1,0 +1,429 @@
+using System.Numerics.Tensors;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
+
+namespace ProductSimilarity.Core.Similarity;
+
+/// <summary>
+/// Recommendations from a shopper's history of views, carts, purchases and "not interested", with timestamps. The one
+/// home of the recommendation rules; <see cref="SimilarityService.RecommendAsync"/> delegates here, so the CLI,
+/// <c>psim serve</c> and the Functions app give the same lists.
+/// </summary>
+/// <remarks>
+/// <para>Each event weighs by its kind (<see cref="KindWeight"/>) times its time decay, <c>0.5^(age / half-life)</c>
+/// (<see cref="RecommendationOptions.HalfLifeDays"/>); an event without a time counts as now, so untimed events are equally
+/// recent. Several events on one product add up.</para>
+/// <para><see cref="RecommendationStrategy.MultiInterest"/>: the positive history products, strongest first, form
+/// interests: a product joins the first interest whose seed it resembles (cosine at least
+/// <see cref="RecommendationOptions.InterestMergeThreshold"/>), else starts one, up to
+/// <see cref="RecommendationOptions.MaxInterests"/> (then it joins its nearest). Each interest is one hybrid retrieval
+/// around its weighted mean vector. A candidate scores <c>max over interests (interest weight / strongest weight) x
+/// cosine</c>, so a shopper with a knife and headphones gets both kinds rather than the midpoint between them.
+/// <see cref="RecommendationStrategy.Centroid"/> puts the whole history in one interest.</para>
+/// <para>Negatives: a "not interested" product and its variants are never shown, and every candidate loses
+/// <c><see cref="RecommendationOptions.NegativeWeight"/> x decay x cosine</c> to it, which pushes its near neighbours down.</para>
+/// <para>Exclusions: viewed and carted products, explicit exclusions and, unless replenishment is asked for, purchased
+/// products with their variants (<c>group_id</c>) and other ids with their GTIN. Each list keeps the best variant of a
+/// group.</para>
+/// <para>Cold start: when the history yields fewer than <c>top</c> results (it is empty, its ids are unknown, or it holds
+/// only negatives), the configured fallbacks (<see cref="RecommendationOptions.ColdStart"/>) fill the list, and
+/// <see cref="SimilarityResult.Fallback"/> names them.</para>
+/// <para>Thread-safe. The history is used for the one call and never stored or logged.</para>
+/// </remarks>
+public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityOptions> options, TimeProvider timeProvider)
+{
+    /// <summary>How many contributing history items an explanation lists.</summary>
+    public const int ContributorsShown = 3;
+
+    private readonly PopularProducts _popular = new(index, options, timeProvider);
+
+    /// <summary>The weight of one event of a kind: view 1, cart 3, purchase 5 (a "not interested" is a negative of 1).</summary>
+    /// <param name="kind">The event kind.</param>
+    /// <returns>The weight.</returns>
+    public static double KindWeight(InteractionKind kind) => kind switch
+    {
+        InteractionKind.Purchase => 5,
+        InteractionKind.Cart => 3,
+        _ => 1,
+    };
+
+    /// <summary>The time decay of an event: <c>0.5^(age / halfLife)</c>; an event without a time, or in the future, counts as now.</summary>
+    /// <param name="at">When it happened.</param>
+    /// <param name="now">Now.</param>
+    /// <param name="halfLife">The half-life.</param>
+    /// <returns>The decay, 0..1.</returns>
+    public static double Decay(DateTimeOffset? at, DateTimeOffset now, TimeSpan halfLife)
+    {
+        var age = at is { } t && t < now ? now - t : TimeSpan.Zero;
+        return Math.Pow(0.5, age / halfLife);
+    }
+
+    /// <summary>What a shopper should see next, given their history (see the type's remarks for the rules).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recommendations, with <see cref="SimilarityResult.Fallback"/> set when a cold-start fallback supplied any.</returns>
+    /// <exception cref="ArgumentException">The history is longer than <see cref="RecommendationRequest.MaxHistory"/>.</exception>
+    public async Task<SimilarityResult> RecommendAsync(RecommendationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.History.Count > RecommendationRequest.MaxHistory)
+        {
+            throw new ArgumentException($"history has {request.History.Count} events; at most {RecommendationRequest.MaxHistory} are allowed.", nameof(request));
+        }
+
+        var settings = options.Value.Recommendations;
+        var history = await ReadHistoryAsync(request, settings, cancellationToken).ConfigureAwait(false);
+        var hits = history.Positives.Count == 0 || request.Top == 0
+            ? []
+            : await PersonalisedAsync(request, settings, history, cancellationToken).ConfigureAwait(false);
+
+        string? fallback = null;
+        if (hits.Count < request.Top)
+        {
+            var (filled, used) = await FillAsync(request, settings, history, hits, cancellationToken).ConfigureAwait(false);
+            hits = filled;
+            fallback = used.Count > 0 ? string.Join(',', used) : history.Positives.Count == 0 ? "none" : null;
+        }
+
+        return new SimilarityResult(null, hits) { Fallback = fallback };
+    }
+
+    private async Task<History> ReadHistoryAsync(RecommendationRequest request, RecommendationOptions settings, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var halfLife = TimeSpan.FromDays(settings.HalfLifeDays);
+        var positive = new Dictionary<string, double>(StringComparer.Ordinal);
+        var negative = new Dictionary<string, double>(StringComparer.Ordinal);
+        var purchased = new HashSet<string>(StringComparer.Ordinal);
+        var categories = new HashSet<string>(StringComparer.Ordinal);
+        var history = new History();
+        history.ExcludeIds.UnionWith(request.Exclude);
+        foreach (var e in request.History)
+        {
+            var decay = Decay(e.At, now, halfLife);
+            if (e.Event == InteractionKind.NotInterested)
+            {
+                negative[e.Id] = negative.GetValueOrDefault(e.Id) + decay;
+                history.ExcludeIds.Add(e.Id);
+                continue;
+            }
+
+            positive[e.Id] = positive.GetValueOrDefault(e.Id) + (KindWeight(e.Event) * decay);
+            if (e.Category is { Length: > 0 } category)
+            {
+                history.Categories.Add(ProductFilter.Key(category));
+            }
+
+            if (e.Event == InteractionKind.Purchase)
+            {
+                purchased.Add(e.Id);
+            }
+            else
+            {
+                history.ExcludeIds.Add(e.Id);
+            }
+        }
+
+        foreach (var id in positive.Keys.Concat(negative.Keys).Distinct(StringComparer.Ordinal))
+        {
+            if (await index.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } product || product.Vector.Length == 0)
+            {
+                continue;
+            }
+
+            var group = product.Product.GroupId is { Length: > 0 } g ? g : null;
+            if (negative.TryGetValue(id, out var negativeWeight) && !positive.ContainsKey(id))
+            {
+                history.Negatives.Add((product, negativeWeight));
+                if (group is not null)
+                {
+                    history.ExcludeGroups.Add(group);
+                }
+
+                continue;
+            }
+
+            if (positive.TryGetValue(id, out var weight))
+            {
+                history.Positives.Add(new Weighted(product, weight));
+                if (product.Product.Category is { Length: > 0 } category)
+                {
+                    history.Categories.Add(ProductFilter.Key(category));
+                }
+            }
+
+            if (purchased.Contains(id) && request.ExcludePurchased)
+            {
+                history.ExcludeIds.Add(id);
+                if (group is not null)
+                {
+                    history.ExcludeGroups.Add(group);
+                }
+
+                // The same GTIN is the same article under another id: bought already, so not recommended either.
+                if (product.Product.Gtin is { Length: > 0 } gtin)
+                {
+                    history.ExcludeGtins.Add(gtin);
+                }
+            }
+        }
+
+        if (request.ExcludePurchased)
+        {
+            history.ExcludeIds.UnionWith(purchased);
+        }
+
+        history.Positives.Sort(static (a, b) => b.Weight != a.Weight ? b.Weight.CompareTo(a.Weight) : string.CompareOrdinal(a.Product.Id, b.Product.Id));
+        return history;
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> PersonalisedAsync(RecommendationRequest request, RecommendationOptions settings, History history, CancellationToken cancellationToken)
+    {
+        var strategy = request.Strategy ?? settings.Strategy;
+        var interests = strategy == RecommendationStrategy.Centroid
+            ? [Interest.Of(history.Positives)]
+            : Cluster(history.Positives, settings.MaxInterests, settings.InterestMergeThreshold);
+
+        var perInterest = Math.Max(request.Top * 2, 20);
+        var ranking = options.Value.Ranking;
+        var lists = await Task.WhenAll(interests.Select(interest => index.SearchAsync(
+            new ProductQuery
+            {
+                Text = TextNormalizer.Default.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
+                Vector = interest.Vector,
+                Mode = ranking.Mode,
+                Fusion = ranking.ToFusionOptions(index.TunedFusion),
+                Filter = request.Filter,
+                Top = perInterest,
+                ExcludeIds = history.ExcludeIds,
+                ExcludeGroupIds = history.ExcludeGroups,
+            },
+            cancellationToken))).ConfigureAwait(false);
+
+        var candidates = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
+        foreach (var hit in lists.SelectMany(l => l))
+        {
+            candidates.TryAdd(hit.Product.Id, hit);
+        }
+
+        await FillVectorsAsync(candidates, cancellationToken).ConfigureAwait(false);
+        var strongest = interests.Max(i => i.Weight);
+        var scored = new List<(SearchHit Hit, double Score, double Cosine)>(candidates.Count);
+        foreach (var hit in candidates.Values)
+        {
+            var vector = hit.Product.Vector.Span;
+            if (vector.Length == 0)
+            {
+                continue;
+            }
+
+            double score = double.NegativeInfinity, cosine = 0;
+            foreach (var interest in interests)
+            {
+                var similarity = (double)TensorPrimitives.Dot(vector, interest.Vector.Span);
+                var value = interest.Weight / strongest * similarity;
+                if (value > score)
+                {
+                    (score, cosine) = (value, similarity);
+                }
+            }
+
+            foreach (var (negative, weight) in history.Negatives)
+            {
+                score -= settings.NegativeWeight * weight * Math.Max(0, TensorPrimitives.Dot(vector, negative.Vector.Span));
+            }
+
+            scored.Add((hit, score, cosine));
+        }
+
+        scored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Hit.Product.Id, b.Hit.Product.Id));
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<SearchHit>(request.Top);
+        foreach (var (hit, score, cosine) in scored)
+        {
+            if (kept.Count == request.Top)
+            {
+                break;
+            }
+
+            var product = hit.Product.Product;
+            if ((product.Gtin is { } gtin && history.ExcludeGtins.Contains(gtin))
+                || (product.GroupId is { Length: > 0 } group && !groups.Add(group)))
+            {
+                continue;
+            }
+
+            kept.Add(hit with { Score = score, VectorScore = cosine });
+        }
+
+        if (!request.Explain)
+        {
+            return kept;
+        }
+
+        var reference = history.Positives[0].Product.Product;
+        var explained = ResultExplainer.Explain(kept, reference, ProductText.ForKeywordQuery(reference));
+        return [.. explained.Select(hit => hit with { Explanation = hit.Explanation! with { ContributingHistory = Contributions(hit.Product, history.Positives) } })];
+    }
+
+    /// <summary>The history items that contributed most to a result: weight x cosine, strongest first, with their shares.</summary>
+    private static List<HistoryContribution> Contributions(IndexedProduct result, List<Weighted> positives)
+    {
+        var parts = new List<(Weighted Item, double Similarity, double Value)>(positives.Count);
+        foreach (var item in positives)
+        {
+            var similarity = (double)TensorPrimitives.Dot(result.Vector.Span, item.Product.Vector.Span);
+            parts.Add((item, similarity, item.Weight * Math.Max(0, similarity)));
+        }
+
+        var total = parts.Sum(p => p.Value);
+        return
+        [
+            .. parts.Where(p => p.Value > 0)
+                .OrderByDescending(p => p.Value).ThenBy(p => p.Item.Product.Id, StringComparer.Ordinal)
+                .Take(ContributorsShown)
+                .Select(p => new HistoryContribution(p.Item.Product.Id, p.Item.Product.Product.Title, Math.Round(p.Item.Weight, 6), Math.Round(p.Similarity, 6), Math.Round(p.Value / total, 6))),
+        ];
+    }
+
+    /// <summary>Groups the history (strongest first) into at most <paramref name="maxInterests"/> interests.</summary>
+    private static List<Interest> Cluster(List<Weighted> positives, int maxInterests, double mergeThreshold)
+    {
+        var seeds = new List<ReadOnlyMemory<float>>();
+        var members = new List<List<Weighted>>();
+        foreach (var item in positives)
+        {
+            var nearest = -1;
+            var best = double.NegativeInfinity;
+            for (var i = 0; i < seeds.Count; i++)
+            {
+                var similarity = TensorPrimitives.Dot(item.Product.Vector.Span, seeds[i].Span);
+                if (similarity > best)
+                {
+                    (nearest, best) = (i, similarity);
+                }
+            }
+
+            if (nearest >= 0 && (best >= mergeThreshold || seeds.Count >= maxInterests))
+            {
+                members[nearest].Add(item);
+            }
+            else
+            {
+                seeds.Add(item.Product.Vector);
+                members.Add([item]);
+            }
+        }
+
+        return members.ConvertAll(Interest.Of);
+    }
+
+    /// <summary>A store may leave vectors out of search results (Azure AI Search does by default): fetch those.</summary>
+    private async Task FillVectorsAsync(Dictionary<string, SearchHit> candidates, CancellationToken cancellationToken)
+    {
+        foreach (var (id, hit) in candidates.Where(c => c.Value.Product.Vector.Length == 0).ToList())
+        {
+            if (await index.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } product)
+            {
+                candidates[id] = hit with { Product = hit.Product with { Vector = product.Vector } };
+            }
+        }
+    }
+
+    /// <summary>Fills a short list from the cold-start fallbacks, in the configured order.</summary>
+    private async Task<(IReadOnlyList<SearchHit> Hits, List<string> Used)> FillAsync(
+        RecommendationRequest request, RecommendationOptions settings, History history, IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken)
+    {
+        var used = new List<string>();
+        var fallbacks = settings.ColdStartFallbacks();
+        if (fallbacks.Count == 0 || request.Top == 0)
+        {
+            return (hits, used);
+        }
+
+        var (ranked, hasPopularity) = await _popular.GetAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<SearchHit>(hits);
+        var ids = new HashSet<string>(hits.Select(h => h.Product.Id), StringComparer.Ordinal);
+        var groups = new HashSet<string>(hits.Select(h => h.Product.Product.GroupId).OfType<string>(), StringComparer.Ordinal);
+        var query = new ProductQuery { Filter = request.Filter, ExcludeIds = history.ExcludeIds, ExcludeGroupIds = history.ExcludeGroups };
+        foreach (var fallback in fallbacks)
+        {
+            Func<Product, bool> fits = fallback switch
+            {
+                ColdStartFallback.Categories when history.Categories.Count > 0 => p => p.Category is { Length: > 0 } c && history.Categories.Contains(ProductFilter.Key(c)),
+                ColdStartFallback.Popular when hasPopularity => p => CatalogPopularity.Of(p) is not null,
+                _ => static _ => false,
+            };
+            var added = 0;
+            foreach (var product in ranked)
+            {
+                if (result.Count == request.Top)
+                {
+                    break;
+                }
+
+                var p = product.Product;
+                if (!fits(p) || !query.Admits(p) || ids.Contains(p.Id)
+                    || (p.Gtin is { } gtin && history.ExcludeGtins.Contains(gtin))
+                    || (p.GroupId is { Length: > 0 } group && !groups.Add(group)))
+                {
+                    continue;
+                }
+
+                ids.Add(p.Id);
+                var hit = new SearchHit(product, CatalogPopularity.Of(p) ?? 0, null, null, null, null);
+                result.Add(request.Explain ? hit with { Explanation = new ResultExplanation { FusedScore = hit.Score, FusedRank = result.Count + 1, ContributingHistory = [] } } : hit);
+                added++;
+            }
+
+            if (added > 0)
+            {
+                used.Add(fallback == ColdStartFallback.Categories ? "categories" : "popular");
+            }
+        }
+
+        return (result, used);
+    }
+
+    private sealed record Weighted(IndexedProduct Product, double Weight);
+
+    /// <summary>One interest: its members (strongest first), their summed weight and their weighted, normalised mean vector.</summary>
+    private sealed record Interest(List<Weighted> Members, double Weight, ReadOnlyMemory<float> Vector)
+    {
+        public static Interest Of(List<Weighted> members)
+        {
+            var mean = new float[members[0].Product.Vector.Length];
+            foreach (var m in members)
+            {
+                TensorPrimitives.MultiplyAdd(m.Product.Vector.Span, (float)m.Weight, mean, mean);
+            }
+
+            var norm = TensorPrimitives.Norm(mean);
+            if (norm > 0)
+            {
+                TensorPrimitives.Divide(mean, norm, mean);
+            }
+
+            return new Interest(members, members.Sum(m => m.Weight), mean);
+        }
+    }
+
+    /// <summary>What the history says once read: weighted products, negatives, exclusions and categories.</summary>
+    private sealed class History
+    {
+        public List<Weighted> Positives { get; } = [];
+
+        public List<(IndexedProduct Product, double Weight)> Negatives { get; } = [];
+
+        public HashSet<string> ExcludeIds { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> ExcludeGroups { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> ExcludeGtins { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Categories { get; } = new(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,302 @@
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Search.Local;
+using ProductSimilarity.Search.Local.Hnsw;
+using static ProductSimilarity.Search.Tests.Local.LocalIndexTestData;
+
+namespace ProductSimilarity.Search.Tests.Local;
+
+/// <summary>
+/// The HNSW graph inside <see cref="LocalProductIndex"/>: it answers like exact search, persists with the commit it
+/// reflects, is reconciled or rebuilt from the stored vectors when it is behind or unreadable, tombstones deletes and
+/// compacts, and leaves selective filters to the exact scan. Vectors are 8-dimensional and random, where HNSW with the
+/// default parameters finds the true neighbours almost always; the recall bars leave room for the graph's randomness.
+/// </summary>
+public sealed class LocalProductIndexHnswTests : IDisposable
+{
+    private const int Dimensions = 8;
+    private static readonly LocalProductIndexOptions Graph = new() { Hnsw = new HnswSettings { MinProducts = 100 } };
+    private static readonly LocalProductIndexOptions Exact = new() { Hnsw = new HnswSettings { MinProducts = int.MaxValue } };
+    private readonly TempFolder _folder = new();
+
+    public LocalProductIndexHnswTests()
+    {
+        // test.sh installs libgomp1 (USearch's OpenMP runtime) where apt-get can; without it the product searches exactly.
+        Skip.If(HnswGraph.LibraryVersion().StartsWith("unavailable", StringComparison.Ordinal), $"USearch cannot load here: {HnswGraph.LibraryVersion()}");
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    [SkippableFact]
+    public void NativeLibrary_Loads()
+    {
+        Assert.Matches(@"^\d+\.\d+\.\d+", HnswGraph.LibraryVersion());
+    }
+
+    [SkippableFact]
+    public async Task Search_AboveMinProducts_UsesGraphWithExactScores()
+    {
+        var products = Catalog(2000, seed: 1);
+        await WriteAsync(Graph, products);
+
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        await using var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact);
+        double recall = await RecallAsync(index, exact, new Random(7), queries: 50);
+
+        Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        Assert.True(index.Graph.Counts.Answered >= 50);
+        Assert.Equal(0, exact.Graph.Counts.Answered);
+
+        // Scores come from the stored vectors, so a product found both ways has the same score both ways.
+        var query = RandomUnit(new Random(3), Dimensions);
+        var fromGraph = (await index.GetCandidatesAsync(VectorQuery(query, 10))).Vector;
+        var fromScan = (await exact.GetCandidatesAsync(VectorQuery(query, 10))).Vector.ToDictionary(c => c.Product.Product.Id, c => c.Score);
+        Assert.Contains(fromGraph, c => fromScan.ContainsKey(c.Product.Product.Id));
+        foreach (var c in fromGraph.Where(c => fromScan.ContainsKey(c.Product.Product.Id)))
+        {
+            Assert.Equal(fromScan[c.Product.Product.Id], c.Score);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Search_BelowMinProducts_StaysExact()
+    {
+        await WriteAsync(Graph, Catalog(50, seed: 2));
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+
+        await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(1), Dimensions), 5));
+
+        Assert.Equal((0L, 0L), index.Graph.Counts);
+        Assert.Null(index.VectorGraphGeneration);
+        Assert.False(Directory.Exists(Path.Combine(_folder.Path, "hnsw")));
+    }
+
+    [SkippableFact]
+    public async Task Commit_SavesGraphForThatCommit_NextProcessLoadsItWithoutRebuild()
+    {
+        await WriteAsync(Graph, Catalog(1500, seed: 3));
+        var saved = Directory.GetFiles(Path.Combine(_folder.Path, "hnsw"));
+        Assert.Equal(2, saved.Length);
+        var written = saved.ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: Graph))
+        {
+            var check = index.CheckVectorGraph();
+            Assert.True(check.InStep, check.ToString());
+            Assert.Equal(1500, check.GraphProducts);
+            await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(1), Dimensions), 10));
+            Assert.Equal(check.Generation, index.VectorGraphGeneration);
+            Assert.Equal(1, index.Graph.Counts.Answered);
+        }
+
+        // Loaded as saved: nothing changed, so nothing was rewritten.
+        Assert.Equal(written, Directory.GetFiles(Path.Combine(_folder.Path, "hnsw")).ToDictionary(f => f, File.GetLastWriteTimeUtc));
+    }
+
+    [SkippableFact]
+    public async Task Search_GraphBehindCommit_ReconciledWithStoredVectors()
+    {
+        var products = Catalog(1500, seed: 4);
+        await WriteAsync(Graph, products);
+
+        // A writer that keeps no graph (as if it crashed after its commit, before saving one): deletes, re-embeds, adds.
+        var reembedded = products[10] with { Vector = RandomUnit(new Random(99), Dimensions) };
+        var added = Catalog(20, seed: 5, prefix: "n");
+        await using (var writer = LocalProductIndex.Open(_folder.Path, options: Exact))
+        {
+            await writer.DeleteAsync([products[0].Product.Id, products[1].Product.Id]);
+            await writer.UpsertAsync([reembedded, .. added]);
+            await writer.CommitAsync();
+        }
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: Graph))
+        {
+            Assert.False(index.CheckVectorGraph().Saved);
+
+            // Each product's own vector finds it first; the deleted ones are never returned.
+            foreach (var p in added.Append(reembedded))
+            {
+                var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 3))).Vector;
+                Assert.Equal(p.Product.Id, hits[0].Product.Product.Id);
+                Assert.Equal(1f, hits[0].Score, 4);
+            }
+
+            var old = (await index.GetCandidatesAsync(VectorQuery(products[0].Vector.ToArray(), 20))).Vector;
+            Assert.DoesNotContain(old, c => c.Product.Product.Id == products[0].Product.Id || c.Product.Product.Id == products[1].Product.Id);
+            Assert.True(index.Graph.Counts.Answered > 0);
+            Assert.Equal(0, index.Graph.Counts.Declined);
+            Assert.Equal(1500 - 2 + 20, index.Graph.Shape!.Value.Nodes);
+        }
+
+        await using (var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph))
+        {
+            var check = reopened.CheckVectorGraph();
+            Assert.True(check.InStep, check.ToString());
+            Assert.Equal(1518, check.LiveProducts);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Search_SavedGraphUnreadable_RebuiltFromStoredVectors()
+    {
+        var products = Catalog(1200, seed: 6);
+        await WriteAsync(Graph, products);
+        var graphFile = Directory.GetFiles(Path.Combine(_folder.Path, "hnsw"), "*.usearch").Single();
+        await using (var stream = File.OpenWrite(graphFile))
+        {
+            stream.SetLength(stream.Length / 2);
+        }
+
+        var options = Graph with { Hnsw = Graph.Hnsw with { InlineSyncLimit = 100 } };
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: options))
+        await using (var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact))
+        {
+            Assert.False(index.CheckVectorGraph().InStep);
+
+            // The first query finds more to do than a query should (InlineSyncLimit): it is answered exactly while the
+            // graph is rebuilt in the background, and later queries use the rebuilt graph.
+            await index.GetCandidatesAsync(VectorQuery(products[5].Vector.ToArray(), 10));
+            await WaitForGraphAsync(index);
+            double recall = await RecallAsync(index, exact, new Random(8), queries: 30);
+            Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        }
+
+        await using var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        Assert.True(reopened.CheckVectorGraph().InStep);
+    }
+
+    [SkippableFact]
+    public async Task Delete_Tombstones_ThenCompactsPastTheRatio()
+    {
+        var products = Catalog(1000, seed: 9);
+        await using var index = LocalProductIndex.Open(_folder.Path, options: Graph);
+        await index.UpsertAsync(products);
+        await index.CommitAsync();
+        Assert.Equal((1000, 0L), index.Graph.Shape);
+
+        // A few deletes: tombstoned, never returned.
+        var few = products.Take(50).Select(p => p.Product.Id).ToList();
+        await index.DeleteAsync(few);
+        await index.CommitAsync();
+        Assert.Equal((950, 50L), index.Graph.Shape);
+        foreach (var p in products.Take(10))
+        {
+            var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 10))).Vector;
+            Assert.DoesNotContain(hits, c => few.Contains(c.Product.Product.Id));
+        }
+
+        // Past 20% tombstones the graph is rebuilt from the live vectors.
+        await index.DeleteAsync(products.Skip(50).Take(250).Select(p => p.Product.Id).ToList());
+        await index.CommitAsync();
+        Assert.Equal((700, 0L), index.Graph.Shape);
+        var survivor = products[500];
+        var found = (await index.GetCandidatesAsync(VectorQuery(survivor.Vector.ToArray(), 5))).Vector;
+        Assert.Equal(survivor.Product.Id, found[0].Product.Product.Id);
+        Assert.True(index.CheckVectorGraph() is { Saved: false } or { InStep: true });
+    }
+
+    [SkippableFact]
+    public async Task Search_BroadFilter_OversamplesTheGraph()
+    {
+        // One product in four is in category "Even".
+        var products = Catalog(2000, seed: 10, category: i => i % 4 == 0 ? "Even" : "Odd");
+        await WriteAsync(Graph, products);
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        await using var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact);
+        var random = new Random(11);
+        int agree = 0, total = 0;
+        for (int q = 0; q < 20; q++)
+        {
+            var query = VectorQuery(RandomUnit(random, Dimensions), 10) with { Filter = new ProductFilter { Category = "even" } };
+            var fromGraph = (await index.GetCandidatesAsync(query)).Vector;
+            var fromScan = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
+            Assert.Equal(10, fromGraph.Count);
+            Assert.All(fromGraph, c => Assert.Equal("Even", c.Product.Product.Category));
+            agree += fromGraph.Count(c => fromScan.Contains(c.Product.Product.Id));
+            total += 10;
+        }
+
+        Assert.Equal(20, index.Graph.Counts.Answered);
+        Assert.True(agree >= 0.95 * total, $"{agree}/{total}");
+    }
+
+    [SkippableFact]
+    public async Task Search_SelectiveFilter_FallsBackToExact()
+    {
+        // Five products of 2000 (0.25%, under MinFilterFraction) are "Rare".
+        var products = Catalog(2000, seed: 12, category: i => i % 400 == 0 ? "Rare" : "Common");
+        await WriteAsync(Graph, products);
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+
+        var query = VectorQuery(RandomUnit(new Random(13), Dimensions), 10) with { Filter = new ProductFilter { Category = "Rare" } };
+        var hits = (await index.GetCandidatesAsync(query)).Vector;
+
+        Assert.Equal(5, hits.Count);
+        Assert.All(hits, c => Assert.Equal("Rare", c.Product.Product.Category));
+        Assert.Equal((0L, 1L), index.Graph.Counts);
+    }
+
+    [SkippableFact]
+    public async Task Search_ExcludedIds_StillFillsTop()
+    {
+        var products = Catalog(1000, seed: 14);
+        await WriteAsync(Graph, products);
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        var self = products[3];
+
+        var query = VectorQuery(self.Vector.ToArray(), 10) with { ExcludeIds = new HashSet<string> { self.Product.Id } };
+        var hits = (await index.GetCandidatesAsync(query)).Vector;
+
+        Assert.Equal(10, hits.Count);
+        Assert.DoesNotContain(hits, c => c.Product.Product.Id == self.Product.Id);
+        Assert.Equal(1, index.Graph.Counts.Answered);
+    }
+
+    private static ProductQuery VectorQuery(float[] vector, int top) => new() { Vector = vector, Mode = RankingMode.Vector, Top = top };
+
+    private static List<IndexedProduct> Catalog(int count, int seed, string prefix = "p", Func<int, string>? category = null)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(i => P($"{prefix}{i:D5}", $"item {i}", RandomUnit(random, Dimensions), category: category?.Invoke(i)))];
+    }
+
+    private async Task WriteAsync(LocalProductIndexOptions options, IReadOnlyList<IndexedProduct> products)
+    {
+        await using var index = LocalProductIndex.Open(_folder.Path, options: options);
+        await index.EnsureCreatedAsync(Dimensions);
+        for (int i = 0; i < products.Count; i += 500)
+        {
+            await index.UpsertAsync(products.Skip(i).Take(500).ToList());
+            await index.CommitAsync();
+        }
+    }
+
+    private static async Task<double> RecallAsync(LocalProductIndex index, LocalProductIndex exact, Random random, int queries)
+    {
+        int found = 0;
+        for (int q = 0; q < queries; q++)
+        {
+            var query = VectorQuery(RandomUnit(random, Dimensions), 10);
+            var truth = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
+            found += (await index.GetCandidatesAsync(query)).Vector.Count(c => truth.Contains(c.Product.Product.Id));
+        }
+
+        return found / (10.0 * queries);
+    }
+
+    private static async Task WaitForGraphAsync(LocalProductIndex index)
+    {
+        for (int i = 0; i < 600; i++)
+        {
+            long before = index.Graph.Counts.Answered;
+            await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(i), Dimensions), 1));
+            if (index.Graph.Counts.Answered > before)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("the graph was not rebuilt within a minute");
+    }
+}
