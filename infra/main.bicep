@@ -111,6 +111,8 @@ param searchIndexName string = 'products'
 @allowed([
   'en.lucene'
   'zh-Hans.lucene'
+  'zh-Hans.microsoft'
+  'psim-cjk-bigram'
   'standard.lucene'
 ])
 param searchAnalyzer string = 'en.lucene'

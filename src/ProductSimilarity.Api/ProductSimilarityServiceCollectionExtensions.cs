@@ -73,6 +73,8 @@ public static class ProductSimilarityServiceCollectionExtensions
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
                 _ => LocalProductIndex.Open(options.Local.Path, options: new LocalProductIndexOptions
                 {
+                    ModelNumberBoost = (float)options.Local.ModelCodeBoost,
+                    NearCodeBoost = (float)options.Local.NearCodeBoost,
                     Hnsw = new HnswSettings
                     {
                         MinProducts = options.Local.Hnsw.MinProducts,

@@ -98,9 +98,10 @@ internal sealed class CliConsole(TextWriter stdout, TextWriter stderr)
         var because = e.ContributingHistory is { Count: > 0 } history
             ? "; because of: " + string.Join(", ", history.Select(h => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{h.Id} {Truncate(h.Title, 40)} ({h.Share * 100:0}%)")))
             : string.Empty;
+        var code = e.ModelCode is { } c ? $"; {c.Reason}: {c.Code}" : string.Empty;
         return string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{Relaxed(e)}") + because;
+            $"{position}. {id}: fused {e.FusedScore:0.0000} (#{e.FusedRank}), vector {Format(e.VectorScore, e.VectorRank)}, keyword {Format(e.KeywordScore, e.KeywordRank)}; shared terms: {terms}; same: {attributes}{code}{Relaxed(e)}") + because;
     }
 
     private static string Relaxed(ResultExplanation e) =>

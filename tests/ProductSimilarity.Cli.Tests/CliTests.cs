@@ -230,6 +230,74 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task EvalTune_LabelledPairs_StoresTheLearnedFusionWithTheIndex()
+    {
+        using var dir = new TempDir();
+        string[] names =
+        [
+            "photoshop elements", "office home student", "norton antivirus", "quickbooks pro", "turbotax deluxe", "autocad lt",
+            "dragon naturally speaking", "rosetta stone spanish", "final cut express", "roxio creator", "nero burning rom",
+            "mcafee total protection", "parallels desktop", "acrobat standard",
+        ];
+        var catalog = dir.File("catalog.jsonl");
+        await File.WriteAllLinesAsync(catalog, names.SelectMany((n, i) => new[]
+        {
+            $$"""{"id":"a:{{i}}","title":"{{n}} {{2000 + i}}","source":"a"}""",
+            $$"""{"id":"g:{{i}}","title":"{{n}} {{2000 + i}} retail box","source":"g"}""",
+        }));
+        var matches = dir.File("matches.csv");
+        await File.WriteAllLinesAsync(matches, ["id_a,id_b", .. names.Select((_, i) => $"a:{i},g:{i}")]);
+        var pairs = dir.File("pairs.csv");
+        await File.WriteAllLinesAsync(pairs, ["id_a,id_b,label,split", .. names.Select((_, i) => $"a:{i},g:{i},1,{(i < 12 ? "train" : "test")}")]);
+        var index = dir.File("index");
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("--index", index, "eval", "--catalog", catalog, "--matches", matches, "--pairs", pairs, "--split", "test", "--tune", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var weight = doc.RootElement.GetProperty("vectorWeight").GetDouble();
+        Assert.InRange(weight, 0, 1);
+        Assert.Equal(24, doc.RootElement.GetProperty("trainQueries").GetInt32());
+        var heldOut = doc.RootElement.GetProperty("heldOut").EnumerateArray().ToList();
+        Assert.Equal(["vector", "keyword", "configured", "tuned"], heldOut.Select(h => h.GetProperty("ranking").GetString()));
+        Assert.All(heldOut, h => Assert.Equal(4, h.GetProperty("queries").GetInt32()));
+        await using var stored = ProductSimilarity.Search.Local.LocalProductIndex.Open(index, readOnly: true);
+        Assert.NotNull(await stored.GetAsync("a:0"));
+        Assert.Equal(weight, stored.TunedFusion?.VectorWeight);
+    }
+
+    [Fact]
+    public async Task EvalTune_TooFewTrainingPairs_FailsWithUsage()
+    {
+        using var dir = new TempDir();
+        var catalog = dir.File("catalog.jsonl");
+        await File.WriteAllLinesAsync(catalog, ["""{"id":"a:1","title":"one","source":"a"}""", """{"id":"g:1","title":"one","source":"g"}"""]);
+        var matches = dir.File("matches.csv");
+        await File.WriteAllTextAsync(matches, "id_a,id_b\na:1,g:1\n");
+
+        var (exit, _, stderr) = await PsimRunner.RunAsync("--index", dir.File("index"), "eval", "--catalog", catalog, "--matches", matches, "--tune");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--tune needs at least 20 training queries", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExplanationLine_SharedModelCode_SaysSameModelCode()
+    {
+        var e = new ProductSimilarity.Core.Similarity.ResultExplanation
+        {
+            FusedScore = 1.5,
+            FusedRank = 1,
+            ModelCode = new ProductSimilarity.Core.Text.SharedModelCode("wh1000xm4", true),
+        };
+
+        var line = CliConsole.ExplanationLine(1, "p2", e);
+
+        Assert.EndsWith("; same model code: wh1000xm4", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("model code", CliConsole.ExplanationLine(1, "p2", e with { ModelCode = null }), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_BundledBadCatalog_RejectsBadRowsKeepsAllGoodRows()
     {
         using var dir = new TempDir();

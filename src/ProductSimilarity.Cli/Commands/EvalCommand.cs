@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ProductSimilarity.Cli.Reports;
 using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
@@ -36,9 +38,22 @@ internal static class EvalCommand
         };
         var compare = new Option<bool>("--compare") { Description = "Measure vector, keyword and every fusion rule on the same index and print a table (with --json: an array of {\"ranking\",...})." };
         var withoutBrands = new Option<bool>("--without-brands") { Description = "Evaluate a harder copy of the catalog: brand field emptied and each product's brand words removed from its title and description." };
-        var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes.")
+        var rulesOff = new Option<string[]>("--rules-off")
         {
-            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands, report,
+            Description = "For measurement: evaluate with text rules switched off, comma-separated: codes (the model-code fields), near-codes (suffix-insensitive codes), "
+                + "units, boilerplate, emoji, t2s (Traditional to Simplified).",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "RULES",
+        };
+        var tune = new Option<bool>("--tune")
+        {
+            Description = "Learn this catalog's fusion weight from its own pairs and store it with the index (--index), which then uses it by default: "
+                + "ingests the catalog into the index as psim ingest does, tries vector weights 0..1 on the training pairs (with --pairs: the train split; "
+                + "else a fixed half of --matches) and prints the figures on the held-out pairs (--split, default test; else the other half).",
+        };
+        var command = new Command("eval", "Measure similar-items retrieval quality on a labelled catalog. Leaves nothing behind but its temporary index, which it removes (except with --tune).")
+        {
+            catalog, matches, pairs, split, ranking, model, vocab, quantization, int8Scheme, json, compare, withoutBrands, report, tune, rulesOff,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +67,19 @@ internal static class EvalCommand
                 {
                     throw new CliException($"file '{f.FullName}' was not found.", ExitCodes.Usage);
                 }
+            }
+
+            if (parse.GetValue(tune))
+            {
+                if (parse.GetValue(compare) || parse.GetValue(report) is not null || parse.GetValue(withoutBrands) || parse.GetValue(model) is not null)
+                {
+                    throw new CliException("--tune does not go with --compare, --report, --without-brands or --model.", ExitCodes.Usage);
+                }
+
+                var tuneOverrides = new Dictionary<string, string?>();
+                PsimApp.AddQuantizationOverride(parse, quantization, tuneOverrides);
+                PsimApp.AddInt8SchemeOverride(parse, int8Scheme, tuneOverrides);
+                return await TuneAsync(parse, console, catalogFile.FullName, matchesFile.FullName, pairsFile?.FullName, splitName, tuneOverrides, parse.GetValue(json), ct).ConfigureAwait(false);
             }
 
             if ((pairsFile is null) != (splitName is null))
@@ -69,6 +97,7 @@ internal static class EvalCommand
 
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
             PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
+            TextRules.SwitchOff(parse.GetValue(rulesOff) ?? [], overrides);
 
             string? stripped = null;
             var catalogPath = catalogFile.FullName;
@@ -201,6 +230,85 @@ internal static class EvalCommand
         return command;
     }
 
+    /// <summary>Fewest training queries <c>--tune</c> learns from.</summary>
+    internal const int MinTuningQueries = 20;
+
+    private static async Task<int> TuneAsync(
+        ParseResult parse, CliConsole console, string catalogPath, string matchesPath, string? pairsPath, string? splitName,
+        Dictionary<string, string?> overrides, bool json, CancellationToken ct)
+    {
+        var truth = RetrievalEvaluator.ReadPairs(matchesPath);
+        IReadOnlyList<(string A, string B)> train;
+        IReadOnlyList<(string A, string B)> heldOut;
+        if (pairsPath is not null)
+        {
+            train = RetrievalEvaluator.ReadPairs(pairsPath, "train");
+            heldOut = RetrievalEvaluator.ReadPairs(pairsPath, splitName ?? "test");
+        }
+        else
+        {
+            (train, heldOut) = RetrievalEvaluator.SplitPairs(truth);
+        }
+
+        var trainQueries = train.SelectMany(p => new[] { p.A, p.B }).Distinct(StringComparer.Ordinal).Count();
+        if (trainQueries < MinTuningQueries)
+        {
+            throw new CliException($"--tune needs at least {MinTuningQueries} training queries; the training pairs name {trainQueries} products.", ExitCodes.Usage);
+        }
+
+        var errors = Path.Combine(Path.GetTempPath(), $"psim-tune-{Guid.NewGuid():N}.errors.jsonl");
+        await using var services = CliHost.Build(PsimApp.Globals(parse), overrides);
+        var summary = await IngestCommand.RunAsync(services, console, catalogPath, errors, null, ct).ConfigureAwait(false);
+        File.Delete(errors);
+        console.Note($"index holds the catalog ({summary.Embedded} embedded, {summary.Unchanged} unchanged); trying vector weights on {trainQueries} training queries...");
+        var configured = services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Ranking.ToFusionOptions();
+        var tuning = await services.GetRequiredService<RetrievalEvaluator>().TuneAsync(truth, train, heldOut, configured, cancellationToken: ct).ConfigureAwait(false);
+        var index = services.GetRequiredService<IProductIndex>();
+        await index.SetTunedFusionAsync(tuning.Tuned, ct).ConfigureAwait(false);
+        await index.CommitAsync(ct).ConfigureAwait(false);
+
+        var figures = tuning.HeldOut.Select((c, i) => new Dictionary<string, object>
+        {
+            ["ranking"] = c.Name,
+            ["queries"] = tuning.HeldOutFigures[i].Queries,
+            ["recall@1"] = Math.Round(tuning.HeldOutFigures[i].RecallAt1, 4),
+            ["recall@10"] = Math.Round(tuning.HeldOutFigures[i].RecallAt10, 4),
+            ["mrr@10"] = Math.Round(tuning.HeldOutFigures[i].MrrAt10, 4),
+        }).ToList();
+        if (json)
+        {
+            console.WriteJson(new Dictionary<string, object>
+            {
+                ["method"] = tuning.Tuned.Method.ToString(),
+                ["vectorWeight"] = tuning.Tuned.VectorWeight,
+                ["trainQueries"] = tuning.Tuned.Queries,
+                ["heldOut"] = figures,
+            });
+            return ExitCodes.Ok;
+        }
+
+        var w = console.Out;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"learned: {tuning.Tuned.Method} fusion, vector weight {tuning.Tuned.VectorWeight:0.00} (configured {configured.Method} {configured.VectorWeight:0.00}), on {tuning.Tuned.Queries} training queries"));
+        w.WriteLine("| vector weight | train recall@1 | train MRR@10 |");
+        w.WriteLine("|---|---|---|");
+        foreach (var (weight, result) in tuning.Grid)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {weight:0.00} | {result.RecallAt1:0.0000} | {result.MrrAt10:0.0000} |"));
+        }
+
+        w.WriteLine($"held-out queries: {tuning.HeldOutFigures.FirstOrDefault()?.Queries ?? 0}");
+        w.WriteLine("| ranking | recall@1 | recall@10 | MRR@10 |");
+        w.WriteLine("|---|---|---|---|");
+        for (var i = 0; i < tuning.HeldOut.Count; i++)
+        {
+            var r = tuning.HeldOutFigures[i];
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {tuning.HeldOut[i].Name} | {r.RecallAt1:0.0000} | {r.RecallAt10:0.0000} | {r.MrrAt10:0.0000} |"));
+        }
+
+        console.Note("stored with the index; similar, search and recommend on it use it by default (ProductSimilarity:Ranking:UseTunedFusion=false turns it off).");
+        return ExitCodes.Ok;
+    }
+
     private static void WriteTable(CliConsole console, bool json, IReadOnlyList<EvaluationResult> table)
     {
         var candidates = RankingCandidate.Standard;
@@ -242,6 +350,54 @@ internal static class EvalCommand
     private sealed class QueryProgress(IProgressSink sink, long expected) : IProgress<int>
     {
         public void Report(int value) => sink.Report(value, Math.Max(expected, value));
+    }
+}
+
+/// <summary>
+/// <c>psim eval --rules-off</c>: switches text rules off for one evaluation, to measure what each is worth. The index
+/// options go through configuration; the keyword-side rules live in the process-wide default cleaning options
+/// (<see cref="ProductSimilarity.Core.Text.TextCleaningOptions.Default"/>, read by the shared normaliser that documents
+/// and queries both use), so they are set before anything reads them. A measurement switch for a one-shot process.
+/// </summary>
+internal static class TextRules
+{
+    public static readonly IReadOnlyList<string> Names = ["codes", "near-codes", "units", "boilerplate", "emoji", "t2s"];
+
+    public static void SwitchOff(IEnumerable<string> values, IDictionary<string, string?> overrides)
+    {
+        var defaults = ProductSimilarity.Core.Text.TextCleaningOptions.Default;
+        foreach (var rule in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            switch (rule.ToLowerInvariant())
+            {
+                case "codes":
+                    overrides["ProductSimilarity:Index:Local:ModelCodeBoost"] = "0";
+                    overrides["ProductSimilarity:Index:Local:NearCodeBoost"] = "0";
+                    break;
+                case "near-codes":
+                    overrides["ProductSimilarity:Index:Local:NearCodeBoost"] = "0";
+                    break;
+                case "units":
+                    overrides["ProductSimilarity:Text:NormalizeUnits"] = "false";
+                    defaults.NormalizeUnits = false;
+                    break;
+                case "boilerplate":
+                    overrides["ProductSimilarity:Text:RemoveBoilerplate"] = "false";
+                    defaults.RemoveBoilerplate = false;
+                    defaults.Boilerplate = [];
+                    break;
+                case "emoji":
+                    overrides["ProductSimilarity:Text:RemoveEmoji"] = "false";
+                    defaults.RemoveEmoji = false;
+                    break;
+                case "t2s":
+                    overrides["ProductSimilarity:Text:TraditionalToSimplified"] = "false";
+                    defaults.TraditionalToSimplified = false;
+                    break;
+                default:
+                    throw new CliException($"--rules-off: unknown rule '{rule}'; use {string.Join(", ", Names)}.", ExitCodes.Usage);
+            }
+        }
     }
 }
 

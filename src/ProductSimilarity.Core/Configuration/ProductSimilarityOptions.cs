@@ -19,7 +19,7 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     public const string SectionName = "ProductSimilarity";
 
     /// <summary>Analyzers accepted for Azure AI Search text fields.</summary>
-    public static IReadOnlyList<string> AllowedAnalyzers { get; } = ["en.lucene", "zh-Hans.lucene", "standard.lucene"];
+    public static IReadOnlyList<string> AllowedAnalyzers { get; } = ["en.lucene", "zh-Hans.lucene", "zh-Hans.microsoft", "psim-cjk-bigram", "standard.lucene"];
 
     /// <summary>Embedding provider settings.</summary>
     [ValidateObjectMembers]
@@ -338,6 +338,14 @@ public sealed class LocalIndexOptions
     /// <summary>The index folder.</summary>
     public string Path { get; set; } = DefaultPath;
 
+    /// <summary>Keyword boost of an exact model-code match (<c>WH-1000XM4</c> = <c>wh1000xm4</c>); 0 turns the codes field off.</summary>
+    [Range(0.0, 10.0)]
+    public double ModelCodeBoost { get; set; } = 1.0;
+
+    /// <summary>Keyword boost of a near model-code match (equal up to a colour or region suffix); 0 turns it off.</summary>
+    [Range(0.0, 10.0)]
+    public double NearCodeBoost { get; set; } = 0.5;
+
     /// <summary>The HNSW graph used for vector search in large catalogs.</summary>
     [ValidateObjectMembers]
     public LocalHnswOptions Hnsw { get; set; } = new();
@@ -378,7 +386,9 @@ public sealed class AzureAISearchIndexOptions
     [RegularExpression("^[a-z0-9][a-z0-9-]{0,127}$")]
     public string IndexName { get; set; } = "products";
 
-    /// <summary>Analyzer for title, description and brand: <c>en.lucene</c>, <c>zh-Hans.lucene</c> or <c>standard.lucene</c>.</summary>
+    /// <summary>Analyzer for title, description and brand: <c>en.lucene</c>, <c>zh-Hans.lucene</c>, <c>zh-Hans.microsoft</c>,
+    /// <c>psim-cjk-bigram</c> (a custom analyser with CJK bigrams, as the embedded index; the choice for Chinese and mixed
+    /// catalogs) or <c>standard.lucene</c>.</summary>
     public string Analyzer { get; set; } = "en.lucene";
 
     /// <summary>Optional admin key; empty means managed identity (the template disables keys).</summary>
@@ -422,6 +432,19 @@ public sealed class RankingOptions
     [Range(0.0, 1.0)]
     public double UnknownTokenThreshold { get; set; } = 0.2;
 
+    /// <summary>How hard that lean pulls: the vector weight is scaled by <c>(share the model can read)^exponent</c>.</summary>
+    [Range(0.0, 10.0)]
+    public double UnknownTokenLeanExponent { get; set; } = FusionOptions.Default.UnknownTokenLeanExponent;
+
+    /// <summary>Use the fusion that <c>psim eval --tune</c> learned and stored with the index, when there is one, instead
+    /// of <see cref="Fusion"/> and <see cref="VectorWeight"/>.</summary>
+    public bool UseTunedFusion { get; set; } = true;
+
+    /// <summary>The fusion of a query that names none: <paramref name="tuned"/> (what <c>psim eval --tune</c> stored with
+    /// the index) applied to these options when there is one and <see cref="UseTunedFusion"/> is on, else these options.</summary>
+    /// <param name="tuned">The index's learned fusion, or null.</param>
+    public FusionOptions ToFusionOptions(TunedFusion? tuned) => UseTunedFusion && tuned is not null ? tuned.ApplyTo(ToFusionOptions()) : ToFusionOptions();
+
     /// <summary>The fusion settings these options describe.</summary>
     public FusionOptions ToFusionOptions() => new()
     {
@@ -429,6 +452,7 @@ public sealed class RankingOptions
         VectorWeight = VectorWeight,
         RrfK = RrfK,
         CandidateCount = CandidateCount,
+        UnknownTokenLeanExponent = UnknownTokenLeanExponent,
     };
 }
 

@@ -35,13 +35,40 @@ public sealed record RankingCandidate(string Name, RankingMode Mode, FusionOptio
         new("z-score 0.3", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3 }),
         new("confidence 0.5", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.5 }),
         new("confidence 0.3", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.3 }),
-        new("weighted 0.7 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7 }, true),
-        new("weighted 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5 }, true),
-        new("z-score 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5 }, true),
-        new("z-score 0.3 + unknown-token lean (default)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3 }, true),
-        new("confidence 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.5 }, true),
+        new("weighted 0.7 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7, UnknownTokenLeanExponent = 1 }, true),
+        new("weighted 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.3 + unknown-token lean (previous default)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 1 }, true),
+        new("confidence 0.5 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.5, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.2 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.2, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.25 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.35 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.35, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.4 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.4, UnknownTokenLeanExponent = 1 }, true),
+        new("weighted 0.3 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.3, UnknownTokenLeanExponent = 1 }, true),
+        new("confidence 0.3 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.3, UnknownTokenLeanExponent = 1 }, true),
+        new("confidence 0.25 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.25, UnknownTokenLeanExponent = 1 }, true),
+        new("confidence 0.4 + unknown-token lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.4, UnknownTokenLeanExponent = 1 }, true),
+        new("z-score 0.3 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.4 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.4, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.5 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.3 + cubed lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 3 }, true),
+        new("confidence 0.3 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Confidence, VectorWeight = 0.3, UnknownTokenLeanExponent = 2 }, true),
+        new("weighted 0.5 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.25 + squared lean (default)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.2 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.2, UnknownTokenLeanExponent = 2 }, true),
     ];
 }
+
+/// <summary>What <see cref="RetrievalEvaluator.TuneAsync"/> learned and measured.</summary>
+/// <param name="Tuned">The learned fusion, to store with the index.</param>
+/// <param name="Grid">Each vector weight tried, with its figures on the training queries.</param>
+/// <param name="HeldOut">The rankings measured on the held-out queries: vector, keyword, configured, tuned.</param>
+/// <param name="HeldOutFigures">Their figures, in the same order.</param>
+public sealed record FusionTuning(
+    TunedFusion Tuned,
+    IReadOnlyList<(double VectorWeight, EvaluationResult Train)> Grid,
+    IReadOnlyList<RankingCandidate> HeldOut,
+    IReadOnlyList<EvaluationResult> HeldOutFigures);
 
 /// <summary>How one query ranked: where its first true match landed, and what beat it.</summary>
 /// <param name="QueryId">The query product.</param>
@@ -282,6 +309,92 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         return [.. Enumerable.Range(0, candidates.Count).Select(c => n == 0
             ? new EvaluationResult(0, 0, 0, 0, missing)
             : new EvaluationResult(n, hits1[c] / n, hits10[c] / n, mrr[c] / n, missing))];
+    }
+
+    /// <summary>
+    /// Learns a catalog's fusion weight from its own labelled pairs: every vector weight of <paramref name="grid"/>
+    /// (standard-score fusion with the unknown-token lean, as the default) is measured on the queries of
+    /// <paramref name="trainPairs"/> only, and the best by recall@1, then MRR@10, then nearness to
+    /// <paramref name="configured"/>'s weight, wins. The held-out queries (<paramref name="heldOutPairs"/>, minus any
+    /// product that is also a training query) are then measured with the configured fusion, the learned one, and each
+    /// side alone, so the figures come from queries the weight never saw.
+    /// </summary>
+    /// <param name="matches">All true match pairs (the truth).</param>
+    /// <param name="trainPairs">The pairs whose products are the training queries.</param>
+    /// <param name="heldOutPairs">The pairs whose products are the held-out queries.</param>
+    /// <param name="configured">The fusion used without tuning.</param>
+    /// <param name="grid">The vector weights to try (0..1); null: 0, 0.1, ..., 1.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public async Task<FusionTuning> TuneAsync(
+        IReadOnlyList<(string A, string B)> matches,
+        IReadOnlyList<(string A, string B)> trainPairs,
+        IReadOnlyList<(string A, string B)> heldOutPairs,
+        FusionOptions configured,
+        IReadOnlyList<double>? grid = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        ArgumentNullException.ThrowIfNull(trainPairs);
+        ArgumentNullException.ThrowIfNull(heldOutPairs);
+        ArgumentNullException.ThrowIfNull(configured);
+        grid ??= [.. Enumerable.Range(0, 11).Select(i => i / 10.0)];
+        var method = configured.Method is FusionMethod.ZScore or FusionMethod.Confidence or FusionMethod.Weighted ? configured.Method : FusionMethod.ZScore;
+        var trial = grid.Select(w => new RankingCandidate(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{method} {w:0.00}"),
+            RankingMode.Hybrid,
+            configured with { Method = method, VectorWeight = w },
+            LeanOnUnknownTokens: true)).ToList();
+        var trained = await CompareAsync(matches, trial, trainPairs, cancellationToken).ConfigureAwait(false);
+        var best = 0;
+        for (var i = 1; i < trial.Count; i++)
+        {
+            var (a, b) = (trained[i], trained[best]);
+            var better = a.RecallAt1 > b.RecallAt1 + 1e-12
+                || (Math.Abs(a.RecallAt1 - b.RecallAt1) <= 1e-12 && (a.MrrAt10 > b.MrrAt10 + 1e-12
+                    || (Math.Abs(a.MrrAt10 - b.MrrAt10) <= 1e-12
+                        && Math.Abs(grid[i] - configured.VectorWeight) < Math.Abs(grid[best] - configured.VectorWeight))));
+            if (better)
+            {
+                best = i;
+            }
+        }
+
+        var tuned = new TunedFusion(method, grid[best], trained[best].Queries);
+        var trainIds = trainPairs.SelectMany(p => new[] { p.A, p.B }).ToHashSet(StringComparer.Ordinal);
+        var heldOut = heldOutPairs.Where(p => !trainIds.Contains(p.A) && !trainIds.Contains(p.B)).ToList();
+        IReadOnlyList<RankingCandidate> report =
+        [
+            new("vector", RankingMode.Vector),
+            new("keyword", RankingMode.Keyword),
+            new("configured", RankingMode.Hybrid, configured, LeanOnUnknownTokens: true),
+            new("tuned", RankingMode.Hybrid, tuned.ApplyTo(configured), LeanOnUnknownTokens: true),
+        ];
+        var figures = heldOut.Count == 0
+            ? [.. report.Select(_ => new EvaluationResult(0, 0, 0, 0, 0))]
+            : await CompareAsync(matches, report, heldOut, cancellationToken).ConfigureAwait(false);
+        return new FusionTuning(tuned, [.. trial.Select((t, i) => (t.Fusion!.VectorWeight, trained[i]))], report, figures);
+    }
+
+    /// <summary>
+    /// Splits labelled pairs into a training and a held-out part by a stable hash of each pair (the same pairs land in the
+    /// same part on every run and machine): about <paramref name="trainShare"/> of them train.
+    /// </summary>
+    /// <param name="pairs">The pairs.</param>
+    /// <param name="trainShare">The share that trains, 0..1.</param>
+    public static (IReadOnlyList<(string A, string B)> Train, IReadOnlyList<(string A, string B)> HeldOut) SplitPairs(
+        IReadOnlyList<(string A, string B)> pairs, double trainShare = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var train = new List<(string, string)>();
+        var heldOut = new List<(string, string)>();
+        foreach (var pair in pairs)
+        {
+            var hash = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(
+                System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{pair.A}\n{pair.B}")));
+            (hash / (double)uint.MaxValue < trainShare ? train : heldOut).Add(pair);
+        }
+
+        return (train, heldOut);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Text;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Exploration;
 
@@ -15,7 +16,8 @@ public sealed record MatchingAttribute(string Name, string Value);
 /// <param name="Cosine">Cosine similarity of the two stored embeddings (what the vector side of the ranking uses), when both have vectors of one length.</param>
 /// <param name="SharedTerms">Terms in both products' title and brand (see <see cref="MatchExplainer.Terms"/>), in the first product's order.</param>
 /// <param name="MatchingAttributes">Brand, category and catalog columns with equal values (case-insensitive).</param>
-public sealed record MatchExplanation(string Id, double? Cosine, IReadOnlyList<string> SharedTerms, IReadOnlyList<MatchingAttribute> MatchingAttributes);
+/// <param name="ModelCode">The model code both products carry (exact, or equal up to a colour or region suffix), or null.</param>
+public sealed record MatchExplanation(string Id, double? Cosine, IReadOnlyList<string> SharedTerms, IReadOnlyList<MatchingAttribute> MatchingAttributes, SharedModelCode? ModelCode = null);
 
 /// <summary>
 /// Explains a pair of products after the fact: shared terms, matching attributes and the embedding cosine. It does
@@ -44,7 +46,7 @@ public static class MatchExplainer
         double? cosine = query.Vector.Length > 0 && query.Vector.Length == other.Vector.Length
             ? Math.Round(TensorPrimitives.CosineSimilarity(query.Vector.Span, other.Vector.Span), 6)
             : null;
-        return new MatchExplanation(other.Id, cosine, shared, MatchingAttributes(query.Product, other.Product));
+        return new MatchExplanation(other.Id, cosine, shared, MatchingAttributes(query.Product, other.Product), ProductCodes.Shared(query.Product, other.Product));
     }
 
     /// <summary>The distinct terms of a product's title and brand (the text of its keyword query), in order of first appearance.</summary>

@@ -22,6 +22,16 @@ public interface IProductIndex : IAsyncDisposable
     /// <summary>Records the embedding model of the stored vectors; durable with the next <see cref="CommitAsync"/>. Stores that cannot record it ignore the call.</summary>
     Task SetEmbeddingModelAsync(string model, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
+    /// <summary>
+    /// The fusion learned for this index's catalog by <c>psim eval --tune</c> (method and vector weight), or null when none
+    /// was learned or the store does not record it. Read from the last commit; no I/O.
+    /// </summary>
+    TunedFusion? TunedFusion => null;
+
+    /// <summary>Records (or, with null, forgets) the learned fusion; durable with the next <see cref="CommitAsync"/>. Stores
+    /// that cannot record it ignore the call.</summary>
+    Task SetTunedFusionAsync(TunedFusion? fusion, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>Creates the index (schema) when it does not exist, for the given vector dimensions.</summary>
     Task EnsureCreatedAsync(int dimensions, CancellationToken cancellationToken = default);
 
@@ -69,6 +79,43 @@ public interface IProductIndex : IAsyncDisposable
     /// </remarks>
     /// <exception cref="ArgumentException">The query vector's dimensions differ from the index's.</exception>
     Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A fusion learned from a shop's own labelled pairs (<c>psim eval --tune</c>) and stored with its index.</summary>
+/// <param name="Method">The fusion method it was learned for.</param>
+/// <param name="VectorWeight">The learned vector weight, 0..1.</param>
+/// <param name="Queries">How many training queries it was learned on.</param>
+/// <remarks>Immutable; thread-safe.</remarks>
+public sealed record TunedFusion(FusionMethod Method, double VectorWeight, int Queries)
+{
+    /// <summary>The commit-data form: <c>method;weight;queries</c> (invariant culture).</summary>
+    public string Serialize() => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture, $"{Method};{VectorWeight:R};{Queries}");
+
+    /// <summary>Reads <see cref="Serialize"/>'s form; null when <paramref name="value"/> is not in it.</summary>
+    /// <param name="value">The stored text.</param>
+    public static TunedFusion? Parse(string? value)
+    {
+        var parts = value?.Split(';');
+        if (parts is not { Length: 3 }
+            || !Enum.TryParse<FusionMethod>(parts[0], ignoreCase: true, out var method)
+            || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var weight)
+            || weight is < 0 or > 1
+            || !int.TryParse(parts[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var queries))
+        {
+            return null;
+        }
+
+        return new TunedFusion(method, weight, queries);
+    }
+
+    /// <summary><paramref name="configured"/> with this method and vector weight.</summary>
+    /// <param name="configured">The configured fusion (candidate count, RRF k and the rest are kept).</param>
+    public FusionOptions ApplyTo(FusionOptions configured)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        return configured with { Method = Method, VectorWeight = VectorWeight };
+    }
 }
 
 /// <summary>A store error translated at the adapter edge, with context.</summary>

@@ -197,7 +197,7 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
                 Text = TextNormalizer.Default.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
                 Vector = interest.Vector,
                 Mode = ranking.Mode,
-                Fusion = ranking.ToFusionOptions(),
+                Fusion = ranking.ToFusionOptions(index.TunedFusion),
                 Filter = request.Filter,
                 Top = perInterest,
                 ExcludeIds = history.ExcludeIds,

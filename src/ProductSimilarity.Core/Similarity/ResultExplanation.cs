@@ -41,6 +41,11 @@ public sealed record ResultExplanation
     /// <summary>The filter conditions the result does not meet, relaxed by the filter fallback to fill the list; empty when it passes every filter.</summary>
     public IReadOnlyList<string> RelaxedFilters { get; init; } = [];
 
+    /// <summary>The model code the result shares with the query (same model code, or the same up to a colour or region
+    /// suffix), when there is one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SharedModelCode? ModelCode { get; init; }
+
     /// <summary>The query product the terms and attributes were compared with (recommendations: the strongest history item).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ComparedWith { get; init; }
@@ -96,6 +101,7 @@ public static class ResultExplainer
                     FusedRank = i + 1,
                     SharedTerms = SharedTerms(queryTerms, product, reference),
                     MatchingAttributes = reference is null ? [] : MatchingAttributes(reference, product),
+                    ModelCode = reference is null ? ProductCodes.Shared(queryText, product) : ProductCodes.Shared(reference, product),
                     ComparedWith = reference?.Id,
                     RelaxedFilters = hit.RelaxedFilters,
                 },

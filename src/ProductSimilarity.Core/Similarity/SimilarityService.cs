@@ -25,6 +25,13 @@ public sealed class SimilarityService(
     /// <summary>The configured default ranking mode.</summary>
     public RankingMode DefaultMode => options.Value.Ranking.Mode;
 
+    /// <summary>
+    /// The fusion of a hybrid query that names none: the one learned for this index by <c>psim eval --tune</c>
+    /// (<see cref="IProductIndex.TunedFusion"/>) when there is one and <see cref="RankingOptions.UseTunedFusion"/> is on,
+    /// else the configured one.
+    /// </summary>
+    public FusionOptions DefaultFusion => options.Value.Ranking.ToFusionOptions(index.TunedFusion);
+
     /// <summary>Items most like one product, excluding itself and its variants.</summary>
     /// <exception cref="ProductNotFoundException">The id is not in the index.</exception>
     public async Task<SimilarityResult> SimilarAsync(SimilarRequest request, CancellationToken cancellationToken = default)
@@ -33,7 +40,7 @@ public sealed class SimilarityService(
         var product = await index.GetAsync(request.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new ProductNotFoundException(request.Id);
         var mode = request.Mode ?? DefaultMode;
-        var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? options.Value.Ranking.ToFusionOptions(), mode);
+        var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? DefaultFusion, mode);
         var query = new ProductQuery
         {
             Text = TextNormalizer.Default.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
@@ -78,7 +85,8 @@ public sealed class SimilarityService(
     /// <summary>
     /// The fusion for a query whose embedded text is <paramref name="embeddedText"/>: <paramref name="fusion"/>, or, in
     /// hybrid ranking when the embedding model does not know at least <see cref="RankingOptions.UnknownTokenThreshold"/>
-    /// of the text's tokens, the same with its vector weight scaled by the share the model can read, and a note saying so.
+    /// of the text's tokens, the same with its vector weight scaled by the share the model can read (raised to
+    /// <see cref="FusionOptions.UnknownTokenLeanExponent"/>), and a note saying so.
     /// </summary>
     /// <param name="embeddedText">The text the query's vector was made from.</param>
     /// <param name="fusion">The fusion otherwise used.</param>
@@ -99,10 +107,11 @@ public sealed class SimilarityService(
             return (fusion, null);
         }
 
+        var scale = Math.Pow(1 - unknown, fusion.UnknownTokenLeanExponent);
         var note = string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"keyword-led: the embedding model does not know {unknown * 100:0}% of this product's tokens, so its vector weight is scaled to {1 - unknown:0.00} of the configured one");
-        return (fusion with { VectorWeight = fusion.VectorWeight * (1 - unknown) }, note);
+            $"keyword-led: the embedding model does not know {unknown * 100:0}% of this product's tokens, so its vector weight is scaled to {scale:0.00} of the configured one");
+        return (fusion with { VectorWeight = fusion.VectorWeight * scale }, note);
     }
 
     /// <summary>Products matching free text.</summary>
@@ -127,7 +136,7 @@ public sealed class SimilarityService(
             vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
         }
 
-        var (fusion, note) = FusionFor(clean, options.Value.Ranking.ToFusionOptions(), effectiveMode);
+        var (fusion, note) = FusionFor(clean, DefaultFusion, effectiveMode);
         var query = new ProductQuery
         {
             Text = TextNormalizer.Default.ForKeywords(clean),

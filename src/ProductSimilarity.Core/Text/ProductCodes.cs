@@ -1,4 +1,5 @@
 using System.Text;
+using ProductSimilarity.Core.Catalog;
 
 namespace ProductSimilarity.Core.Text;
 
@@ -13,6 +14,17 @@ public enum CodeMatch
 
     /// <summary>The same code, written with or without separators (<c>WH-1000XM4</c> and <c>wh1000xm4</c>).</summary>
     Exact,
+}
+
+/// <summary>A model code that a result shares with its query: the "same model code" signal of an explanation.</summary>
+/// <param name="Code">The shared code in normal form (<see cref="ProductCodes.Normalize"/>), or, for a near match, the
+/// near-match key both codes reduce to (<see cref="ProductCodes.BaseForm"/>).</param>
+/// <param name="Exact">True for the same code; false for a code equal up to a colour, region or variant suffix.</param>
+/// <remarks>Immutable; thread-safe.</remarks>
+public sealed record SharedModelCode(string Code, bool Exact)
+{
+    /// <summary>A short reason for people: <c>same model code</c>, or <c>near model code</c> with what differs.</summary>
+    public string Reason => Exact ? "same model code" : "near model code (differs only in a colour, region or variant suffix)";
 }
 
 /// <summary>
@@ -195,6 +207,38 @@ public static class ProductCodes
         }
 
         return CodeMatch.None;
+    }
+
+    /// <summary>
+    /// The model code <paramref name="product"/> shares with a query text (its title, brand and MPN against the text):
+    /// the exact code when there is one, else the near-match key, else null.
+    /// </summary>
+    /// <param name="queryText">The query: a product's title and brand, or search text.</param>
+    /// <param name="product">The result.</param>
+    public static SharedModelCode? Shared(string? queryText, Product product)
+    {
+        ArgumentNullException.ThrowIfNull(product);
+        return Compare(queryText, CodeText(product), out var shared) switch
+        {
+            CodeMatch.Exact => new SharedModelCode(shared!, true),
+            CodeMatch.Near => new SharedModelCode(shared!, false),
+            _ => null,
+        };
+    }
+
+    /// <summary>The model code two products share (titles, brands and MPNs), as <see cref="Shared(string?, Product)"/>.</summary>
+    /// <param name="query">The query product.</param>
+    /// <param name="product">The result.</param>
+    public static SharedModelCode? Shared(Product query, Product product)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Shared(CodeText(query), product);
+    }
+
+    private static string CodeText(Product product)
+    {
+        var text = ProductText.ForKeywordQuery(product);
+        return string.IsNullOrEmpty(product.Mpn) ? text : $"{text} {product.Mpn}";
     }
 
     private static readonly char[] Separators = [' ', '+', '\t', '\n', '\r', '\u3000', ',', ';', '(', ')', '[', ']', '{', '}', '|', '，', '；', '（', '）', '【', '】', '、', '。'];

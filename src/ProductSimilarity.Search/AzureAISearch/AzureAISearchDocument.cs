@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.AzureAISearch;
 
@@ -70,6 +71,17 @@ internal sealed class AzureAISearchDocument
     [JsonPropertyName(AzureAISearchSchema.ContentHash)]
     public string? ContentHash { get; set; }
 
+    /// <summary>The title's product codes in normal form (<see cref="ProductCodes.Extract"/>), as the embedded index's
+    /// codes field holds them; written, never read back.</summary>
+    [JsonPropertyName(AzureAISearchSchema.Codes)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Codes { get; set; }
+
+    /// <summary>Their near-match keys (<see cref="ProductCodes.BaseForms"/>).</summary>
+    [JsonPropertyName(AzureAISearchSchema.CodeBases)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? CodeBases { get; set; }
+
     /// <summary>The embedding; omitted from query results (not selected) to keep responses small.</summary>
     [JsonPropertyName(AzureAISearchSchema.Vector)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -81,8 +93,11 @@ internal sealed class AzureAISearchDocument
     public static AzureAISearchDocument From(IndexedProduct item, bool withVector = true)
     {
         Product p = item.Product;
+        var codes = ProductCodes.Extract(TextNormalizer.Default.ForKeywords(p.Title));
         return new AzureAISearchDocument
         {
+            Codes = codes,
+            CodeBases = ProductCodes.BaseForms(codes),
             Id = p.Id,
             Title = p.Title,
             Description = p.Description,

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.AzureAISearch;
 
@@ -410,7 +411,10 @@ public sealed class AzureAISearchProductIndex : IProductIndex
     /// queries against the service's query rate, not one), so that the Core fuses them exactly as it fuses the embedded
     /// index's lists. The service's own hybrid RRF is not used.</para>
     /// <para>Keyword: simple query syntax with <c>searchMode=any</c>; operator characters in the text are removed, so user text
-    /// cannot fail to parse. The score is the BM25 <c>@search.score</c>.</para>
+    /// cannot fail to parse. The query's product codes and their near-match keys (<see cref="ProductCodes"/>) are added
+    /// to the text, and the <c>codes-boost</c> scoring profile weighs the keyword-analysed <c>codes</c> and
+    /// <c>codeBases</c> fields above the text, as the embedded index boosts its codes fields. The score is the BM25
+    /// <c>@search.score</c>.</para>
     /// <para>Vector: a vector query alone, <c>k = max(50, candidates)</c>. The service reports <c>1 / (1 + cosine distance)</c>;
     /// it is converted back to the cosine similarity.</para>
     /// <para>Both requests carry the same OData filter (<see cref="AzureAISearchQuerySyntax.BuildFilter"/>); the vector
@@ -421,7 +425,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
         int size = query.CandidatesPerList;
-        string? text = query.UsesKeyword ? AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text) : null;
+        string? text = query.UsesKeyword ? AzureAISearchQuerySyntax.WithCodes(AzureAISearchQuerySyntax.ToSimpleQueryText(query.Text), query.Text) : null;
         ReadOnlyMemory<float>? vector = query.UsesVector ? query.Vector : null;
         if (size == 0 || (text is null && vector is null))
         {
@@ -450,6 +454,7 @@ public sealed class AzureAISearchProductIndex : IProductIndex
         var options = ResultOptions(size, filter, includeVectors);
         options.QueryType = SearchQueryType.Simple;
         options.SearchMode = SearchMode.Any;
+        options.ScoringProfile = AzureAISearchSchema.CodesScoringProfile;
         return options;
     }
 

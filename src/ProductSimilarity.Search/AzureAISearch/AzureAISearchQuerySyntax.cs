@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.AzureAISearch;
 
@@ -131,6 +132,29 @@ internal static class AzureAISearchQuerySyntax
         }
 
         return sb.Length == 0 ? null : sb.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="searchText"/> with the product codes of <paramref name="queryText"/> (normal form) and their
+    /// near-match keys appended, each once, so they meet the keyword-analysed codes fields; the text as it is when it
+    /// holds no code. Codes are letters and digits only, so they need no escaping.
+    /// </summary>
+    public static string? WithCodes(string? searchText, string? queryText)
+    {
+        if (searchText is null)
+        {
+            return null;
+        }
+
+        var codes = ProductCodes.Extract(queryText, 64);
+        if (codes.Count == 0)
+        {
+            return searchText;
+        }
+
+        var present = searchText.Split(' ').ToHashSet(StringComparer.Ordinal);
+        var extra = codes.Concat(ProductCodes.BaseForms(codes)).Where(present.Add).ToList();
+        return extra.Count == 0 ? searchText : $"{searchText} {string.Join(' ', extra)}";
     }
 
     private static char? ChooseDelimiter(List<string> values)

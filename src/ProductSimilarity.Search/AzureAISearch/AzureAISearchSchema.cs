@@ -23,6 +23,26 @@ internal static class AzureAISearchSchema
     public const string ContentHash = "contentHash";
     public const string Vector = "vector";
 
+    // Product codes in normal form and their near-match keys (Core ProductCodes), keyword-analysed: one code, one token.
+    public const string Codes = "codes";
+    public const string CodeBases = "codeBases";
+
+    /// <summary>The scoring profile keyword queries use: the codes fields weigh more than the text fields.</summary>
+    public const string CodesScoringProfile = "codes-boost";
+
+    /// <summary>Text weight of an exact code match (the text fields weigh 1).</summary>
+    public const double CodeWeight = 2.0;
+
+    /// <summary>Text weight of a near code match; an exact code is its own near-match key, so it scores in both.</summary>
+    public const double CodeBaseWeight = 1.0;
+
+    /// <summary>
+    /// The custom analyser for Chinese and mixed catalogs (<c>ProductSimilarity:Index:AzureAISearch:Analyzer =
+    /// psim-cjk-bigram</c>): the standard tokenizer, full-width folding, lower case and overlapping CJK bigrams, the
+    /// analysis the embedded index uses for Han text, which measured best on samples/zh-eval.
+    /// </summary>
+    public const string CjkBigramAnalyzer = "psim-cjk-bigram";
+
     // Filters on Edm.String are case-sensitive and API 2023-11-01 (the SDK's version) has no normalizers, while the
     // port promises case-insensitive category and brand filters. These hidden fields hold the lower-cased values.
     public const string CategoryKey = "categoryKey";
@@ -45,7 +65,7 @@ internal static class AzureAISearchSchema
     public static SearchIndex Build(string indexName, string analyzer, int dimensions)
     {
         var analyzerName = new LexicalAnalyzerName(analyzer);
-        return new SearchIndex(indexName)
+        var index = new SearchIndex(indexName)
         {
             Fields =
             {
@@ -69,8 +89,18 @@ internal static class AzureAISearchSchema
                 new SimpleField(AttributeKeys, SearchFieldDataType.Collection(SearchFieldDataType.String)) { IsFilterable = true, IsHidden = true },
                 new SimpleField(ContentHash, SearchFieldDataType.String) { IsFilterable = true },
 
+                new SearchableField(Codes, collection: true) { AnalyzerName = LexicalAnalyzerName.Keyword, IsHidden = true },
+                new SearchableField(CodeBases, collection: true) { AnalyzerName = LexicalAnalyzerName.Keyword, IsHidden = true },
+
                 // Retrievable, so item-to-item similarity can fetch a product's stored vector.
                 new VectorSearchField(Vector, dimensions, VectorProfileName) { IsHidden = false },
+            },
+            ScoringProfiles =
+            {
+                new ScoringProfile(CodesScoringProfile)
+                {
+                    TextWeights = new TextWeights(new Dictionary<string, double> { [Codes] = CodeWeight, [CodeBases] = CodeBaseWeight }),
+                },
             },
             VectorSearch = new VectorSearch
             {
@@ -84,6 +114,15 @@ internal static class AzureAISearchSchema
                 Profiles = { new VectorSearchProfile(VectorProfileName, HnswConfigurationName) },
             },
         };
+        if (string.Equals(analyzer, CjkBigramAnalyzer, StringComparison.Ordinal))
+        {
+            index.Analyzers.Add(new CustomAnalyzer(CjkBigramAnalyzer, LexicalTokenizerName.Standard)
+            {
+                TokenFilters = { TokenFilterName.CjkWidth, TokenFilterName.Lowercase, TokenFilterName.CjkBigram },
+            });
+        }
+
+        return index;
     }
 
     /// <summary>The dimensions of the vector field of an index definition, or null when it has none.</summary>

@@ -42,6 +42,7 @@ public sealed class LocalProductIndex : IProductIndex
 {
     private const string DimensionsKey = "psim.dimensions";
     private const string EmbeddingModelKey = "psim.embedding-model";
+    private const string TunedFusionKey = "psim.tuned-fusion";
     private const int CancellationCheckInterval = 8192;
 
     private readonly string _path;
@@ -63,6 +64,7 @@ public sealed class LocalProductIndex : IProductIndex
     private IndexWriter? _writer;
     private int _dimensions;
     private string? _embeddingModel;
+    private TunedFusion? _tunedFusion;
     private int _disposed;
 
     private LocalProductIndex(string path, bool readOnly, LocalProductIndexOptions options, FSDirectory directory)
@@ -103,6 +105,36 @@ public sealed class LocalProductIndex : IProductIndex
             }
 
             Volatile.Write(ref _embeddingModel, model);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public TunedFusion? TunedFusion => Volatile.Read(ref _tunedFusion);
+
+    /// <inheritdoc/>
+    public async Task SetTunedFusionAsync(TunedFusion? fusion, CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            var writer = Writer();
+            var data = new Dictionary<string, string>(writer.CommitData);
+            if (fusion is null)
+            {
+                data.Remove(TunedFusionKey);
+            }
+            else
+            {
+                data[TunedFusionKey] = fusion.Serialize();
+            }
+
+            writer.SetCommitData(data);
+            Volatile.Write(ref _tunedFusion, fusion);
         }
         finally
         {
@@ -1024,6 +1056,11 @@ public sealed class LocalProductIndex : IProductIndex
             Volatile.Write(ref _embeddingModel, model);
         }
 
+        if (reader is DirectoryReader { IndexCommit.UserData: var commitData })
+        {
+            Volatile.Write(ref _tunedFusion, commitData.TryGetValue(TunedFusionKey, out var tuned) ? TunedFusion.Parse(tuned) : null);
+        }
+
         if (reader is DirectoryReader directoryReader
             && directoryReader.IndexCommit.UserData.TryGetValue(DimensionsKey, out var stored)
             && int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out int fromCommit)
@@ -1101,6 +1138,11 @@ public sealed class LocalProductIndex : IProductIndex
         if (Volatile.Read(ref _embeddingModel) is null && _writer.CommitData.TryGetValue(EmbeddingModelKey, out var model))
         {
             Volatile.Write(ref _embeddingModel, model);
+        }
+
+        if (Volatile.Read(ref _tunedFusion) is null && _writer.CommitData.TryGetValue(TunedFusionKey, out var tuned))
+        {
+            Volatile.Write(ref _tunedFusion, TunedFusion.Parse(tuned));
         }
 
         return _writer;

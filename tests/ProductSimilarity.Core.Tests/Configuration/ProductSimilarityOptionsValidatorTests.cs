@@ -95,6 +95,6 @@ public sealed class ProductSimilarityOptionsValidatorTests
         };
 
         var failure = Assert.Single(_validator.Validate(null, options).Failures!);
-        Assert.Contains("en.lucene, zh-Hans.lucene, standard.lucene", failure, StringComparison.Ordinal);
+        Assert.Contains("en.lucene, zh-Hans.lucene, zh-Hans.microsoft, psim-cjk-bigram, standard.lucene", failure, StringComparison.Ordinal);
     }
 }

@@ -75,6 +75,48 @@ public sealed class RetrievalEvaluatorTests
         }
     }
 
+    [Fact]
+    public async Task TuneAsync_VectorOnlyStore_LearnsFromTrainingPairsAndMeasuresOnlyHeldOutQueries()
+    {
+        var index = new InMemoryProductIndex();
+        var generator = new BagOfWordsEmbeddingGenerator(dimensions: 256);
+        string[] words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
+        for (var i = 0; i < words.Length; i++)
+        {
+            Add(index, generator, $"a{i}", $"{words[i]} {words[(i + 3) % 10]}", "a");
+            Add(index, generator, $"g{i}", $"{words[i]} {words[(i + 3) % 10]} extra", "g");
+        }
+
+        await index.CommitAsync();
+        var service = new SimilarityService(index, generator, Options.Create(new ProductSimilarityOptions()), TimeProvider.System);
+        var pairs = Enumerable.Range(0, 10).Select(i => ($"a{i}", $"g{i}")).ToList();
+
+        var tuning = await new RetrievalEvaluator(service, index).TuneAsync(pairs, pairs[..6], pairs[6..], FusionOptions.Default, grid: [0, 0.5, 1]);
+
+        // This store has no keyword side: weight 0 ranks every candidate alike (id order), 0.5 and 1 rank by vector and
+        // tie on the training queries, so the tie goes to the weight nearer the configured 0.25.
+        Assert.Equal(new TunedFusion(FusionMethod.ZScore, 0.5, 12), tuning.Tuned);
+        Assert.Equal([0, 0.5, 1], tuning.Grid.Select(g => g.VectorWeight));
+        Assert.True(tuning.Grid[0].Train.RecallAt1 < tuning.Grid[1].Train.RecallAt1);
+        Assert.Equal(["vector", "keyword", "configured", "tuned"], tuning.HeldOut.Select(c => c.Name));
+        Assert.All(tuning.HeldOutFigures, f => Assert.Equal(8, f.Queries));
+        Assert.Equal(1.0, tuning.HeldOutFigures[3].RecallAt1);
+    }
+
+    [Fact]
+    public void SplitPairs_SamePairs_SameDisjointSplitOfAboutTheShare()
+    {
+        var pairs = Enumerable.Range(0, 400).Select(i => ($"a{i}", $"b{i}")).ToList();
+
+        var (train, heldOut) = RetrievalEvaluator.SplitPairs(pairs);
+        var again = RetrievalEvaluator.SplitPairs(pairs);
+
+        Assert.Equal(train, again.Train);
+        Assert.Equal(400, train.Count + heldOut.Count);
+        Assert.Empty(train.Intersect(heldOut));
+        Assert.InRange(train.Count, 160, 240);
+    }
+
     private static void Add(InMemoryProductIndex index, BagOfWordsEmbeddingGenerator generator, string id, string title, string? source) =>
         index.UpsertAsync([new IndexedProduct { Product = new Product { Id = id, Title = title, Source = source }, ContentHash = id, Vector = generator.Embed(title) }]).GetAwaiter().GetResult();
 }

@@ -24,6 +24,14 @@ internal sealed class InMemoryProductIndex : IProductIndex
 
     public int? Dimensions { get; private set; }
 
+    public TunedFusion? TunedFusion { get; set; }
+
+    public Task SetTunedFusionAsync(TunedFusion? fusion, CancellationToken cancellationToken = default)
+    {
+        TunedFusion = fusion;
+        return Task.CompletedTask;
+    }
+
     public ValueTask<int?> GetDimensionsAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Dimensions);
 
     public IReadOnlyCollection<IndexedProduct> Committed

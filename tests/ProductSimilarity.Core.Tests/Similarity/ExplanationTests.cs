@@ -5,6 +5,7 @@ using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
 using ProductSimilarity.Core.Tests.Fakes;
+using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Core.Tests.Similarity;
 
@@ -47,6 +48,26 @@ public sealed class ExplanationTests
         var h3 = result.Hits.Single(h => h.Product.Id == "H3").Explanation!;
         Assert.Equal(["category"], h3.MatchingAttributes); // 150 is not within 25 % of 300
         Assert.Equal(["wireless", "headphones"], h3.SharedTerms.Select(t => t.Term));
+    }
+
+    [Fact]
+    public async Task SimilarAsync_Explain_SaysSameModelCodeOnlyWhereTheCodeMatches()
+    {
+        Add("H4", "Sony WH1000XM4/B headphones", "Sony", "Audio", 290m);
+        Add("H5", "Sony wh1000xm4b noise cancelling", "Sony", "Audio", 290m);
+        await _index.CommitAsync();
+
+        var result = await _service.SimilarAsync(new SimilarRequest { Id = "H1", Top = 10, Explain = true });
+
+        var same = result.Hits.Single(h => h.Product.Id == "H2").Explanation!.ModelCode;
+        Assert.Equal(new SharedModelCode("wh1000xm4", true), same);
+        Assert.Equal("same model code", same!.Reason);
+        Assert.Null(result.Hits.Single(h => h.Product.Id == "H3").Explanation!.ModelCode);
+
+        // A colour suffix glued to the code: equal up to the suffix, a near match.
+        var near = await _service.SimilarAsync(new SimilarRequest { Id = "H5", Top = 10, Explain = true });
+        Assert.Equal(new SharedModelCode("wh1000xm4", false), near.Hits.Single(h => h.Product.Id == "H1").Explanation!.ModelCode);
+        Assert.Equal(new SharedModelCode("wh1000xm4b", true), near.Hits.Single(h => h.Product.Id == "H4").Explanation!.ModelCode);
     }
 
     [Fact]

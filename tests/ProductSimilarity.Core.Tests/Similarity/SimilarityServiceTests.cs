@@ -184,17 +184,55 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public void DefaultFusion_IndexHasTunedFusion_UsesItUnlessTurnedOff()
+    {
+        var configured = new ProductSimilarityOptions();
+        configured.Ranking.CandidateCount = 80;
+        var service = new SimilarityService(_index, _generator, Options.Create(configured), new FakeTimeProvider(Now));
+        Assert.Equal(configured.Ranking.ToFusionOptions(), service.DefaultFusion);
+
+        _index.TunedFusion = new TunedFusion(FusionMethod.Weighted, 0.6, 100);
+
+        Assert.Equal(configured.Ranking.ToFusionOptions() with { Method = FusionMethod.Weighted, VectorWeight = 0.6 }, service.DefaultFusion);
+        Assert.Equal(80, service.DefaultFusion.CandidateCount);
+        configured.Ranking.UseTunedFusion = false;
+        Assert.Equal(configured.Ranking.ToFusionOptions(), service.DefaultFusion);
+    }
+
+    [Theory]
+    [InlineData("ZScore;0.2;120", FusionMethod.ZScore, 0.2, 120)]
+    [InlineData("weighted;1;20", FusionMethod.Weighted, 1.0, 20)]
+    public void TunedFusion_Parse_ReadsTheStoredForm(string stored, FusionMethod method, double weight, int queries)
+    {
+        var parsed = TunedFusion.Parse(stored);
+
+        Assert.Equal(new TunedFusion(method, weight, queries), parsed);
+        Assert.Equal(parsed, TunedFusion.Parse(parsed!.Serialize()));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("ZScore;1.5;10")]
+    [InlineData("Nonsense;0.2;10")]
+    [InlineData("ZScore;0.2")]
+    public void TunedFusion_Parse_BadForm_ReturnsNull(string? stored) => Assert.Null(TunedFusion.Parse(stored));
+
+    [Fact]
     public async Task SimilarAsync_ModelCannotReadText_KeywordLeadsAndNoteSaysSo()
     {
         var coverage = new CoverageGenerator(_generator, unknownShare: 0.6);
         var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
-        var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
+        var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7, UnknownTokenLeanExponent = 1 });
+        var (squared, squaredNote) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
         var result = await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
 
         Assert.Equal(0.7 * 0.4, fusion.VectorWeight, 9);
+        Assert.Equal(0.7 * 0.4 * 0.4, squared.VectorWeight, 9); // the default lean squares the readable share
         Assert.Contains("60%", note, StringComparison.Ordinal);
-        Assert.Equal(note, result.RankingNote);
+        Assert.Contains("scaled to 0.40", note, StringComparison.Ordinal);
+        Assert.Contains("scaled to 0.16", squaredNote, StringComparison.Ordinal);
+        Assert.Equal(squaredNote, result.RankingNote); // the service uses the default, squared lean
     }
 
     [Fact]

@@ -254,6 +254,22 @@ public sealed class AzureAISearchQueryTests
     }
 
     [Fact]
+    public async Task SearchAsync_KeywordWithCodes_AddsNormalisedCodesAndUsesTheCodesProfile()
+    {
+        var handler = HybridReplies();
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        await index.SearchAsync(new ProductQuery { Text = "sony wh-1000xm4/b headphones", Vector = new[] { 1f, 0f }, Mode = RankingMode.Hybrid });
+
+        JsonNode keyword = handler.Requests.Single(r => !IsVectorRequest(r)).Json;
+        Assert.Equal("sony wh 1000xm4 b headphones wh1000xm4b wh1000xm4", keyword["search"]!.GetValue<string>());
+        Assert.Equal("codes-boost", keyword["scoringProfile"]!.GetValue<string>());
+        Assert.Equal("any", keyword["searchMode"]!.GetValue<string>());
+        JsonNode vector = handler.Requests.Single(IsVectorRequest).Json;
+        Assert.Null(vector["scoringProfile"]); // the profile weighs text fields only
+    }
+
+    [Fact]
     public async Task SearchAsync_KeywordOnlyOperators_ReturnsEmptyWithoutRequest()
     {
         var handler = Answering(TwoHits);

@@ -108,6 +108,56 @@ public sealed class AzureAISearchSchemaTests
     }
 
     [Fact]
+    public async Task EnsureCreatedAsync_NewIndex_DefinesKeywordAnalysedCodesFieldsAndTheirBoost()
+    {
+        var handler = EchoIndexHandler();
+        await using var index = FakeSearch.CreateIndex(handler);
+
+        await index.EnsureCreatedAsync(384);
+
+        JsonNode body = Assert.Single(handler.Requests).Json;
+        var fields = body["fields"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!);
+        foreach (string name in new[] { "codes", "codeBases" })
+        {
+            Assert.Equal("Collection(Edm.String)", fields[name]["type"]!.GetValue<string>());
+            Assert.True(fields[name]["searchable"]!.GetValue<bool>(), name);
+            Assert.Equal("keyword", fields[name]["analyzer"]!.GetValue<string>());
+            Assert.False(fields[name]["retrievable"]!.GetValue<bool>(), name);
+        }
+
+        JsonNode profile = Assert.Single(body["scoringProfiles"]!.AsArray())!;
+        Assert.Equal("codes-boost", profile["name"]!.GetValue<string>());
+        JsonNode weights = profile["text"]!["weights"]!;
+        Assert.Equal(2.0, weights["codes"]!.GetValue<double>());
+        Assert.Equal(1.0, weights["codeBases"]!.GetValue<double>());
+        Assert.Null(weights["title"]); // the text fields keep weight 1
+        Assert.True(body["analyzers"] is null || body["analyzers"]!.AsArray().Count == 0); // en.lucene is built in
+    }
+
+    [Fact]
+    public async Task EnsureCreatedAsync_CjkBigramAnalyzer_DefinesItAndUsesItOnTheTextFields()
+    {
+        var handler = EchoIndexHandler();
+        await using var index = FakeSearch.CreateIndex(handler, analyzer: "psim-cjk-bigram");
+
+        await index.EnsureCreatedAsync(384);
+
+        JsonNode body = Assert.Single(handler.Requests).Json;
+        JsonNode analyzer = Assert.Single(body["analyzers"]!.AsArray())!;
+        Assert.Equal("#Microsoft.Azure.Search.CustomAnalyzer", analyzer["@odata.type"]!.GetValue<string>());
+        Assert.Equal("psim-cjk-bigram", analyzer["name"]!.GetValue<string>());
+        Assert.Equal("standard_v2", analyzer["tokenizer"]!.GetValue<string>());
+        Assert.Equal(["cjk_width", "lowercase", "cjk_bigram"], analyzer["tokenFilters"]!.AsArray().Select(f => f!.GetValue<string>()));
+        var fields = body["fields"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!);
+        foreach (string name in new[] { "title", "description", "brand" })
+        {
+            Assert.Equal("psim-cjk-bigram", fields[name]["analyzer"]!.GetValue<string>());
+        }
+
+        Assert.Equal("keyword", fields["codes"]["analyzer"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task EnsureCreatedAsync_Created_DimensionsKnownWithoutAnotherRequest()
     {
         var handler = EchoIndexHandler();

@@ -54,6 +54,22 @@ public sealed class AzureAISearchWriteTests
     }
 
     [Fact]
+    public async Task UpsertAsync_TitleWithCodes_SendsCodesAndTheirNearMatchKeys()
+    {
+        var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));
+        await using var index = FakeSearch.CreateIndex(handler);
+        IndexedProduct product = FakeSearch.Product("p1");
+        product = product with { Product = product.Product with { Title = "Sony SRS-A212/BLK speaker 500 GB KX-TG9332" } };
+
+        await index.UpsertAsync([product, FakeSearch.Product("p2")]);
+
+        JsonArray actions = Assert.Single(handler.Requests).Json["value"]!.AsArray();
+        Assert.Equal(["srsa212blk", "kxtg9332"], actions[0]!["codes"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(["srsa212", "kxtg9332"], actions[0]!["codeBases"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Empty(actions[1]!["codes"]!.AsArray()); // "Title p2" holds no code
+    }
+
+    [Fact]
     public async Task UpsertAsync_2500Products_SendsBatchesOf1000()
     {
         var handler = new FakeSearchHandler((request, _) => FakeSearch.AllSucceeded(request));

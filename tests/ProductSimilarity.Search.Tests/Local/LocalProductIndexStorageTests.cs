@@ -55,6 +55,38 @@ public sealed class LocalProductIndexStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task SetTunedFusionAsync_Committed_SurvivesLaterCommitsAndReopen()
+    {
+        var product = new IndexedProduct { Product = new Product { Id = "p-1", Title = "Sony WH-1000XM4" }, ContentHash = "h", Vector = V(0.1f, 0.2f, 0.3f, 0.4f) };
+        await using (var index = LocalProductIndex.Open(_folder.Path))
+        {
+            Assert.Null(index.TunedFusion);
+            await index.UpsertAsync([product]);
+            await index.SetTunedFusionAsync(new TunedFusion(FusionMethod.ZScore, 0.1, 42));
+            await index.CommitAsync();
+            await index.UpsertAsync([product with { ContentHash = "h2" }]);
+            await index.CommitAsync();
+            Assert.Equal(new TunedFusion(FusionMethod.ZScore, 0.1, 42), index.TunedFusion);
+        }
+
+        await using (var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true))
+        {
+            Assert.NotNull(await reopened.GetAsync("p-1"));
+            Assert.Equal(new TunedFusion(FusionMethod.ZScore, 0.1, 42), reopened.TunedFusion);
+        }
+
+        await using (var index = LocalProductIndex.Open(_folder.Path))
+        {
+            await index.SetTunedFusionAsync(null);
+            await index.CommitAsync();
+        }
+
+        await using var cleared = LocalProductIndex.Open(_folder.Path, readOnly: true);
+        Assert.NotNull(await cleared.GetAsync("p-1"));
+        Assert.Null(cleared.TunedFusion);
+    }
+
+    [Fact]
     public async Task GetAsync_UnknownId_ReturnsNull()
     {
         await using var index = LocalProductIndex.Open(_folder.Path);

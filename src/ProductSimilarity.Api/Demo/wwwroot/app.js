@@ -235,6 +235,7 @@
             el('div', { class: 'chips terms', 'data-testid': 'shared-terms' },
               e.sharedTerms.length ? e.sharedTerms.map((t) => el('span', { class: 'chip term' }, t)) : el('span', { class: 'meta' }, 'no shared terms')),
             el('div', { class: 'chips attrs', 'data-testid': 'matching-attributes' },
+              e.modelCode ? el('span', { class: 'chip attr', 'data-testid': 'model-code', title: e.modelCode.reason }, `${e.modelCode.exact ? 'same model code' : 'near model code'}: ${e.modelCode.code}`) : null,
               e.matchingAttributes.map((a) => el('span', { class: 'chip attr' }, `${a.name}: ${a.value}`))),
             actionButtons(p)),
           el('div', { class: 'bars', 'data-testid': 'score-bars' },
