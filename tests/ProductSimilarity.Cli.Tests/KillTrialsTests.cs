@@ -33,7 +33,7 @@ public sealed partial class KillTrialsTests(ITestOutputHelper output)
     public async Task Ingest_KilledAtTwentyRandomPointsThenRerun_IndexHoldsExactlyTheFileEveryTime()
     {
         using var dir = new TempDir();
-        var modelPath = TinyTokenModel.Write(dir.Path);
+        var modelPath = TinyTokenModel.Write(dir.Path, Enumerable.Range(0, Products).Select(UniqueWord));
         var catalog = dir.File("catalog.csv");
         var titles = BuildCatalog(catalog);
         var env = new Dictionary<string, string>
@@ -73,8 +73,13 @@ public sealed partial class KillTrialsTests(ITestOutputHelper output)
 
             var actual = await SnapshotAsync(index);
             Assert.True(actual.Count == Products, $"trial {trial}: {actual.Count} products in the index, {Products} in the file");
+            // In step: the graph saved for the last commit holds every product with its current vector and nothing else.
+            // Each product finding itself first is a property of the approximate search (198/200 seen on these 16-dimension
+            // vectors), not of crash safety, so it is reported, not asserted.
             var graph = await CheckGraphAsync(index);
-            Assert.True(graph.InStep, $"trial {trial}: the HNSW graph is out of step with the index: {graph}");
+            Assert.True(
+                graph is { Saved: true, Missing: 0, Stale: 0, Extra: 0, GraphProducts: Products, LiveProducts: Products },
+                $"trial {trial}: the HNSW graph is out of step with the index: {graph}");
             foreach (var (id, want) in expected)
             {
                 Assert.True(actual.TryGetValue(id, out var got), $"trial {trial}: product {id} is missing");
@@ -198,7 +203,7 @@ public sealed partial class KillTrialsTests(ITestOutputHelper output)
         for (var i = 0; i < Products; i++)
         {
             var id = string.Create(CultureInfo.InvariantCulture, $"P{i:00000}");
-            var title = string.Create(CultureInfo.InvariantCulture, $"{adjectives[i % 10]} {kinds[i / 10 % 10]} model {i}");
+            var title = string.Create(CultureInfo.InvariantCulture, $"{adjectives[i % 10]} {kinds[i / 10 % 10]} model {i} {UniqueWord(i)}");
             titles[id] = title;
             sb.Append(CultureInfo.InvariantCulture, $"{id},{title},Brand{i % 37},{10 + i % 90}.99\n");
         }
@@ -206,6 +211,8 @@ public sealed partial class KillTrialsTests(ITestOutputHelper output)
         File.WriteAllText(path, sb.ToString());
         return titles;
     }
+
+    private static string UniqueWord(int i) => string.Create(CultureInfo.InvariantCulture, $"n{i}");
 
     private sealed record Stored(string Title, string Hash, float[] Vector);
 

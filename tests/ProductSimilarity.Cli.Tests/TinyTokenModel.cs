@@ -24,12 +24,16 @@ internal static class TinyTokenModel
         "model", "brand",
     ];
 
-    /// <summary>Writes <c>tiny.onnx</c> and <c>vocab.txt</c> into <paramref name="folder"/>; returns the model's path.</summary>
-    public static string Write(string folder, int seed = 11)
+    /// <summary>
+    /// Writes <c>tiny.onnx</c> and <c>vocab.txt</c> into <paramref name="folder"/>; returns the model's path.
+    /// <paramref name="extraWords"/> become whole-word tokens too: a word of its own in each product's title gives every
+    /// product its own vector (mean pooling cannot tell "model 123" from "model 132" by their digit tokens).
+    /// </summary>
+    public static string Write(string folder, IEnumerable<string> extraWords, int seed = 11)
     {
         string[] special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
         var characters = "abcdefghijklmnopqrstuvwxyz0123456789".Select(c => c.ToString()).ToList();
-        List<string> vocab = [.. special, .. characters, .. characters.Select(c => "##" + c), .. Words, "-", ".", ","];
+        List<string> vocab = [.. special, .. characters, .. characters.Select(c => "##" + c), .. Words, "-", ".", ",", .. extraWords];
         File.WriteAllText(Path.Combine(folder, "vocab.txt"), string.Join('\n', vocab) + "\n", Encoding.UTF8);
 
         var random = new Random(seed);
