@@ -1,8 +1,10 @@
+using System.Numerics.Tensors;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.AI;
 using ProductSimilarity.Api.Ingestion;
+using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Functions.Tests.Infrastructure;
 
 namespace ProductSimilarity.Functions.Tests;
@@ -68,6 +70,65 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
         await second.IngestionFunction.IngestCatalog(blob, blob.Name, default);
         Assert.Equal(4, second.Generator.Inputs);
         Assert.Equal(8, await second.Index.CountAsync());
+    }
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public async Task IngestCatalog_FailsAfterNBatchesThenReinvoked_IndexHoldsExactlyWhatAnUninterruptedRunWrites(int batches, bool restartHost)
+    {
+        // The reference: the same catalog, uninterrupted, into its own index.
+        var content = await File.ReadAllBytesAsync(TestPaths.TestData("catalog.csv"));
+        var referenceBlob = await UploadAsync($"{_prefix}/reference.csv", content);
+        var referenceFolder = _indexFolder + "-reference";
+        Dictionary<string, (string Title, string Hash, float[] Vector)> expected;
+        await using (var reference = Host(new FaultyEmbeddingGenerator(onnx.Generator), indexFolder: referenceFolder))
+        {
+            await reference.IngestionFunction.IngestCatalog(referenceBlob, referenceBlob.Name, default);
+            expected = await SnapshotAsync(reference.Index);
+        }
+
+        Directory.Delete(referenceFolder, recursive: true);
+        Assert.Equal(8, expected.Count);
+
+        // Batches of 2, a commit every 3 batches: the failure after N batches leaves committed and uncommitted writes.
+        var blob = await UploadAsync($"{_prefix}/faulty.csv", content);
+        var faulty = new FaultyEmbeddingGenerator(onnx.Generator) { FailFromCall = batches + 1 };
+        var host = Host(faulty, commitEvery: 3);
+        try
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => host.IngestionFunction.IngestCatalog(blob, blob.Name, default));
+            Assert.Equal(batches >= 3 ? 6 : 0, await host.Index.CountAsync());
+            if (restartHost)
+            {
+                await host.DisposeAsync();
+                host = Host(new FaultyEmbeddingGenerator(onnx.Generator), commitEvery: 3);
+            }
+            else
+            {
+                faulty.FailFromCall = 0;
+            }
+
+            await host.IngestionFunction.IngestCatalog(blob, blob.Name, default);
+
+            var status = await StatusAsync(blob.Name);
+            Assert.Equal("succeeded", status.GetProperty("status").GetString());
+            var actual = await SnapshotAsync(host.Index);
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+            foreach (var (id, want) in expected)
+            {
+                var got = actual[id];
+                Assert.Equal((want.Title, want.Hash), (got.Title, got.Hash));
+                Assert.Equal(want.Vector.Length, got.Vector.Length);
+                Assert.True(TensorPrimitives.CosineSimilarity(want.Vector, got.Vector) > 0.9999f, $"{id}: the stored vector is not the product's");
+            }
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -172,12 +233,12 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
         Assert.StartsWith("catalog-errors/_unsafe/", status.GetProperty("errorReport").GetString(), StringComparison.Ordinal);
     }
 
-    private FunctionsTestHost Host(FaultyEmbeddingGenerator generator, int maxAttempts = 5) =>
+    private FunctionsTestHost Host(FaultyEmbeddingGenerator generator, int maxAttempts = 5, int commitEvery = 1, string? indexFolder = null) =>
         FunctionsTestHost.Create(generator, new Dictionary<string, string?>
         {
-            ["ProductSimilarity:Index:Local:Path"] = _indexFolder,
+            ["ProductSimilarity:Index:Local:Path"] = indexFolder ?? _indexFolder,
             ["ProductSimilarity:Ingestion:BatchSize"] = "2",
-            ["ProductSimilarity:Ingestion:CommitEvery"] = "1",
+            ["ProductSimilarity:Ingestion:CommitEvery"] = commitEvery.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ProductSimilarity:Ingestion:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
@@ -186,6 +247,20 @@ public sealed class IngestionFaultTests(OnnxGeneratorFixture onnx, AzuriteFixtur
         var blob = _catalogs.GetBlobClient(name);
         await blob.UploadAsync(new BinaryData(content), new BlobUploadOptions());
         return blob;
+    }
+
+    /// <summary>Every product of the index by id, read back whole; a repeated id fails the test.</summary>
+    private static async Task<Dictionary<string, (string Title, string Hash, float[] Vector)>> SnapshotAsync(IProductIndex index)
+    {
+        var products = new Dictionary<string, (string Title, string Hash, float[] Vector)>(StringComparer.Ordinal);
+        await foreach (var id in index.GetAllIdsAsync())
+        {
+            var product = await index.GetAsync(id) ?? throw new InvalidOperationException($"{id} is listed but cannot be read");
+            Assert.True(products.TryAdd(id, (product.Product.Title, product.ContentHash, product.Vector.ToArray())), $"{id} is stored twice");
+        }
+
+        Assert.Equal(products.Count, await index.CountAsync());
+        return products;
     }
 
     private Task<JsonElement> StatusAsync(string blobName) => ReadJsonAsync("catalog-status", blobName + ".json");

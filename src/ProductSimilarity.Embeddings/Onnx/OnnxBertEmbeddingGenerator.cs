@@ -47,6 +47,10 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     private readonly OnnxEmbeddingOptions _options;
     private readonly ModelSource _source;
     private readonly Lazy<LoadedModel> _model;
+
+    // The tokenizer loads on its own (a vocabulary, milliseconds), so that asking how much of a text the model can read
+    // (UnknownTokenShare, which hybrid similar-items ranking does) does not load the ONNX session.
+    private readonly Lazy<BertInputEncoder> _encoder;
     private int _disposed;
 
     private OnnxBertEmbeddingGenerator(OnnxEmbeddingOptions options, ModelSource source, Int8SchemeChoice? scheme)
@@ -59,6 +63,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         QueryPrefix = options.QueryPrefix ?? source.Bundled?.QueryPrefix;
         PassagePrefix = options.PassagePrefix;
         _model = new Lazy<LoadedModel>(LoadModel, LazyThreadSafetyMode.ExecutionAndPublication);
+        _encoder = new Lazy<BertInputEncoder>(() => new BertInputEncoder(CreateTokenizer(), options.MaxTokens), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>
@@ -165,7 +170,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     private LoadedModel LoadModel()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var tokenizer = CreateTokenizer();
+        var encoder = _encoder.Value;
         var modelBytes = _source.Bundled?.ReadModel();
         string? quantizedPath = null;
         var modelName = _source.Name;
@@ -199,7 +204,6 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         try
         {
             var schema = BertOnnxSchema.Read(session, modelName);
-            var encoder = new BertInputEncoder(tokenizer, _options.MaxTokens);
             var dimensions = schema.HiddenSize > 0 ? schema.HiddenSize : ProbeDimensions(session, schema, encoder);
             return new LoadedModel(session, encoder, schema, dimensions, quantizedPath);
         }
@@ -269,7 +273,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     public double UnknownTokenShare(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return _model.Value.Encoder.UnknownShare(text);
+        return _encoder.Value.UnknownShare(text);
     }
 
     /// <inheritdoc/>

@@ -156,6 +156,16 @@ public sealed class OnnxModelLoadingTests(MiniLmFixture fixture)
         Assert.All(results, r => Assert.Equal([1f], r[0].Vector.ToArray()));
     }
 
+    [Fact]
+    public void UnknownTokenShare_BeforeAnyEmbedding_ReadsOnlyTheVocabulary()
+    {
+        using var generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions());
+
+        Assert.Equal(0, generator.UnknownTokenShare("wireless earbuds"));
+        Assert.True(generator.UnknownTokenShare("\uA66E\uA66E") > 0);
+        Assert.False(generator.IsLoaded); // hybrid similar-items ranking asks this, and must not pay for the ONNX session
+    }
+
     private static string CopyTiny(TempDirectory folder)
     {
         var path = folder.File("tiny2.onnx");
