@@ -36,7 +36,7 @@ public sealed class TrainCommandTests
         var (exit, _, stderr) = await PsimRunner.RunAsync("train", "--catalog", dir.File("catalog.csv"));
 
         Assert.Equal(2, exit);
-        Assert.Contains("--pairs FILE, --from-groups or --from-sessions FILE", stderr, StringComparison.Ordinal);
+        Assert.Contains("--pairs FILE, --from-groups, --from-sessions FILE or --from-descriptions", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
