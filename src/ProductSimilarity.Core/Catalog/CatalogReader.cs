@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text;
+using ProductSimilarity.Core.Ingestion;
 
 namespace ProductSimilarity.Core.Catalog;
 
@@ -136,7 +137,7 @@ public sealed class CatalogReader
             throw TooLarge(fileName, stream.Length - stream.Position, options.MaxFileBytes);
         }
 
-        var input = stream.CanSeek ? stream : new SizeLimitedStream(stream, options.MaxFileBytes, fileName);
+        var input = stream.CanSeek ? stream : new CountingStream(stream, options.MaxFileBytes, () => TooLarge(fileName, null, options.MaxFileBytes));
         return LimitRowsAsync(ReadCoreAsync(input, fileName, format, gzip, options, cancellationToken), fileName, options.MaxRows, cancellationToken);
     }
 
@@ -161,48 +162,6 @@ public sealed class CatalogReader
             }
 
             yield return row;
-        }
-    }
-
-    /// <summary>A forward-only stream that fails once more than <c>limit</c> bytes have been read from it.</summary>
-    private sealed class SizeLimitedStream(Stream inner, long limit, string fileName) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        private int Count(int read)
-        {
-            _read += read;
-            return _read > limit ? throw TooLarge(fileName, null, limit) : read;
         }
     }
 

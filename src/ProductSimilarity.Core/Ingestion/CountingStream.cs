@@ -1,8 +1,11 @@
 namespace ProductSimilarity.Core.Ingestion;
 
-/// <summary>A read-only pass-through stream that counts the bytes read, for progress reporting.</summary>
+/// <summary>
+/// A read-only pass-through stream that counts the bytes read, for progress reporting, and optionally fails with
+/// <c>overLimit</c>'s exception once more than <c>limit</c> bytes have been read (the catalog size limit).
+/// </summary>
 /// <remarks>Not thread-safe, like the stream it wraps.</remarks>
-internal sealed class CountingStream(Stream inner) : Stream
+internal sealed class CountingStream(Stream inner, long limit = long.MaxValue, Func<Exception>? overLimit = null) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -43,6 +46,6 @@ internal sealed class CountingStream(Stream inner) : Stream
     private int Count(int read)
     {
         BytesRead += read;
-        return read;
+        return BytesRead > limit && overLimit is not null ? throw overLimit() : read;
     }
 }
