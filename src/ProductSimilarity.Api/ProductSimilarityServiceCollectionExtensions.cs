@@ -12,6 +12,7 @@ using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Adapters;
 using ProductSimilarity.Embeddings.AzureOpenAI;
 using ProductSimilarity.Embeddings.Onnx;
@@ -67,7 +68,8 @@ public static class ProductSimilarityServiceCollectionExtensions
         services.AddAzureAISearchProductIndex();
         services.TryAddSingleton<IProductIndex>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index;
+            var all = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value;
+            var options = all.Index;
             return options.Provider switch
             {
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
@@ -75,6 +77,7 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    Text = TextNormalizer.For(all.Text),
                     Hnsw = new HnswSettings
                     {
                         MinProducts = options.Local.Hnsw.MinProducts,

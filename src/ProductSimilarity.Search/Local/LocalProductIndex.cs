@@ -291,7 +291,7 @@ public sealed class LocalProductIndex : IProductIndex
             foreach (var p in products)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p, _options.Text));
                 _pendingUpserts[p.Id] = p.Vector;
                 _pendingDeletes.Remove(p.Id);
             }
@@ -344,7 +344,7 @@ public sealed class LocalProductIndex : IProductIndex
                     continue;
                 }
 
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }, _options.Text));
                 _pendingUpserts[p.Id] = vector;
             }
 
