@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
+using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
@@ -58,6 +59,13 @@ public static class ProductSimilarityServiceCollectionExtensions
                 inner = LinearAdapterEmbeddingGenerator.Load(inner, options.AdapterPath);
             }
 
+            // Innermost, so logging and OpenTelemetry still see every call; keyed by the (adapted) model's id.
+            var cacheSize = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Serving.QueryEmbeddingCacheSize;
+            if (cacheSize > 0)
+            {
+                inner = new QueryEmbeddingCache(inner, cacheSize);
+            }
+
             return new EmbeddingGeneratorBuilder<string, Embedding<float>>(inner)
                 .UseLogging(sp.GetService<ILoggerFactory>())
                 .UseOpenTelemetry(sp.GetService<ILoggerFactory>(), sourceName: "ProductSimilarity")
@@ -75,6 +83,9 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
+                        ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)
+                        : null,
                     Hnsw = new HnswSettings
                     {
                         MinProducts = options.Local.Hnsw.MinProducts,

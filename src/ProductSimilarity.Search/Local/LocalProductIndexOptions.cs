@@ -44,4 +44,12 @@ public sealed record LocalProductIndexOptions
 
     /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
     public int MaxQueryTerms { get; init; } = 64;
+
+    /// <summary>
+    /// Null (the default): every read first brings the reader up to the latest commit, on the caller's thread. Set: a
+    /// background task looks for a new commit at this interval, opens it and warms it (loads the new segments' vectors,
+    /// brings the HNSW graph up to date) before reads switch to it, so no read waits for another process's commit; reads
+    /// see that commit one refresh later. This instance's own commits are visible at once either way. For servers.
+    /// </summary>
+    public TimeSpan? RefreshInterval { get; init; }
 }

@@ -27,8 +27,12 @@ namespace ProductSimilarity.Search.Local;
 /// vectors.</para>
 /// <para><b>Thread-safety.</b> Thread-safe. Searches share a read lock; bringing the graph to a new generation takes the
 /// write lock, and a search that cannot take the read lock at once returns null so the caller searches exactly.</para>
+/// <para><b>Who updates it.</b> The writer's commit (<see cref="SyncAfterCommit"/>). For another process's commit: a query
+/// that finds the graph behind brings it up to date itself when the change is small (<c>syncOnQuery</c>, the default),
+/// or a background refresh does it (<c>syncOnQuery</c> false: queries never update the graph, they search exactly
+/// until it is in step).</para>
 /// </remarks>
-internal sealed class VectorGraph(string folder, HnswSettings settings) : IDisposable
+internal sealed class VectorGraph(string folder, HnswSettings settings, bool syncOnQuery = true) : IDisposable
 {
     private const string Magic = "PSIMHNSW";
     private const int FormatVersion = 1;
@@ -119,9 +123,18 @@ internal sealed class VectorGraph(string folder, HnswSettings settings) : IDispo
 
         // The reader's version identifies its commit without building the commit's file list (IndexCommit) per query.
         long version = reader.Version;
-        if (Volatile.Read(ref _state)?.ReaderVersion != version && !TrySync(reader, segments, inline: false, cancellationToken))
+        if (Volatile.Read(ref _state)?.ReaderVersion != version)
         {
-            return null;
+            if (!syncOnQuery)
+            {
+                return null;
+            }
+
+            using var timer = ProductSimilarity.Core.Diagnostics.QueryStages.Time(ProductSimilarity.Core.Diagnostics.QueryStage.GraphSync);
+            if (!TrySync(reader, segments, inline: false, cancellationToken))
+            {
+                return null;
+            }
         }
 
         if (!_lock.TryEnterReadLock(0))
@@ -155,6 +168,12 @@ internal sealed class VectorGraph(string folder, HnswSettings settings) : IDispo
     public void SyncAfterCommit(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
+        {
+            return;
+        }
+
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
         {
             return;
         }
