@@ -83,6 +83,7 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    CommonTermFraction = options.Local.CommonTermFraction,
                     RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
                         ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)
                         : null,
