@@ -129,11 +129,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         // The reader's version identifies its commit without building the commit's file list (IndexCommit) per query.
         long version = reader.Version;
-<<<<<<< HEAD
         if (Volatile.Read(ref _state) is not { } current || current.ReaderVersion != version || current.Locations is null)
-        {
-=======
-        if (Volatile.Read(ref _state)?.ReaderVersion != version)
         {
             if (!syncOnQuery)
             {
@@ -141,7 +137,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             }
 
             using var timer = ProductSimilarity.Core.Diagnostics.QueryStages.Time(ProductSimilarity.Core.Diagnostics.QueryStage.GraphSync);
->>>>>>> load
             if (!TrySync(reader, segments, inline: false, cancellationToken))
             {
                 return null;
@@ -201,7 +196,12 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
-<<<<<<< HEAD
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
+        {
+            return;
+        }
+
         if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
         {
             Interlocked.Increment(ref _deltaSyncs);
@@ -213,6 +213,30 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         // A graph that answers queries keeps its locations current; one that only ingests does not build them.
         bool locate = Volatile.Read(ref _state)?.Locations is not null;
         TrySync(reader, locate ? segments : transientSegments, inline: true, cancellationToken, locate);
+    }
+
+    /// <summary>
+    /// Brings the graph to the generation of <paramref name="reader"/> and locates its products in the segments, so that
+    /// queries find it ready: what a serving process's warm-up and background refresh call, off the request path.
+    /// </summary>
+    /// <param name="reader">The reader queries will use.</param>
+    /// <param name="segments">The segments' vectors, cached for queries.</param>
+    /// <param name="cancellationToken">Cancels the sync; the in-memory graph is then dropped.</param>
+    public void SyncForQueries(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
+        {
+            return;
+        }
+
+        // Already in step and located: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && current.Locations is not null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _fullSyncs);
+        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
     /// <summary>Applies the writer's own changes to a graph that reflects the commit they were made on and that no query
@@ -283,15 +307,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         {
             _lock.ExitWriteLock();
         }
-=======
-        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
-        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
-        {
-            return;
-        }
-
-        TrySync(reader, segments, inline: true, cancellationToken);
->>>>>>> load
     }
 
     /// <summary>
