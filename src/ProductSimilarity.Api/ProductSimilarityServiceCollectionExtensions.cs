@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
+using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
@@ -59,6 +60,13 @@ public static class ProductSimilarityServiceCollectionExtensions
                 inner = LinearAdapterEmbeddingGenerator.Load(inner, options.AdapterPath);
             }
 
+            // Innermost, so logging and OpenTelemetry still see every call; keyed by the (adapted) model's id.
+            var cacheSize = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Serving.QueryEmbeddingCacheSize;
+            if (cacheSize > 0)
+            {
+                inner = new QueryEmbeddingCache(inner, cacheSize);
+            }
+
             return new EmbeddingGeneratorBuilder<string, Embedding<float>>(inner)
                 .UseLogging(sp.GetService<ILoggerFactory>())
                 .UseOpenTelemetry(sp.GetService<ILoggerFactory>(), sourceName: "ProductSimilarity")
@@ -78,6 +86,10 @@ public static class ProductSimilarityServiceCollectionExtensions
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
                     Text = TextNormalizer.For(all.Text),
+                    CommonTermFraction = options.Local.CommonTermFraction,
+                    RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
+                        ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)
+                        : null,
                     Hnsw = new HnswSettings
                     {
                         MinProducts = options.Local.Hnsw.MinProducts,

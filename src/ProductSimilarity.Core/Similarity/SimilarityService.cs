@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
@@ -163,7 +164,10 @@ public sealed class SimilarityService(
         {
             // A query vector from another model would be compared against the stored ones without any error otherwise.
             EmbeddingModelMismatchException.ThrowIfMismatch(index, generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name);
-            vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
+            using (QueryStages.Time(QueryStage.Embed))
+            {
+                vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
+            }
         }
 
         var (fusion, note) = FusionFor(clean, DefaultFusion, effectiveMode);
