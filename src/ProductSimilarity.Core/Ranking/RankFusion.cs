@@ -22,7 +22,9 @@ public static class RankFusion
     /// The final ranking of a query's candidates, for every store: the vector list alone (score = cosine) in
     /// <see cref="RankingMode.Vector"/>, the keyword list alone (score = BM25) in <see cref="RankingMode.Keyword"/>, and
     /// <see cref="Fuse"/> with <see cref="ProductQuery.Fusion"/> in <see cref="RankingMode.Hybrid"/>; cut to
-    /// <see cref="ProductQuery.Top"/>.
+    /// <see cref="ProductQuery.Top"/>. In hybrid ranking the fusion runs over the first
+    /// <see cref="FusionOptions.CandidateCount"/> of each list (the heads), whatever the store fetched to fill a larger
+    /// <see cref="ProductQuery.Top"/>; candidates only in the longer tails follow the fused heads, in their own fused order.
     /// </summary>
     /// <param name="candidates">The store's candidate lists (see <see cref="IProductIndex.GetCandidatesAsync"/>).</param>
     /// <param name="query">The query the candidates answer.</param>
@@ -35,10 +37,33 @@ public static class RankFusion
         {
             RankingMode.Vector => FromVector(candidates.Vector),
             RankingMode.Keyword => FromKeyword(candidates.Keyword),
-            _ => Fuse(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare),
+            _ => FuseHeads(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare),
         };
         return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
     }
+
+    // The fused heads, then whatever only the tails hold (so a query with a large Top still gets Top hits).
+    private static IReadOnlyList<SearchHit> FuseHeads(
+        IReadOnlyList<ScoredCandidate> vector,
+        IReadOnlyList<ScoredCandidate> keyword,
+        FusionOptions options,
+        Func<IndexedProduct, double>? candidateReadableShare)
+    {
+        var head = Math.Max(1, options.CandidateCount);
+        if (vector.Count <= head && keyword.Count <= head)
+        {
+            return Fuse(vector, keyword, options, candidateReadableShare);
+        }
+
+        var fused = Fuse(Head(vector, head), Head(keyword, head), options, candidateReadableShare);
+        var seen = fused.Select(h => h.Product.Id).ToHashSet(StringComparer.Ordinal);
+        var hits = new List<SearchHit>(fused);
+        hits.AddRange(Fuse(vector, keyword, options, candidateReadableShare).Where(h => !seen.Contains(h.Product.Id)));
+        return hits;
+    }
+
+    private static IReadOnlyList<ScoredCandidate> Head(IReadOnlyList<ScoredCandidate> list, int count)
+        => list.Count <= count ? list : list.Take(count).ToList();
 
     /// <summary>Fuses with the method and parameters in <paramref name="options"/>.</summary>
     /// <param name="vector">The vector list, best first.</param>

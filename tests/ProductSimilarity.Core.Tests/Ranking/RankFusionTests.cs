@@ -289,6 +289,23 @@ public sealed class RankFusionTests
         Assert.Equal(0.86, leaned[0].Score, Tolerance);
     }
 
+    [Fact]
+    public void Rank_ListsLongerThanCandidateCount_FusesTheHeadsThenAppendsTheTails()
+    {
+        // Two per list are fused: vector A, B and keyword B, D. C (vector 3rd) and A's keyword score lie in the tails, so
+        // A counts as missing from the keyword list, exactly as if the store had fetched two; C follows the fused heads.
+        var options = new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5, CandidateCount = 2, LeanPerCandidate = false };
+        var query = new ProductQuery { Mode = RankingMode.Hybrid, Top = 10, Fusion = options };
+
+        var hits = RankFusion.Rank(new CandidateLists(Vector, Keyword), query);
+        var heads = RankFusion.Fuse(Vector[..2], Keyword[..2], options);
+
+        Assert.Equal(heads.Select(h => (h.Product.Id, h.Score)), hits.Take(3).Select(h => (h.Product.Id, h.Score)));
+        Assert.Equal(["A", "B", "D"], heads.Select(h => h.Product.Id).Order());
+        Assert.Equal("C", hits[3].Product.Id);
+        Assert.Equal(4, hits.Count);
+    }
+
     private static (double Mean, double Sd) MomentsOf(double[] scores)
     {
         var mean = scores.Average();

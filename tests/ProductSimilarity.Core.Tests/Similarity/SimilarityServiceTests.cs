@@ -240,15 +240,34 @@ public sealed class SimilarityServiceTests
         var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
 
         var (fusion, note) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7, UnknownTokenLeanExponent = 1 });
-        var (squared, squaredNote) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
+        var (cubed, cubedNote) = leaning.FusionFor("无线耳机", new FusionOptions { VectorWeight = 0.7 });
         var result = await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
 
         Assert.Equal(0.7 * 0.4, fusion.VectorWeight, 9);
-        Assert.Equal(0.7 * 0.4 * 0.4, squared.VectorWeight, 9); // the default lean squares the readable share
+        Assert.Equal(0.7 * 0.4 * 0.4 * 0.4, cubed.VectorWeight, 9); // the default lean cubes the readable share
         Assert.Contains("60%", note, StringComparison.Ordinal);
         Assert.Contains("scaled to 0.40", note, StringComparison.Ordinal);
-        Assert.Contains("scaled to 0.16", squaredNote, StringComparison.Ordinal);
-        Assert.Equal(squaredNote, result.RankingNote); // the service uses the default, squared lean
+        Assert.Contains("scaled to 0.06", cubedNote, StringComparison.Ordinal);
+        Assert.Equal(cubedNote, result.RankingNote); // the service uses the default, cubed lean
+    }
+
+    [Fact]
+    public async Task SimilarAsync_LeanPerCandidate_QueryCarriesEachCandidatesReadableShare()
+    {
+        var coverage = new CoverageGenerator(_generator, unknownShare: 0.6);
+        var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        var off = new ProductSimilarityOptions();
+        off.Ranking.LeanPerCandidate = false;
+        var plain = new SimilarityService(_index, coverage, Options.Create(off), new FakeTimeProvider(Now));
+
+        await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
+        var share = _index.LastQuery!.CandidateReadableShare;
+        await plain.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
+
+        Assert.NotNull(share);
+        Assert.Equal(0.4, share((await _index.GetAsync("K1"))!), 9);
+        Assert.Null(_index.LastQuery!.CandidateReadableShare);
+        Assert.Null(leaning.CandidateReadableShare(FusionOptions.Default, RankingMode.Vector));
     }
 
     [Fact]

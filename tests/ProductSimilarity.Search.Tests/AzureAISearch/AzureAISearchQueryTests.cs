@@ -115,13 +115,13 @@ public sealed class AzureAISearchQueryTests
         Assert.Equal("wireless headphones", keyword["search"]!.GetValue<string>());
         Assert.Equal("simple", keyword["queryType"]!.GetValue<string>());
         Assert.Equal("any", keyword["searchMode"]!.GetValue<string>());
-        Assert.Equal(50, keyword["top"]!.GetValue<int>()); // max(candidate count 50, top 5)
+        Assert.Equal(FusionOptions.Default.CandidateCount, keyword["top"]!.GetValue<int>()); // max(candidate count, top 5)
         Assert.Equal(Filter, keyword["filter"]!.GetValue<string>());
         Assert.Null(keyword["vectorFilterMode"]);
 
         JsonNode vector = Assert.Single(handler.Requests, IsVectorRequest).Json;
         Assert.Null(vector["search"]);
-        Assert.Equal(50, vector["top"]!.GetValue<int>());
+        Assert.Equal(FusionOptions.Default.CandidateCount, vector["top"]!.GetValue<int>()); // k stays at least 50
         Assert.Equal(Filter, vector["filter"]!.GetValue<string>());
         JsonNode vectorQuery = Assert.Single(vector["vectorQueries"]!.AsArray())!;
         Assert.Equal("vector", vectorQuery["kind"]!.GetValue<string>());
