@@ -13,6 +13,7 @@ using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Adapters;
 using ProductSimilarity.Embeddings.AzureOpenAI;
 using ProductSimilarity.Embeddings.Onnx;
@@ -75,7 +76,8 @@ public static class ProductSimilarityServiceCollectionExtensions
         services.AddAzureAISearchProductIndex();
         services.TryAddSingleton<IProductIndex>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index;
+            var all = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value;
+            var options = all.Index;
             return options.Provider switch
             {
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
@@ -83,6 +85,7 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    Text = TextNormalizer.For(all.Text),
                     CommonTermFraction = options.Local.CommonTermFraction,
                     RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
                         ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)

@@ -416,6 +416,55 @@ public sealed class CliTests
         Assert.Equal("default", settings["ProductSimilarity:Embeddings:Onnx:BatchSize"]);
     }
 
+    [SkippableFact]
+    public async Task Info_IndexAboveMinProducts_ShowsHnswGraphInUseWithItsShape()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("psim.json");
+        await File.WriteAllTextAsync(config, """{"ProductSimilarity":{"Index":{"Local":{"Hnsw":{"MinProducts":100,"ExpansionSearch":40}}}}}""");
+        var path = dir.File("idx");
+        var random = new Random(5);
+        var hnsw = new ProductSimilarity.Search.Local.HnswSettings { MinProducts = 100 };
+        await using (var index = ProductSimilarity.Search.Local.LocalProductIndex.Open(path, options: new() { Hnsw = hnsw }))
+        {
+            await index.UpsertAsync([.. Enumerable.Range(0, 300).Select(i => new ProductSimilarity.Core.Indexing.IndexedProduct
+            {
+                Product = new ProductSimilarity.Core.Catalog.Product { Id = $"p{i}", Title = $"item {i}" },
+                ContentHash = "h",
+                Vector = Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble() - 0.5f).ToArray(),
+            })]);
+            await index.CommitAsync();
+            await index.DeleteAsync(["p0", "p1"]);
+            await index.CommitAsync();
+        }
+
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("info", "--config", config, "--index", path, "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var graph = doc.RootElement.GetProperty("index").GetProperty("hnsw");
+        Skip.If(graph.GetProperty("status").GetString()!.Contains("library", StringComparison.Ordinal), "USearch cannot load here");
+        Assert.True(graph.GetProperty("in_use").GetBoolean(), graph.GetProperty("status").GetString());
+        Assert.Equal(graph.GetProperty("commit_generation").GetInt64(), graph.GetProperty("graph_generation").GetInt64());
+        Assert.Equal(298, graph.GetProperty("nodes").GetInt64());
+        Assert.Equal(2, graph.GetProperty("tombstones").GetInt64());
+        Assert.Equal(100, graph.GetProperty("min_products").GetInt32());
+        Assert.Equal(16, graph.GetProperty("connectivity_m").GetInt32());
+        Assert.Equal(40, graph.GetProperty("expansion_search").GetInt32());
+        Assert.True(graph.GetProperty("memory_bytes").GetInt64() > 298 * 8 * sizeof(float));
+        Assert.True(graph.GetProperty("disk_bytes").GetInt64() > 298 * 8 * sizeof(float));
+
+        // The table says the same; under the default threshold (50,000) it is exact search, and says why.
+        var table = await PsimRunner.RunAsync("info", "--config", config, "--index", path);
+        Assert.Contains("index.hnsw.status:", table.Out, StringComparison.Ordinal);
+        Assert.Contains("in use", table.Out, StringComparison.Ordinal);
+        var exact = await PsimRunner.RunAsync("info", "--index", path, "--json");
+        using var exactDoc = JsonDocument.Parse(exact.Out);
+        var exactGraph = exactDoc.RootElement.GetProperty("index").GetProperty("hnsw");
+        Assert.False(exactGraph.GetProperty("in_use").GetBoolean());
+        Assert.StartsWith("exact search: 298 products, under MinProducts (50000)", exactGraph.GetProperty("status").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ModelQuantize_BundledModelWithOut_WritesSmallerInt8ModelWithChosenScheme()
     {

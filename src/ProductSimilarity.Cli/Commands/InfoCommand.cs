@@ -13,14 +13,16 @@ namespace ProductSimilarity.Cli.Commands;
 
 /// <summary>
 /// <c>psim info</c>: the embedding model, its int8 scheme and the CPU features behind it, the adapter, the index (path,
-/// size, documents), and every configuration value with where it came from. Loads no model.
+/// size, documents, and its HNSW graph: in use for the current commit or not and why, nodes, tombstones, M and ef, bytes
+/// in memory and on disk), and every configuration value with where it came from. Loads no model; it loads the saved
+/// HNSW graph once to measure it.
 /// </summary>
 internal static class InfoCommand
 {
     public static Command Create(CliConsole console)
     {
         var json = PsimApp.JsonOption();
-        var command = new Command("info", "Show the model, int8 scheme and CPU features, index path, size and documents, and where each configuration value came from.") { json };
+        var command = new Command("info", "Show the model, int8 scheme and CPU features, index path, size, documents and HNSW graph state, and where each configuration value came from.") { json };
         command.SetAction(async (parse, ct) =>
         {
             await using var services = CliHost.Build(PsimApp.Globals(parse));
@@ -65,9 +67,27 @@ internal static class InfoCommand
                 if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
                 {
                     index["size_bytes"] = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-                    await using var reader = LocalProductIndex.Open(path, readOnly: true);
+                    await using var reader = LocalProductIndex.Open(path, readOnly: true, BenchCommand.LocalOptions(options, null, options.Index.Local.Hnsw.ExpansionSearch));
                     index["documents"] = await reader.CountAsync(ct).ConfigureAwait(false);
                     index["dimensions"] = reader.Dimensions;
+                    if (reader.DescribeVectorGraph() is { } graph)
+                    {
+                        index["hnsw"] = new Dictionary<string, object?>
+                        {
+                            ["status"] = graph.Status,
+                            ["in_use"] = graph.InUse,
+                            ["min_products"] = graph.MinProducts,
+                            ["commit_generation"] = graph.CommitGeneration,
+                            ["graph_generation"] = graph.GraphGeneration,
+                            ["nodes"] = graph.Nodes,
+                            ["tombstones"] = graph.Tombstones,
+                            ["connectivity_m"] = graph.Connectivity,
+                            ["expansion_add"] = graph.ExpansionAdd,
+                            ["expansion_search"] = graph.ExpansionSearch,
+                            ["memory_bytes"] = graph.MemoryBytes,
+                            ["disk_bytes"] = graph.DiskBytes,
+                        };
+                    }
                 }
                 else
                 {
@@ -113,7 +133,17 @@ internal static class InfoCommand
             console.Out.WriteLine($"adapter:        none");
             foreach (var (key, value) in index)
             {
-                console.Out.WriteLine($"index.{key + ":",-20} {value}");
+                if (value is Dictionary<string, object?> inner)
+                {
+                    foreach (var (innerKey, innerValue) in inner)
+                    {
+                        console.Out.WriteLine($"index.{key}.{innerKey + ":",-20} {innerValue ?? "-"}");
+                    }
+                }
+                else
+                {
+                    console.Out.WriteLine($"index.{key + ":",-20} {value}");
+                }
             }
 
             console.Out.WriteLine("configuration (value, source):");

@@ -23,6 +23,9 @@ public sealed class SimilarityService(
 {
     private readonly Recommender _recommender = new(index, options, timeProvider);
 
+    // The configured keyword-side rules (ProductSimilarity:Text), the same the index's documents are written with.
+    private readonly TextNormalizer _text = TextNormalizer.For(options.Value.Text);
+
     /// <summary>The configured default ranking mode.</summary>
     public RankingMode DefaultMode => options.Value.Ranking.Mode;
 
@@ -44,7 +47,7 @@ public sealed class SimilarityService(
         var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? DefaultFusion, mode);
         var query = new ProductQuery
         {
-            Text = TextNormalizer.Default.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
+            Text = _text.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
             Vector = product.Vector,
             Mode = mode,
             Fusion = fusion,
@@ -128,7 +131,7 @@ public sealed class SimilarityService(
         var filter = request.Filter;
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var effectiveMode = request.Mode ?? DefaultMode;
-        var clean = TextNormalizer.Default.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
+        var clean = _text.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
         {
@@ -143,7 +146,7 @@ public sealed class SimilarityService(
         var (fusion, note) = FusionFor(clean, DefaultFusion, effectiveMode);
         var query = new ProductQuery
         {
-            Text = TextNormalizer.Default.ForKeywords(clean),
+            Text = _text.ForKeywords(clean),
             Vector = vector,
             Mode = effectiveMode,
             Fusion = fusion,

@@ -67,6 +67,7 @@ public sealed class LocalProductIndex : IProductIndex
 
     private SearcherManager? _searchers;
     private IndexWriter? _writer;
+    private long _writerBaseGeneration = -1;
     private int _dimensions;
     private string? _embeddingModel;
     private TunedFusion? _tunedFusion;
@@ -314,7 +315,7 @@ public sealed class LocalProductIndex : IProductIndex
             foreach (var p in products)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p, _options.Text));
                 _pendingUpserts[p.Id] = p.Vector;
                 _pendingDeletes.Remove(p.Id);
             }
@@ -368,7 +369,7 @@ public sealed class LocalProductIndex : IProductIndex
                     continue;
                 }
 
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }, _options.Text));
                 _pendingUpserts[p.Id] = vector;
             }
 
@@ -437,9 +438,18 @@ public sealed class LocalProductIndex : IProductIndex
         {
             ThrowIfDisposed();
             bool committed = false;
+            GraphDelta? delta = null;
             if (_writer is { } writer)
             {
                 writer.Commit();
+
+                // This writer held write.lock from the commit it opened on to this one, so these are all the changes
+                // between the two: the HNSW graph follows them without reading every stored vector again.
+                delta = new GraphDelta(
+                    _writerBaseGeneration,
+                    SegmentInfos.GetLastCommitGeneration(_directory),
+                    new Dictionary<string, ReadOnlyMemory<float>>(_pendingUpserts, StringComparer.Ordinal),
+                    [.. _pendingDeletes]);
                 _pendingUpserts.Clear();
                 _pendingDeletes.Clear();
                 committed = true;
@@ -458,7 +468,7 @@ public sealed class LocalProductIndex : IProductIndex
                 {
                     if (searcher.IndexReader is DirectoryReader reader)
                     {
-                        _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                        _graph.SyncAfterCommit(reader, Segment, TransientSegment, delta, cancellationToken);
                     }
                 }
                 finally
@@ -549,6 +559,14 @@ public sealed class LocalProductIndex : IProductIndex
                 ? _graph.CheckSaved(reader, Segment)
                 : new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0),
             new VectorGraphCheck(-1, 0, false, 0, 0, 0, 0, 0, 0));
+
+    /// <summary>
+    /// The HNSW state of the current commit (in use or not and why, size, settings), read from the saved graph without
+    /// building one; null while the folder holds no commit. It loads the saved graph once, so it is not for a request path.
+    /// </summary>
+    /// <remarks>Thread-safe.</remarks>
+    public VectorGraphInfo? DescribeVectorGraph()
+        => Read(searcher => searcher.IndexReader is DirectoryReader reader ? _graph.Describe(reader, Dimensions ?? 0) : null, null);
 
     /// <summary>
     /// Bytes held in memory for vector search: the per-segment vector matrices and filter columns loaded so far, and the
@@ -1108,7 +1126,7 @@ public sealed class LocalProductIndex : IProductIndex
 
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
-                    _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                    _graph.SyncForQueries(reader, Segment, cancellationToken);
                 }
             }
             finally
@@ -1156,6 +1174,10 @@ public sealed class LocalProductIndex : IProductIndex
             // Disposed.
         }
     }
+
+    // The segment's vectors as queries have loaded them, else read for one use and not kept (the writer's graph builds).
+    private SegmentVectors TransientSegment(AtomicReader reader)
+        => _segments.TryGetValue(reader.CoreCacheKey, out var lazy) && lazy.IsValueCreated ? lazy.Value : SegmentVectors.Load(reader);
 
     private T Read<T>(Func<IndexSearcher, T> read, T empty)
     {
@@ -1299,6 +1321,7 @@ public sealed class LocalProductIndex : IProductIndex
         try
         {
             _writer = new IndexWriter(_directory, config);
+            _writerBaseGeneration = SegmentInfos.GetLastCommitGeneration(_directory);
         }
         catch (LockObtainFailedException ex)
         {

@@ -42,6 +42,14 @@ public sealed record LocalProductIndexOptions
     /// <summary>When vector queries use the HNSW graph instead of an exact scan, and its parameters.</summary>
     public HnswSettings Hnsw { get; init; } = HnswSettings.Default;
 
+    /// <summary>
+    /// The keyword-side text rules the documents' searchable fields are written with
+    /// (<see cref="TextNormalizer.ForKeywords"/>: boilerplate list, units, Traditional to Simplified); the hosts pass the
+    /// configured <c>ProductSimilarity:Text</c> rules, which the query side (<c>SimilarityService</c>) also uses. A change
+    /// takes effect for documents written after it: re-ingest (<c>--full</c>) to rewrite the others.
+    /// </summary>
+    public TextNormalizer Text { get; init; } = TextNormalizer.Default;
+
     /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
     public int MaxQueryTerms { get; init; } = 64;
 

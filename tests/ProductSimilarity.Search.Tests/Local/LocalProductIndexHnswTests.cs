@@ -216,6 +216,115 @@ public sealed class LocalProductIndexHnswTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Commit_WriterThatOnlyWrites_FollowsItsOwnChangesWithoutLoadingStoredVectors()
+    {
+        var products = Catalog(1500, seed: 20);
+        await using (var writer = LocalProductIndex.Open(_folder.Path, options: Graph))
+        {
+            await writer.EnsureCreatedAsync(Dimensions);
+            for (int i = 0; i < products.Count; i += 300)
+            {
+                await writer.UpsertAsync(products.Skip(i).Take(300).ToList());
+                await writer.CommitAsync();
+            }
+
+            // Deletes, a re-embedded product and an unchanged one written again, in one more commit.
+            await writer.DeleteAsync([products[0].Product.Id, products[1].Product.Id]);
+            await writer.UpsertAsync([products[2] with { Vector = RandomUnit(new Random(21), Dimensions) }, products[3]]);
+            await writer.CommitAsync();
+
+            // The first commit past MinProducts builds the graph from the stored vectors; every later one follows the
+            // writer's own changes. No segment's vectors stay loaded, and the graph holds exactly the live products.
+            Assert.Equal((5L, 1L), writer.Graph.CommitSyncs);
+            Assert.Equal(0, writer.VectorMemoryBytes().Matrices);
+            Assert.Equal(1498, writer.Graph.Shape!.Value.Nodes);
+            Assert.Equal(writer.CheckVectorGraph().Generation, writer.VectorGraphGeneration);
+        }
+
+        // Saved at close, in step with the last commit; a reader finds through it what exact search finds.
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        await using var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact);
+        var check = index.CheckVectorGraph();
+        Assert.True(check.InStep, check.ToString());
+        Assert.True(await RecallAsync(index, exact, new Random(22), queries: 30) >= 0.95);
+        var moved = (await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(21), Dimensions), 1))).Vector;
+        Assert.Equal(products[2].Product.Id, moved[0].Product.Product.Id);
+    }
+
+    [SkippableFact]
+    public async Task DescribeVectorGraph_SavedGraphOfAnOlderCommit_SaysBehindNotInUse()
+    {
+        await WriteAsync(Graph, Catalog(500, seed: 27));
+        await using (var probe = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph))
+        {
+            var inStep = probe.DescribeVectorGraph()!;
+            Assert.True(inStep.InUse, inStep.Status);
+            Assert.Equal((500L, 0L), (inStep.Nodes, inStep.Tombstones));
+            Assert.True(inStep.DiskBytes > 0 && inStep.MemoryBytes > 0);
+        }
+
+        // A writer that keeps no graph commits on top: the saved graph is now one commit behind.
+        await using (var writer = LocalProductIndex.Open(_folder.Path, options: Exact))
+        {
+            await writer.UpsertAsync(Catalog(5, seed: 28, prefix: "n"));
+            await writer.CommitAsync();
+        }
+
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        var behind = index.DescribeVectorGraph()!;
+        Assert.False(behind.InUse);
+        Assert.StartsWith("behind", behind.Status, StringComparison.Ordinal);
+        Assert.True(behind.GraphGeneration < behind.CommitGeneration);
+        Assert.Equal(505, behind.Products);
+    }
+
+    [SkippableFact]
+    public async Task Commit_AnotherWriterCommittedBetween_GraphComparedWithStoredVectors()
+    {
+        var products = Catalog(1000, seed: 23);
+        await using var writer = LocalProductIndex.Open(_folder.Path, options: Graph);
+        await writer.EnsureCreatedAsync(Dimensions);
+        await writer.UpsertAsync(products);
+        await writer.CommitAsync();
+
+        // Between this writer's commits another writer (write.lock is free between commits) adds products.
+        var others = Catalog(30, seed: 24, prefix: "o");
+        await using (var other = LocalProductIndex.Open(_folder.Path, options: Exact))
+        {
+            await other.UpsertAsync(others);
+            await other.CommitAsync();
+        }
+
+        // The changes of this writer alone would miss the other's products: the graph is compared with the stored vectors.
+        await writer.UpsertAsync(Catalog(10, seed: 25, prefix: "n"));
+        await writer.CommitAsync();
+
+        Assert.Equal((0L, 2L), writer.Graph.CommitSyncs);
+        Assert.Equal(1040, writer.Graph.Shape!.Value.Nodes);
+        var found = (await writer.GetCandidatesAsync(VectorQuery(others[7].Vector.ToArray(), 1))).Vector;
+        Assert.Equal(others[7].Product.Id, found[0].Product.Product.Id);
+    }
+
+    [SkippableFact]
+    public async Task Commit_WriterThatOnlyWritesDeletesPastTheRatio_Compacts()
+    {
+        var products = Catalog(1000, seed: 26);
+        await using var writer = LocalProductIndex.Open(_folder.Path, options: Graph);
+        await writer.EnsureCreatedAsync(Dimensions);
+        await writer.UpsertAsync(products);
+        await writer.CommitAsync();
+        await writer.DeleteAsync(products.Take(50).Select(p => p.Product.Id).ToList());
+        await writer.CommitAsync();
+        Assert.Equal((950, 50L), writer.Graph.Shape);
+
+        await writer.DeleteAsync(products.Skip(50).Take(250).Select(p => p.Product.Id).ToList());
+        await writer.CommitAsync();
+
+        Assert.Equal((700, 0L), writer.Graph.Shape);
+        Assert.Equal((1L, 2L), writer.Graph.CommitSyncs);
+    }
+
+    [SkippableFact]
     public async Task Search_BroadFilter_OversamplesTheGraph()
     {
         // One product in four is in category "Even".

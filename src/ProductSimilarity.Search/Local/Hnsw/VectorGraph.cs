@@ -46,6 +46,8 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
     private string? _unavailable;
     private long _answered;
     private long _declined;
+    private long _deltaSyncs;
+    private long _fullSyncs;
     private int _disposed;
 
     /// <summary>The settings.</summary>
@@ -80,6 +82,10 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
     /// <summary>Queries the graph answered, and queries it left to the exact scan (for tests and diagnostics).</summary>
     internal (long Answered, long Declined) Counts => (Interlocked.Read(ref _answered), Interlocked.Read(ref _declined));
+
+    /// <summary>Commits of this process applied to the graph from the writer's own changes, and by comparing it with every
+    /// stored vector (for tests and diagnostics).</summary>
+    internal (long FromChanges, long FromStoredVectors) CommitSyncs => (Interlocked.Read(ref _deltaSyncs), Interlocked.Read(ref _fullSyncs));
 
     /// <summary>Live nodes and tombstones of the in-memory graph, or null.</summary>
     internal (int Nodes, long Tombstones)? Shape => Volatile.Read(ref _state) is { } s ? (s.KeyById.Count, s.Removed) : null;
@@ -123,8 +129,9 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         // The reader's version identifies its commit without building the commit's file list (IndexCommit) per query.
         long version = reader.Version;
-        if (Volatile.Read(ref _state)?.ReaderVersion != version)
+        if (Volatile.Read(ref _state) is not { } current || current.ReaderVersion != version || current.Locations is null)
         {
+            // With a background refresh the refresh brings the graph in step (SyncForQueries); a query never does.
             if (!syncOnQuery)
             {
                 return null;
@@ -145,7 +152,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         try
         {
             var state = _state;
-            if (state is null || state.ReaderVersion != version || state.Graph.Dimensions != query.Length)
+            if (state is null || state.ReaderVersion != version || state.Locations is null || state.Graph.Dimensions != query.Length)
             {
                 return null;
             }
@@ -164,21 +171,132 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
     }
 
     /// <summary>Brings the graph to the generation of <paramref name="reader"/> now (the writer's commit path), when the
-    /// reader holds enough products; otherwise drops any graph.</summary>
-    public void SyncAfterCommit(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    /// reader holds enough products.</summary>
+    /// <param name="reader">The reader of the commit just made.</param>
+    /// <param name="segments">The segments' vectors, cached for queries.</param>
+    /// <param name="transientSegments">The segments' vectors, loaded without caching them (for a graph no query has used).</param>
+    /// <param name="delta">What this process changed since the commit the graph reflects, when it knows; null makes the
+    /// graph compare itself with every stored vector.</param>
+    /// <param name="cancellationToken">Cancels the sync; the in-memory graph is then dropped.</param>
+    /// <remarks>
+    /// A graph that no query has searched since it was built (an ingestion) is brought forward from
+    /// <paramref name="delta"/> alone: the cost is that of the changes, and no segment vectors are loaded or kept, so
+    /// the writer holds the graph and nothing per product besides it. Such a graph learns where its products are in the
+    /// segments (the exact scores need them) at the first query. A graph that queries use is reconciled with the stored
+    /// vectors, as a query would, so that queries find it ready.
+    /// </remarks>
+    public void SyncAfterCommit(
+        DirectoryReader reader,
+        Func<AtomicReader, SegmentVectors> segments,
+        Func<AtomicReader, SegmentVectors> transientSegments,
+        GraphDelta? delta,
+        CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
         {
             return;
         }
 
-        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
-        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
+        if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
+        {
+            Interlocked.Increment(ref _deltaSyncs);
+            return;
+        }
+
+        Interlocked.Increment(ref _fullSyncs);
+
+        // A graph that answers queries keeps its locations current; one that only ingests does not build them.
+        bool locate = Volatile.Read(ref _state)?.Locations is not null;
+        TrySync(reader, locate ? segments : transientSegments, inline: true, cancellationToken, locate);
+    }
+
+    /// <summary>Applies the writer's own changes to a graph that reflects the commit they were made on and that no query
+    /// has located; false (nothing done) when that does not hold or the removals would call for a compaction.</summary>
+    private bool TryApplyDelta(DirectoryReader reader, GraphDelta delta, CancellationToken cancellationToken)
+    {
+        if (_background is { IsCompleted: false })
+        {
+            return false;
+        }
+
+        _lock.EnterWriteLock();
+        try
+        {
+            var state = _state;
+            if (state is null || state.Locations is not null || state.Generation != delta.BaseGeneration
+                || reader.IndexCommit.Generation != delta.Generation)
+            {
+                return false;
+            }
+
+            var remove = new List<ulong>();
+            foreach (var id in delta.Deletes)
+            {
+                if (state.KeyById.TryGetValue(id, out var key))
+                {
+                    remove.Add(key);
+                }
+            }
+
+            var add = new List<(string Id, ReadOnlyMemory<float> Vector, ulong Hash)>(delta.Upserts.Count);
+            foreach (var (id, vector) in delta.Upserts)
+            {
+                if (vector.Length != state.Graph.Dimensions)
+                {
+                    return false;
+                }
+
+                ulong hash = SegmentVectors.Fingerprint(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.Span));
+                if (state.KeyById.TryGetValue(id, out var key))
+                {
+                    if (state.Hashes[key] == hash)
+                    {
+                        continue;
+                    }
+
+                    remove.Add(key);
+                }
+
+                add.Add((id, vector, hash));
+            }
+
+            long tombstones = Math.Max(0, state.Removed + remove.Count - add.Count);
+            long nodes = state.KeyById.Count - remove.Count + add.Count + tombstones;
+            if (tombstones > settings.CompactionRatio * Math.Max(1, nodes))
+            {
+                return false;
+            }
+
+            Apply(new ApplyPlan(false, remove, add), live: null, reader.IndexCommit.Generation, reader.Version, cancellationToken);
+            return true;
+        }
+        catch (HnswUnavailableException)
+        {
+            return false;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Brings the graph to the commit of <paramref name="reader"/> and locates its products there, ready for
+    /// queries (the background refresh of a server, and its warm-up), when the reader holds enough products. Returns at
+    /// once, without the write lock, when the graph is already in step.</summary>
+    public void SyncForQueries(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
         {
             return;
         }
 
-        TrySync(reader, segments, inline: true, cancellationToken);
+        // Taking the write lock would send concurrent searches to the exact scan for nothing.
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && current.Locations is not null)
+        {
+            return;
+        }
+
+        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
     /// <summary>
@@ -253,6 +371,60 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         return new VectorGraphCheck(generation, live.Count, Saved: true, (int)state.Graph.Count, missing, stale, extra, selfFound, selfChecked);
     }
 
+    /// <summary>
+    /// The state of the graph for the commit of <paramref name="reader"/>, as a query would find it: the saved graph is
+    /// read from disk (not the in-memory one, nor built), so this costs one load of the graph file.
+    /// </summary>
+    public VectorGraphInfo Describe(DirectoryReader reader, int dimensions)
+    {
+        long generation = reader.IndexCommit.Generation;
+        int products = reader.NumDocs;
+        VectorGraphInfo Info(string status, bool inUse, long? graphGeneration = null, long nodes = 0, long tombstones = 0, long memory = 0, long disk = 0)
+            => new(status, inUse, products, settings.MinProducts, settings.Connectivity, settings.ExpansionAdd, settings.ExpansionSearch,
+                generation, graphGeneration, nodes, tombstones, memory, disk);
+
+        string library = HnswGraph.LibraryVersion();
+        string? why = Unavailable ?? (library.StartsWith("unavailable", StringComparison.Ordinal) ? library : null);
+        if (why is not null)
+        {
+            return Info($"exact search: the HNSW library is {why}", inUse: false);
+        }
+
+        if (products < settings.MinProducts)
+        {
+            return Info($"exact search: {products} products, under MinProducts ({settings.MinProducts})", inUse: false);
+        }
+
+        var saved = Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "graph-*.keys")
+                .Select(path => (Path: path, Generation: long.TryParse(Path.GetFileNameWithoutExtension(path)["graph-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out long g) ? g : -1))
+                .Where(x => x.Generation >= 0)
+                .OrderByDescending(x => x.Generation == generation)
+                .ThenByDescending(x => x.Generation)
+                .ToList()
+            : [];
+        foreach (var (path, savedGeneration) in saved)
+        {
+            using var state = dimensions > 0 ? TryLoad(path, dimensions) : null;
+            if (state is null)
+            {
+                continue;
+            }
+
+            long disk = new FileInfo(path).Length + new FileInfo(Path.ChangeExtension(path, ".usearch")).Length;
+            long memory = state.Graph.MemoryBytes + ((long)state.Ids.Length * (8 + 8 + 24));
+            return savedGeneration == generation
+                ? Info($"in use: the graph saved for commit {generation}", inUse: true, savedGeneration, state.KeyById.Count, state.Removed, memory, disk)
+                : Info($"behind: the graph saved for commit {savedGeneration}; the first query brings it to commit {generation} from the stored vectors", inUse: false, savedGeneration, state.KeyById.Count, state.Removed, memory, disk);
+        }
+
+        return Info(
+            saved.Count == 0
+                ? "not built: the first query builds it from the stored vectors (exact search meanwhile)"
+                : "unreadable or built with other settings: the first query rebuilds it (exact search meanwhile)",
+            inUse: false);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Close(save: false);
 
@@ -298,6 +470,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
     private List<(int Doc, float Score, string Id)>? Search(State state, ReadOnlySpan<float> query, int k, in VectorFilter filter)
     {
+        var locations = state.Locations!;
         int live = state.KeyById.Count;
         bool attributes = !filter.Filter.IsEmpty || filter.ExcludeGroupIds.Count > 0;
         double fraction = attributes ? EstimateFraction(state, filter) : 1.0;
@@ -316,7 +489,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             int found = state.Graph.Search(query, keys, distances);
             for (int i = 0; i < found; i++)
             {
-                if (keys[i] >= (ulong)state.Locations.Length || state.Locations[keys[i]] is not { } at)
+                if (keys[i] >= (ulong)locations.Length || locations[keys[i]] is not { } at)
                 {
                     continue;
                 }
@@ -361,7 +534,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
     // The share of live products that pass the filter, from an even sample of the graph's keys.
     private static double EstimateFraction(State state, in VectorFilter filter)
     {
-        var locations = state.Locations;
+        var locations = state.Locations!;
         int step = Math.Max(1, locations.Length / FilterSample);
         int sampled = 0, passed = 0;
         for (int key = 0; key < locations.Length; key += step)
@@ -381,7 +554,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
     // ---- sync -------------------------------------------------------------------------------------------------
 
-    private bool TrySync(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, bool inline, CancellationToken cancellationToken)
+    private bool TrySync(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, bool inline, CancellationToken cancellationToken, bool locate = true)
     {
         if (_background is { IsCompleted: false })
         {
@@ -399,7 +572,8 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         try
         {
-            if (_state?.ReaderVersion == reader.Version)
+            // In step and located (or not to be located): nothing to do.
+            if (_state?.ReaderVersion == reader.Version && (_state.Locations is not null || !locate))
             {
                 return true;
             }
@@ -423,7 +597,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             var plan = Plan(_state, live);
             if (inline || plan.Changes <= settings.InlineSyncLimit)
             {
-                Apply(plan, live, generation, version, cancellationToken);
+                Apply(ToAdds(plan, live), locate ? live : null, generation, version, cancellationToken);
                 return true;
             }
 
@@ -435,7 +609,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
                     _lock.EnterWriteLock();
                     try
                     {
-                        Apply(Plan(_state, live), live, generation, version, stopping);
+                        Apply(ToAdds(Plan(_state, live), live), live, generation, version, stopping);
                         Save(_state!);
                         _dirty = false;
                     }
@@ -471,6 +645,19 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         public int Changes => Remove.Count + Add.Count;
     }
 
+    // The nodes to remove, and the vectors to add with their fingerprints.
+    private sealed record ApplyPlan(bool Rebuild, List<ulong> Remove, List<(string Id, ReadOnlyMemory<float> Vector, ulong Hash)> Add)
+    {
+        public int Changes => Remove.Count + Add.Count;
+    }
+
+    private static ApplyPlan ToAdds(SyncPlan plan, Dictionary<string, Row> live)
+        => new(plan.Rebuild, plan.Remove, plan.Add.ConvertAll(id =>
+        {
+            var row = live[id];
+            return (id, (ReadOnlyMemory<float>)row.Segment.Matrix.AsMemory(row.Doc * row.Segment.Dimensions, row.Segment.Dimensions), row.Segment.Hashes[row.Doc]);
+        }));
+
     private SyncPlan Plan(State? state, Dictionary<string, Row> live)
     {
         if (state is null)
@@ -503,12 +690,13 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         return rebuild ? new SyncPlan(true, [], [.. live.Keys]) : new SyncPlan(false, remove, add);
     }
 
-    // Callers hold the write lock. On failure the in-memory graph is dropped (it may be half-updated).
-    private void Apply(SyncPlan plan, Dictionary<string, Row> live, long generation, long version, CancellationToken cancellationToken)
+    // Callers hold the write lock. On failure the in-memory graph is dropped (it may be half-updated). With live, the
+    // graph learns where each product is in the segments (for searches); without, its locations are left unknown.
+    private void Apply(ApplyPlan plan, Dictionary<string, Row>? live, long generation, long version, CancellationToken cancellationToken)
     {
         try
         {
-            int dimensions = DimensionsOf(live);
+            int dimensions = plan.Add.Count > 0 ? plan.Add[0].Vector.Length : _state?.Graph.Dimensions ?? (live is null ? 0 : DimensionsOf(live));
             if (plan.Rebuild || _state is null)
             {
                 _state?.Dispose();
@@ -525,17 +713,16 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
                 state.Removed++;
             }
 
-            var added = new (ulong Key, Row Row)[plan.Add.Count];
+            var added = new (ulong Key, ReadOnlyMemory<float> Vector)[plan.Add.Count];
             state.Grow(state.NextKey + (ulong)plan.Add.Count);
             for (int i = 0; i < plan.Add.Count; i++)
             {
-                var id = plan.Add[i];
-                var row = live[id];
+                var (id, vector, hash) = plan.Add[i];
                 ulong key = state.NextKey++;
                 state.Ids[key] = id;
-                state.Hashes[key] = row.Segment.Hashes[row.Doc];
+                state.Hashes[key] = hash;
                 state.KeyById[id] = key;
-                added[i] = (key, row);
+                added[i] = (key, vector);
             }
 
             state.Graph.Reserve(state.KeyById.Count + state.Removed + 1024);
@@ -543,16 +730,16 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
                 0,
                 added.Length,
                 new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, settings.Threads), CancellationToken = cancellationToken },
-                i =>
-                {
-                    var (key, row) = added[i];
-                    state.Graph.Add(key, row.Segment.Matrix.AsSpan(row.Doc * row.Segment.Dimensions, row.Segment.Dimensions));
-                });
+                i => state.Graph.Add(added[i].Key, added[i].Vector.Span));
 
-            var locations = new Location?[state.Ids.Length];
-            foreach (var (id, row) in live)
+            Location?[]? locations = null;
+            if (live is not null)
             {
-                locations[state.KeyById[id]] = new Location(row.Segment, row.Doc, row.DocBase);
+                locations = new Location?[state.Ids.Length];
+                foreach (var (id, row) in live)
+                {
+                    locations[state.KeyById[id]] = new Location(row.Segment, row.Doc, row.DocBase);
+                }
             }
 
             // USearch reuses a removed node's slot for the next add, so only removals beyond the adds stay tombstones.
@@ -773,7 +960,8 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         public ulong[] Hashes { get; private set; } = [];
 
-        public Location?[] Locations { get; set; } = [];
+        /// <summary>Where each key's product is in the segments of the reader the graph reflects; null until a query needs it.</summary>
+        public Location?[]? Locations { get; set; }
 
         public void Grow(ulong size)
         {
@@ -794,6 +982,44 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         public void Dispose() => Graph.Dispose();
     }
 }
+
+/// <summary>The HNSW state of an index's current commit, for <c>psim info</c>.</summary>
+/// <param name="Status">One line: in use, behind, not built, or exact search and why.</param>
+/// <param name="InUse">Whether vector queries on this commit use the saved graph as it is.</param>
+/// <param name="Products">Live products in the commit.</param>
+/// <param name="MinProducts">The configured threshold (<see cref="HnswSettings.MinProducts"/>).</param>
+/// <param name="Connectivity">HNSW <c>M</c>.</param>
+/// <param name="ExpansionAdd">HNSW <c>efConstruction</c>.</param>
+/// <param name="ExpansionSearch">HNSW <c>ef</c>.</param>
+/// <param name="CommitGeneration">The Lucene commit generation described.</param>
+/// <param name="GraphGeneration">The commit the saved graph reflects, or null when none is readable.</param>
+/// <param name="Nodes">Live nodes of the saved graph.</param>
+/// <param name="Tombstones">Removed nodes it still holds.</param>
+/// <param name="MemoryBytes">Bytes the graph takes in memory once loaded (graph, its vectors, key tables).</param>
+/// <param name="DiskBytes">Bytes of its files.</param>
+public sealed record VectorGraphInfo(
+    string Status,
+    bool InUse,
+    int Products,
+    int MinProducts,
+    int Connectivity,
+    int ExpansionAdd,
+    int ExpansionSearch,
+    long CommitGeneration,
+    long? GraphGeneration,
+    long Nodes,
+    long Tombstones,
+    long MemoryBytes,
+    long DiskBytes);
+
+/// <summary>What one writer changed between the commit it opened on and the commit it made: the HNSW graph of the first
+/// becomes that of the second by these changes alone.</summary>
+/// <param name="BaseGeneration">The commit generation the writer opened on.</param>
+/// <param name="Generation">The generation of the commit it made.</param>
+/// <param name="Upserts">Products written, with their vectors.</param>
+/// <param name="Deletes">Products deleted (none of them in <paramref name="Upserts"/>).</param>
+internal sealed record GraphDelta(
+    long BaseGeneration, long Generation, IReadOnlyDictionary<string, ReadOnlyMemory<float>> Upserts, IReadOnlyCollection<string> Deletes);
 
 /// <summary>The result of <see cref="LocalProductIndex.CheckVectorGraph"/>: how the HNSW graph saved for the current
 /// Lucene commit compares with the products that commit holds.</summary>
