@@ -450,6 +450,10 @@ public sealed class RankingOptions
     [Range(0.0, 10.0)]
     public double UnknownTokenLeanExponent { get; set; } = FusionOptions.Default.UnknownTokenLeanExponent;
 
+    /// <summary>Also lean per candidate: each candidate's vector weight is scaled by the share of its own text the model
+    /// can read, raised to <see cref="UnknownTokenLeanExponent"/> (<see cref="FusionOptions.LeanPerCandidate"/>).</summary>
+    public bool LeanPerCandidate { get; set; } = FusionOptions.Default.LeanPerCandidate;
+
     /// <summary>Use the fusion that <c>psim eval --tune</c> learned and stored with the index, when there is one, instead
     /// of <see cref="Fusion"/> and <see cref="VectorWeight"/>.</summary>
     public bool UseTunedFusion { get; set; } = true;
@@ -467,6 +471,7 @@ public sealed class RankingOptions
         RrfK = RrfK,
         CandidateCount = CandidateCount,
         UnknownTokenLeanExponent = UnknownTokenLeanExponent,
+        LeanPerCandidate = LeanPerCandidate,
     };
 }
 

@@ -51,6 +51,7 @@ public sealed class SimilarityService(
             Vector = product.Vector,
             Mode = mode,
             Fusion = fusion,
+            CandidateReadableShare = CandidateReadableShare(fusion, mode),
             Filter = request.Filter,
             Top = request.Top,
             ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id },
@@ -105,8 +106,8 @@ public sealed class SimilarityService(
             return (fusion, null);
         }
 
-        var unknown = coverage.UnknownTokenShare(embeddedText);
-        if (unknown < threshold || unknown <= 0)
+        var unknown = 1 - ReadableShare(coverage, threshold, embeddedText);
+        if (unknown <= 0)
         {
             return (fusion, null);
         }
@@ -116,6 +117,32 @@ public sealed class SimilarityService(
             System.Globalization.CultureInfo.InvariantCulture,
             $"keyword-led: the embedding model does not know {unknown * 100:0}% of this product's tokens, so its vector weight is scaled to {scale:0.00} of the configured one");
         return (fusion with { VectorWeight = fusion.VectorWeight * scale }, note);
+    }
+
+    /// <summary>
+    /// The per-candidate lean of hybrid ranking (<see cref="FusionOptions.LeanPerCandidate"/>): for each candidate, the
+    /// share of its embedded text the model can read (1 when its unknown-token share is under
+    /// <see cref="RankingOptions.UnknownTokenThreshold"/>); null when the fusion does not lean per candidate, the mode is
+    /// not hybrid, or the model cannot say.
+    /// </summary>
+    /// <param name="fusion">The query's fusion.</param>
+    /// <param name="mode">The ranking mode.</param>
+    public Func<IndexedProduct, double>? CandidateReadableShare(FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
+    {
+        ArgumentNullException.ThrowIfNull(fusion);
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        if (!fusion.LeanPerCandidate || mode != RankingMode.Hybrid || threshold >= 1 || generator.GetService<ITokenCoverage>() is not { } coverage)
+        {
+            return null;
+        }
+
+        return p => ReadableShare(coverage, threshold, ProductText.ForEmbedding(p.Product));
+    }
+
+    private static double ReadableShare(ITokenCoverage coverage, double threshold, string embeddedText)
+    {
+        var unknown = coverage.UnknownTokenShare(embeddedText);
+        return unknown < threshold || unknown <= 0 ? 1 : 1 - unknown;
     }
 
     /// <summary>Products matching free text.</summary>
@@ -150,6 +177,7 @@ public sealed class SimilarityService(
             Vector = vector,
             Mode = effectiveMode,
             Fusion = fusion,
+            CandidateReadableShare = CandidateReadableShare(fusion, effectiveMode),
             Filter = filter,
             Top = top,
         };

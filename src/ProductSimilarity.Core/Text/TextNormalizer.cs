@@ -102,7 +102,11 @@ public sealed partial class TextNormalizer
             s = Symbols.RemoveEmoji(s);
         }
 
-        s = Symbols.CollapseRepeatedPunctuation(s);
+        if (Options.CollapseRepeatedPunctuation)
+        {
+            s = Symbols.CollapseRepeatedPunctuation(s);
+        }
+
         s = CollapseWhitespace(s);
         return s.Length == 0 ? null : Cap(s, maxLength);
     }

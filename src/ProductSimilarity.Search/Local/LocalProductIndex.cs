@@ -443,8 +443,13 @@ public sealed class LocalProductIndex : IProductIndex
             {
                 writer.Commit();
 
-                // This writer held write.lock from the commit it opened on to this one, so these are all the changes
-                // between the two: the HNSW graph follows them without reading every stored vector again.
+                // Disposing the writer waits for its merges and commits their result. Doing both here, while write.lock is
+                // still held, makes this the commit the reader sees next. This writer held write.lock from the commit it
+                // opened on to this one, so these are all the changes between the two: the HNSW graph follows them without
+                // reading every stored vector again. (Should the reader still see another commit, the graph compares
+                // itself with the stored vectors instead.)
+                writer.WaitForMerges();
+                writer.Commit();
                 delta = new GraphDelta(
                     _writerBaseGeneration,
                     SegmentInfos.GetLastCommitGeneration(_directory),

@@ -279,6 +279,29 @@ public sealed class LocalProductIndexHnswTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Commit_WriterThatOnlyWritesManySmallCommits_FollowsItsChangesThroughMerges()
+    {
+        // 30 commits make 30 small segments, which Lucene merges as it goes; closing a writer commits its merges.
+        var products = Catalog(1500, seed: 29);
+        await using (var writer = LocalProductIndex.Open(_folder.Path, options: Graph))
+        {
+            await writer.EnsureCreatedAsync(Dimensions);
+            for (int i = 0; i < products.Count; i += 50)
+            {
+                await writer.UpsertAsync(products.Skip(i).Take(50).ToList());
+                await writer.CommitAsync();
+            }
+
+            Assert.Equal(1, writer.Graph.CommitSyncs.FromStoredVectors);
+            Assert.Equal(1500, writer.Graph.Shape!.Value.Nodes);
+        }
+
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        var check = index.CheckVectorGraph();
+        Assert.True(check.InStep, check.ToString());
+    }
+
+    [SkippableFact]
     public async Task Commit_AnotherWriterCommittedBetween_GraphComparedWithStoredVectors()
     {
         var products = Catalog(1000, seed: 23);

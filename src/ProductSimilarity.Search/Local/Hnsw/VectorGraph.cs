@@ -131,7 +131,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         long version = reader.Version;
         if (Volatile.Read(ref _state) is not { } current || current.ReaderVersion != version || current.Locations is null)
         {
-            // With a background refresh the refresh brings the graph in step (SyncForQueries); a query never does.
             if (!syncOnQuery)
             {
                 return null;
@@ -197,6 +196,12 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
+        {
+            return;
+        }
+
         if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
         {
             Interlocked.Increment(ref _deltaSyncs);
@@ -208,6 +213,30 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         // A graph that answers queries keeps its locations current; one that only ingests does not build them.
         bool locate = Volatile.Read(ref _state)?.Locations is not null;
         TrySync(reader, locate ? segments : transientSegments, inline: true, cancellationToken, locate);
+    }
+
+    /// <summary>
+    /// Brings the graph to the generation of <paramref name="reader"/> and locates its products in the segments, so that
+    /// queries find it ready: what a serving process's warm-up and background refresh call, off the request path.
+    /// </summary>
+    /// <param name="reader">The reader queries will use.</param>
+    /// <param name="segments">The segments' vectors, cached for queries.</param>
+    /// <param name="cancellationToken">Cancels the sync; the in-memory graph is then dropped.</param>
+    public void SyncForQueries(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
+        {
+            return;
+        }
+
+        // Already in step and located: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && current.Locations is not null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _fullSyncs);
+        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
     /// <summary>Applies the writer's own changes to a graph that reflects the commit they were made on and that no query
@@ -278,25 +307,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         {
             _lock.ExitWriteLock();
         }
-    }
-
-    /// <summary>Brings the graph to the commit of <paramref name="reader"/> and locates its products there, ready for
-    /// queries (the background refresh of a server, and its warm-up), when the reader holds enough products. Returns at
-    /// once, without the write lock, when the graph is already in step.</summary>
-    public void SyncForQueries(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
-        {
-            return;
-        }
-
-        // Taking the write lock would send concurrent searches to the exact scan for nothing.
-        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && current.Locations is not null)
-        {
-            return;
-        }
-
-        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
     /// <summary>
