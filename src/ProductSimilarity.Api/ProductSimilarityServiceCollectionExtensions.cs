@@ -86,7 +86,6 @@ public static class ProductSimilarityServiceCollectionExtensions
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
                     Text = TextNormalizer.For(all.Text),
-                    CommonTermFraction = options.Local.CommonTermFraction,
                     RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
                         ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)
                         : null,

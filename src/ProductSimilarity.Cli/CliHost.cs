@@ -11,9 +11,18 @@ namespace ProductSimilarity.Cli;
 internal static class CliHost
 {
     /// <summary>Builds the service provider for a command, with the sources of <see cref="PsimConfiguration.AddPsimConfiguration"/>.</summary>
+    /// <remarks>
+    /// The local index of these commands refreshes on read (never in the background): a one-shot command reads the commit
+    /// it opened, and an ingestion's own commits are visible at once; a background refresh would only load every new
+    /// segment's vectors into the writer. <c>psim serve</c>, which builds its own host, keeps the configured refresh.
+    /// </remarks>
     public static ServiceProvider Build(GlobalSettings settings, IDictionary<string, string?>? overrides = null)
     {
-        var configuration = new ConfigurationBuilder().AddPsimConfiguration(settings, overrides).Build();
+        var values = new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>(), StringComparer.OrdinalIgnoreCase)
+        {
+            ["ProductSimilarity:Index:Local:RefreshIntervalMilliseconds"] = "0",
+        };
+        var configuration = new ConfigurationBuilder().AddPsimConfiguration(settings, values).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging

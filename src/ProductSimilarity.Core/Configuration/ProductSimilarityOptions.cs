@@ -363,14 +363,6 @@ public sealed class LocalIndexOptions
     /// </summary>
     [Range(0, 60_000)]
     public int RefreshIntervalMilliseconds { get; set; } = 100;
-
-    /// <summary>
-    /// A keyword term in more than this share of the products only adds to the score of products that match a rarer
-    /// term of the query, so one frequent word ("model" in every title) does not make every product a candidate to score;
-    /// 1 turns this off.
-    /// </summary>
-    [Range(0.01, 1.0)]
-    public double CommonTermFraction { get; set; } = 0.5;
 }
 
 /// <summary><c>ProductSimilarity:Index:Local:Hnsw</c>: when the local index searches vectors through an HNSW graph

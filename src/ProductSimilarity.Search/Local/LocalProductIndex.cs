@@ -889,13 +889,7 @@ public sealed class LocalProductIndex : IProductIndex
             return [];
         }
 
-        var filter = BuildFilter(query);
-        var top = SplitCommonTerms(text, searcher.IndexReader) is { } split ? searcher.Search(split, filter, k) : null;
-        if (top is null || top.TotalHits < k)
-        {
-            // Fewer products hold a rarer term than the list needs: the plain query lets the common terms fill it.
-            top = searcher.Search(text, filter, k);
-        }
+        var top = searcher.Search(text, BuildFilter(query), k);
         var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
         foreach (var hit in top.ScoreDocs)
         {
@@ -945,45 +939,6 @@ public sealed class LocalProductIndex : IProductIndex
         }
 
         return query.Clauses.Count == 0 ? null : query;
-    }
-
-    /// <summary>
-    /// The clauses of <paramref name="query"/> split by how common their term is: a clause whose term is in more than
-    /// <see cref="LocalProductIndexOptions.CommonTermFraction"/> of the documents ("model" in every title, the brand of a
-    /// one-brand shop) no longer makes a product match on its own, it only adds to the score of products that match a
-    /// rarer clause, as Lucene's <c>CommonTermsQuery</c> does. Those products score exactly as with the plain query (BM25
-    /// has no coordination factor, so nesting changes no score), and the query no longer scores every product of the
-    /// catalog for one frequent word. Null when no clause is common, or every one is.
-    /// </summary>
-    internal BooleanQuery? SplitCommonTerms(BooleanQuery query, IndexReader reader)
-    {
-        double fraction = _options.CommonTermFraction;
-        int documents = reader.MaxDoc;
-        if (fraction >= 1 || documents == 0)
-        {
-            return null;
-        }
-
-        var rare = new BooleanQuery();
-        var common = new BooleanQuery();
-        bool rareCanMatch = false;
-        foreach (var clause in query.Clauses)
-        {
-            int frequency = clause.Query is TermQuery term ? reader.DocFreq(term.Term) : documents;
-            bool isCommon = clause.Query is TermQuery && frequency > fraction * documents;
-            (isCommon ? common : rare).Add(clause);
-            rareCanMatch |= !isCommon && frequency > 0;
-        }
-
-        if (common.Clauses.Count == 0 || !rareCanMatch)
-        {
-            return null;
-        }
-
-        var split = new BooleanQuery();
-        split.Add(rare, Occur.MUST);
-        split.Add(common, Occur.SHOULD);
-        return split;
     }
 
     // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
