@@ -8,10 +8,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
+using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Evaluation;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ingestion;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Adapters;
 using ProductSimilarity.Embeddings.AzureOpenAI;
 using ProductSimilarity.Embeddings.Onnx;
@@ -58,6 +60,13 @@ public static class ProductSimilarityServiceCollectionExtensions
                 inner = LinearAdapterEmbeddingGenerator.Load(inner, options.AdapterPath);
             }
 
+            // Innermost, so logging and OpenTelemetry still see every call; keyed by the (adapted) model's id.
+            var cacheSize = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Serving.QueryEmbeddingCacheSize;
+            if (cacheSize > 0)
+            {
+                inner = new QueryEmbeddingCache(inner, cacheSize);
+            }
+
             return new EmbeddingGeneratorBuilder<string, Embedding<float>>(inner)
                 .UseLogging(sp.GetService<ILoggerFactory>())
                 .UseOpenTelemetry(sp.GetService<ILoggerFactory>(), sourceName: "ProductSimilarity")
@@ -67,7 +76,8 @@ public static class ProductSimilarityServiceCollectionExtensions
         services.AddAzureAISearchProductIndex();
         services.TryAddSingleton<IProductIndex>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Index;
+            var all = sp.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value;
+            var options = all.Index;
             return options.Provider switch
             {
                 IndexProvider.AzureAISearch => sp.GetRequiredService<AzureAISearchProductIndex>(),
@@ -75,6 +85,11 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    Text = TextNormalizer.For(all.Text),
+                    CommonTermFraction = options.Local.CommonTermFraction,
+                    RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
+                        ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)
+                        : null,
                     Hnsw = new HnswSettings
                     {
                         MinProducts = options.Local.Hnsw.MinProducts,

@@ -66,6 +66,25 @@ public sealed class RecommendCommandTests
     }
 
     [Fact]
+    public async Task Recommend_HistoryOverConfiguredLimit_UsageErrorNamesTheSetting()
+    {
+        using var dir = new TempDir();
+        var config = dir.File("psim.json");
+        await File.WriteAllTextAsync(config, """{"ProductSimilarity":{"Limits":{"MaxHistory":2}}}""");
+        var historyFile = dir.File("history.jsonl");
+        await File.WriteAllTextAsync(historyFile, "{\"id\":\"K1\"}\n{\"id\":\"K2\"}\n{\"id\":\"K3\"}\n");
+
+        var (argsExit, _, argsError) = await PsimRunner.RunAsync("recommend", "K1", "K2", "K3", "--config", config, "--index", dir.File("idx"));
+        var (fileExit, _, fileError) = await PsimRunner.RunAsync("recommend", "--history", historyFile, "--config", config, "--index", dir.File("idx"));
+
+        Assert.Equal(ExitCodes.Usage, argsExit);
+        Assert.Contains("at most 2 history events", argsError, StringComparison.Ordinal);
+        Assert.Contains("ProductSimilarity:Limits:MaxHistory", argsError, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, fileExit);
+        Assert.Contains("history.jsonl: at most 2 history events", fileError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recommend_RealTimestampsAndColdStart_EndToEnd()
     {
         using var dir = new TempDir();

@@ -48,6 +48,7 @@ public sealed partial class ProductApi(
             var result = await similarity.SimilarAsync(
                 new SimilarRequest { Id = id!, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
             telemetry.Complete(result.Hits.Count, Relaxed(result));
+            LogIfSlow(telemetry, "similar");
             LogSimilar(logger, id!, result.Hits.Count);
             return TypedResults.Ok(ResultsResponse.From(result));
         }
@@ -79,6 +80,7 @@ public sealed partial class ProductApi(
         using var telemetry = ProductSimilarityTelemetry.StartQuery("recommendations");
         var result = await similarity.RecommendAsync(recommendation, cancellationToken).ConfigureAwait(false);
         telemetry.Complete(result.Hits.Count);
+        LogIfSlow(telemetry, "recommendations");
         LogRecommended(logger, recommendation.History.Count, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
     }
@@ -103,6 +105,7 @@ public sealed partial class ProductApi(
         using var telemetry = ProductSimilarityTelemetry.StartQuery("search");
         var result = await similarity.SearchAsync(new SearchRequest { Text = text, Top = top, Filter = filter, Mode = mode, Explain = explain, Shaping = shaping }, cancellationToken).ConfigureAwait(false);
         telemetry.Complete(result.Hits.Count, Relaxed(result));
+        LogIfSlow(telemetry, "search");
         LogSearchText(logger, text);
         LogSearched(logger, result.Hits.Count);
         return TypedResults.Ok(ResultsResponse.From(result));
@@ -224,6 +227,17 @@ public sealed partial class ProductApi(
         ? options.Value.Embeddings.Onnx.Quantization.ToString()
         : null;
 
+    // The slow-query log (ProductSimilarity:Serving:SlowQueryMilliseconds): where the time of one slow query went.
+    private void LogIfSlow(ProductSimilarityTelemetry.Query query, string route)
+    {
+        var threshold = options.Value.Serving.SlowQueryMilliseconds;
+        var elapsed = query.Elapsed;
+        if (threshold > 0 && elapsed.TotalMilliseconds >= threshold)
+        {
+            LogSlowQuery(logger, route, elapsed.TotalMilliseconds, query.Stages.ToString());
+        }
+    }
+
     private static IResult Unhealthy(HealthResponse response) =>
         TypedResults.Json(response, statusCode: StatusCodes.Status503ServiceUnavailable);
 
@@ -252,4 +266,7 @@ public sealed partial class ProductApi(
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Rejected a {Route} request: {ErrorCount} invalid fields")]
     private static partial void LogRejected(ILogger logger, string route, int errorCount);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Slow {Route} query: {ElapsedMs:0.0} ms ({Stages})")]
+    private static partial void LogSlowQuery(ILogger logger, string route, double elapsedMs, string stages);
 }

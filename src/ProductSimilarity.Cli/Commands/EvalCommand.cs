@@ -41,7 +41,7 @@ internal static class EvalCommand
         var rulesOff = new Option<string[]>("--rules-off")
         {
             Description = "For measurement: evaluate with text rules switched off, comma-separated: codes (the model-code fields), near-codes (suffix-insensitive codes), "
-                + "units, boilerplate, emoji, t2s (Traditional to Simplified).",
+                + "units, boilerplate (everywhere), boilerplate-embedded (kept in the stored and embedded text only), emoji, punctuation (repeated marks kept), t2s (Traditional to Simplified).",
             AllowMultipleArgumentsPerToken = true,
             HelpName = "RULES",
         };
@@ -361,11 +361,11 @@ internal static class EvalCommand
 /// </summary>
 internal static class TextRules
 {
-    public static readonly IReadOnlyList<string> Names = ["codes", "near-codes", "units", "boilerplate", "emoji", "t2s"];
+    public static readonly IReadOnlyList<string> Names = ["codes", "near-codes", "units", "boilerplate", "boilerplate-embedded", "emoji", "punctuation", "t2s"];
 
-    public static void SwitchOff(IEnumerable<string> values, IDictionary<string, string?> overrides)
+    public static void SwitchOff(IEnumerable<string> values, IDictionary<string, string?> overrides, ProductSimilarity.Core.Text.TextCleaningOptions? defaults = null)
     {
-        var defaults = ProductSimilarity.Core.Text.TextCleaningOptions.Default;
+        defaults ??= ProductSimilarity.Core.Text.TextCleaningOptions.Default;
         foreach (var rule in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             switch (rule.ToLowerInvariant())
@@ -382,9 +382,19 @@ internal static class TextRules
                     defaults.NormalizeUnits = false;
                     break;
                 case "boilerplate":
+                    // An empty phrase is ignored: a list of one empty phrase removes nothing on either side.
                     overrides["ProductSimilarity:Text:RemoveBoilerplate"] = "false";
+                    overrides["ProductSimilarity:Text:Boilerplate:0"] = string.Empty;
                     defaults.RemoveBoilerplate = false;
                     defaults.Boilerplate = [];
+                    break;
+                case "boilerplate-embedded":
+                    overrides["ProductSimilarity:Text:RemoveBoilerplate"] = "false";
+                    defaults.RemoveBoilerplate = false;
+                    break;
+                case "punctuation":
+                    overrides["ProductSimilarity:Text:CollapseRepeatedPunctuation"] = "false";
+                    defaults.CollapseRepeatedPunctuation = false;
                     break;
                 case "emoji":
                     overrides["ProductSimilarity:Text:RemoveEmoji"] = "false";

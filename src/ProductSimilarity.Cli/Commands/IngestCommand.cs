@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Ingestion;
@@ -18,7 +20,7 @@ internal static class IngestCommand
         var encoding = new Option<string?>("--encoding") { Description = "Text encoding of FILE when it is not UTF-8 (e.g. gbk, gb18030, big5, windows-1252). A byte order mark always wins.", HelpName = "NAME" };
         var json = PsimApp.JsonOption();
         var catalog = new CatalogOptions();
-        var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again.")
+        var command = new Command("ingest", "Ingest a catalog into the index. Re-running skips unchanged products; an interrupted run can simply be run again. Runs at a low CPU priority so a server beside it keeps its latency (ProductSimilarity:Ingestion:Priority=Normal to change).")
         {
             file, mode, errors, reembed, encoding, json, catalog.Format, catalog.Map, catalog.Delimiter, catalog.Sheet, catalog.PriceCulture, catalog.IncludeDrafts,
         };
@@ -37,6 +39,9 @@ internal static class IngestCommand
             }
 
             await using var services = CliHost.Build(PsimApp.Globals(parse), overrides);
+            ProcessPriority.Apply(
+                services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Ingestion.Priority,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProcessPriority)));
             var summary = await RunAsync(services, console, input.FullName, parse.GetValue(errors), parse.GetValue(mode), ct, parse.GetValue(reembed)).ConfigureAwait(false);
             if (parse.GetValue(json))
             {

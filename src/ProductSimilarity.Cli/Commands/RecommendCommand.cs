@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Similarity;
 
 namespace ProductSimilarity.Cli.Commands;
@@ -42,16 +44,18 @@ internal static class RecommendCommand
         filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            await using var services = CliHost.Build(PsimApp.Globals(parse));
+            var maxHistory = services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value.Limits.MaxHistory;
             var events = new List<HistoryEvent>();
             if (parse.GetValue(historyFile) is { } file)
             {
-                events.AddRange(await ReadHistoryFileAsync(file, ct).ConfigureAwait(false));
+                events.AddRange(await ReadHistoryFileAsync(file, ct, maxHistory).ConfigureAwait(false));
             }
 
             events.AddRange(parse.GetValue(history)?.Select(Parse) ?? []);
-            if (events.Count > RecommendationRequest.MaxHistory)
+            if (events.Count > maxHistory)
             {
-                throw new CliException($"at most {RecommendationRequest.MaxHistory} history events are allowed; got {events.Count}.", ExitCodes.Usage);
+                throw new CliException($"at most {maxHistory} history events are allowed (ProductSimilarity:Limits:MaxHistory); got {events.Count}.", ExitCodes.Usage);
             }
 
             RecommendationStrategy? chosen = null;
@@ -62,7 +66,6 @@ internal static class RecommendCommand
                     : throw new CliException($"--strategy must be multi-interest or centroid, not '{name}'.", ExitCodes.Usage);
             }
 
-            await using var services = CliHost.Build(PsimApp.Globals(parse));
             var result = await services.GetRequiredService<SimilarityService>().RecommendAsync(new RecommendationRequest
             {
                 History = events,
@@ -113,7 +116,7 @@ internal static class RecommendCommand
     }
 
     /// <summary>Reads a JSON Lines history; a bad line is a usage error naming the file, line and field.</summary>
-    internal static async Task<List<HistoryEvent>> ReadHistoryFileAsync(FileInfo file, CancellationToken cancellationToken)
+    internal static async Task<List<HistoryEvent>> ReadHistoryFileAsync(FileInfo file, CancellationToken cancellationToken, int maxHistory = RecommendationRequest.MaxHistory)
     {
         if (!file.Exists)
         {
@@ -131,9 +134,9 @@ internal static class RecommendCommand
             }
 
             events.Add(ParseLine(text, $"{file.Name}:{line}"));
-            if (events.Count > RecommendationRequest.MaxHistory)
+            if (events.Count > maxHistory)
             {
-                throw new CliException($"{file.Name}: at most {RecommendationRequest.MaxHistory} history events are allowed.", ExitCodes.Usage);
+                throw new CliException($"{file.Name}: at most {maxHistory} history events are allowed (ProductSimilarity:Limits:MaxHistory).", ExitCodes.Usage);
             }
         }
 

@@ -28,9 +28,11 @@ internal static class ServeCommand
             builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Http.HttpResults", LogLevel.Warning); // two lines per 404 otherwise
             builder.WebHost.UseUrls(parse.GetRequiredValue(urls));
             builder.Services.AddProductSimilarity(builder.Configuration).AddProductApi();
             builder.Services.AddProductApiOpenApi();
+            builder.Services.AddHostedService<ServingWarmup>(); // index and model loaded before the first request
             builder.Services.AddProductSimilarityTelemetry(builder.Configuration); // ProductSimilarity:Telemetry:Exporter = None | Console | Otlp
             var app = builder.Build();
             app.MapProductApi();

@@ -52,6 +52,10 @@ public sealed class ProductSimilarityOptions : IValidatableObject
     [ValidateObjectMembers]
     public ResultOptions Results { get; set; } = new();
 
+    /// <summary>How queries are served: the query-embedding cache and the slow-query log.</summary>
+    [ValidateObjectMembers]
+    public ServingOptions Serving { get; set; } = new();
+
     /// <summary>The cross-field rules: what the chosen providers need. Each message names the configuration key.</summary>
     /// <param name="validationContext">The validation context (unused).</param>
     /// <returns>One result per broken rule.</returns>
@@ -349,6 +353,24 @@ public sealed class LocalIndexOptions
     /// <summary>The HNSW graph used for vector search in large catalogs.</summary>
     [ValidateObjectMembers]
     public LocalHnswOptions Hnsw { get; set; } = new();
+
+    /// <summary>
+    /// How often (milliseconds) a background task looks for a commit made by another process (an ingestion beside
+    /// <c>psim serve</c>) and, when it finds one, opens and warms the new reader (vectors loaded, HNSW graph brought up to
+    /// date) before queries switch to it; queries keep using the previous commit meanwhile, so none waits. 0 instead
+    /// brings the reader up to date on the request thread at every read (the behaviour before the background refresh).
+    /// This process's own commits are visible at once either way.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int RefreshIntervalMilliseconds { get; set; } = 100;
+
+    /// <summary>
+    /// A keyword term in more than this share of the products only adds to the score of products that match a rarer
+    /// term of the query, so one frequent word ("model" in every title) does not make every product a candidate to score;
+    /// 1 turns this off.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double CommonTermFraction { get; set; } = 0.5;
 }
 
 /// <summary><c>ProductSimilarity:Index:Local:Hnsw</c>: when the local index searches vectors through an HNSW graph
@@ -436,6 +458,10 @@ public sealed class RankingOptions
     [Range(0.0, 10.0)]
     public double UnknownTokenLeanExponent { get; set; } = FusionOptions.Default.UnknownTokenLeanExponent;
 
+    /// <summary>Also lean per candidate: each candidate's vector weight is scaled by the share of its own text the model
+    /// can read, raised to <see cref="UnknownTokenLeanExponent"/> (<see cref="FusionOptions.LeanPerCandidate"/>).</summary>
+    public bool LeanPerCandidate { get; set; } = FusionOptions.Default.LeanPerCandidate;
+
     /// <summary>Use the fusion that <c>psim eval --tune</c> learned and stored with the index, when there is one, instead
     /// of <see cref="Fusion"/> and <see cref="VectorWeight"/>.</summary>
     public bool UseTunedFusion { get; set; } = true;
@@ -453,6 +479,7 @@ public sealed class RankingOptions
         RrfK = RrfK,
         CandidateCount = CandidateCount,
         UnknownTokenLeanExponent = UnknownTokenLeanExponent,
+        LeanPerCandidate = LeanPerCandidate,
     };
 }
 
@@ -527,6 +554,16 @@ public enum IngestionMode
     Snapshot,
 }
 
+/// <summary>The CPU scheduling priority of a <c>psim ingest</c> run (<see cref="IngestionOptions.Priority"/>).</summary>
+public enum IngestionPriority
+{
+    /// <summary>Below normal: a server on the same machine comes first.</summary>
+    Low,
+
+    /// <summary>The priority the process was started with.</summary>
+    Normal,
+}
+
 /// <summary><c>ProductSimilarity:Ingestion</c>.</summary>
 public sealed class IngestionOptions
 {
@@ -540,6 +577,14 @@ public sealed class IngestionOptions
     /// <summary>Batches between durable commits (checkpoints).</summary>
     [Range(1, 10000)]
     public int CommitEvery { get; set; } = 16;
+
+    /// <summary>
+    /// <c>psim ingest</c> only: <c>Low</c> (default) runs the ingestion at a lower CPU scheduling priority (nice 10 on
+    /// Linux and macOS, below normal on Windows), so that a <c>psim serve</c> beside it keeps its latency; alone on a
+    /// machine it is as fast as <c>Normal</c>. The Functions app, which serves and ingests in one process, ignores it.
+    /// </summary>
+    [EnumDataType(typeof(IngestionPriority))]
+    public IngestionPriority Priority { get; set; } = IngestionPriority.Low;
 
     /// <summary>
     /// Mask e-mails, phone numbers, card-like numbers and URL query strings in descriptions and reviews before they are

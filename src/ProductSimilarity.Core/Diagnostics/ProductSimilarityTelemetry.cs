@@ -71,7 +71,7 @@ public static class ProductSimilarityTelemetry
     /// <summary>The activity source.</summary>
     public static ActivitySource Source { get; } = new(Name);
 
-    private static readonly Meter Meter = new(Name);
+    internal static readonly Meter Meter = new(Name);
     private static readonly Counter<long> RowsRead = Meter.CreateCounter<long>(RowsReadMetric, "{row}", "Catalog rows read by ingestion.");
     private static readonly Counter<long> RowsRejected = Meter.CreateCounter<long>(RowsRejectedMetric, "{row}", "Catalog rows rejected by ingestion.");
     private static readonly Counter<long> Embedded = Meter.CreateCounter<long>(EmbeddedMetric, "{product}", "Products embedded by ingestion.");
@@ -178,7 +178,14 @@ public static class ProductSimilarityTelemetry
         {
             _route = route;
             _activity = activity;
+            Stages = QueryStages.Begin(route);
         }
+
+        /// <summary>The time spent so far in each stage of this query (embedding, vector and keyword lists...).</summary>
+        public QueryStages Stages { get; }
+
+        /// <summary>The time since the query started.</summary>
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
         /// <summary>Records the result count (and whether the filter fallback filled the list).</summary>
         public void Complete(int results, bool fallback = false)
@@ -204,6 +211,7 @@ public static class ProductSimilarityTelemetry
             }
 
             _disposed = true;
+            QueryStages.End(Stages);
             QueryDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new KeyValuePair<string, object?>(RouteTag, _route));
             _activity?.Dispose();
         }

@@ -56,6 +56,13 @@ public sealed record RankingCandidate(string Name, RankingMode Mode, FusionOptio
         new("weighted 0.5 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.5, UnknownTokenLeanExponent = 2 }, true),
         new("z-score 0.25 + squared lean (default)", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 2 }, true),
         new("z-score 0.2 + squared lean", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.2, UnknownTokenLeanExponent = 2 }, true),
+        new("z-score 0.25 + squared lean per candidate", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 2, LeanPerCandidate = true }, true),
+        new("z-score 0.3 + cubed lean per candidate", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 3, LeanPerCandidate = true }, true),
+        new("z-score 0.25 + squared lean, 20 per list", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 2, CandidateCount = 20 }, true),
+        new("z-score 0.3 + squared lean, 20 per list", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 2, CandidateCount = 20 }, true),
+        new("z-score 0.25 + cubed lean per candidate, 20 per list", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.25, UnknownTokenLeanExponent = 3, LeanPerCandidate = true, CandidateCount = 20 }, true),
+        new("z-score 0.3 + cubed lean per candidate, 20 per list", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 3, LeanPerCandidate = true, CandidateCount = 20 }, true),
+        new("z-score 0.3 + cubed lean per candidate, 30 per list", RankingMode.Hybrid, new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.3, UnknownTokenLeanExponent = 3, LeanPerCandidate = true, CandidateCount = 30 }, true),
     ];
 }
 
@@ -107,6 +114,7 @@ public sealed record RankedQueries(IReadOnlyList<QueryOutcome> Outcomes, int Top
 /// <remarks>Thread-safe; queries run with bounded parallelism.</remarks>
 public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex index)
 {
+
     /// <summary>Reads <c>id_a,id_b[,...]</c> pairs from a CSV with a header; with <paramref name="split"/>, keeps rows whose
     /// <c>split</c> column equals it and whose <c>label</c> column (when present) is 1.</summary>
     public static IReadOnlyList<(string A, string B)> ReadPairs(string path, string? split = null)
@@ -242,7 +250,9 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
         var (truth, queryIds, present) = await QueriesAsync(matches, queryPairs, cancellationToken).ConfigureAwait(false);
 
         var distinctSources = await CountSourcesAsync(cancellationToken).ConfigureAwait(false);
-        var depth = FusionOptions.Default.CandidateCount;
+        // Each list is fetched once, as deep as the deepest candidate asks; a candidate with fewer per list fuses the heads.
+        var depth = candidates.Select(c => c.Fusion?.CandidateCount ?? 0).Append(FusionOptions.Default.CandidateCount).Max();
+        var shares = new System.Collections.Concurrent.ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var hits1 = new double[candidates.Count];
         var hits10 = new double[candidates.Count];
         var mrr = new double[candidates.Count];
@@ -265,16 +275,18 @@ public sealed class RetrievalEvaluator(SimilarityService service, IProductIndex 
                 for (var c = 0; c < candidates.Count; c++)
                 {
                     var candidate = candidates[c];
+                    var fusion = candidate.Fusion ?? FusionOptions.Default;
+                    var perList = Math.Max(fusion.CandidateCount, 10);
+                    var share = candidate.LeanOnUnknownTokens ? service.CandidateReadableShare(fusion) : null;
                     var ranked = candidate.Mode switch
                     {
                         RankingMode.Vector => RankFusion.FromVector(vector),
                         RankingMode.Keyword => RankFusion.FromKeyword(keyword),
                         _ => RankFusion.Fuse(
-                            vector,
-                            keyword,
-                            candidate.LeanOnUnknownTokens
-                                ? service.FusionFor(embedded, candidate.Fusion ?? FusionOptions.Default).Fusion
-                                : candidate.Fusion ?? FusionOptions.Default),
+                            vector.Count > perList ? vector[..perList] : vector,
+                            keyword.Count > perList ? keyword[..perList] : keyword,
+                            candidate.LeanOnUnknownTokens ? service.FusionFor(embedded, fusion).Fusion : fusion,
+                            share is null ? null : p => shares.GetOrAdd(p.Id, _ => share(p))),
                     };
                     for (var i = 0; i < Math.Min(10, ranked.Count); i++)
                     {

@@ -206,6 +206,13 @@ public sealed record FusionOptions
     /// default, 2, by its square.
     /// </summary>
     public double UnknownTokenLeanExponent { get; init; } = 2;
+
+    /// <summary>
+    /// Also lean per candidate: each candidate's vector weight is scaled by <c>(share of its text the model can
+    /// read)^UnknownTokenLeanExponent</c> (<see cref="ProductQuery.CandidateReadableShare"/>), as the query's is. Off by
+    /// default.
+    /// </summary>
+    public bool LeanPerCandidate { get; init; }
 }
 
 /// <summary>A query against an <see cref="IProductIndex"/>.</summary>
@@ -222,6 +229,13 @@ public sealed record ProductQuery
 
     /// <summary>Fusion settings for hybrid ranking.</summary>
     public FusionOptions Fusion { get; init; } = FusionOptions.Default;
+
+    /// <summary>
+    /// The share (0..1) of a candidate's text the embedding model can read, for the per-candidate lean of hybrid
+    /// ranking (<see cref="FusionOptions.LeanPerCandidate"/>); null leaves every candidate's weight as the query's.
+    /// Must be thread-safe.
+    /// </summary>
+    public Func<IndexedProduct, double>? CandidateReadableShare { get; init; }
 
     /// <summary>Filters.</summary>
     public ProductFilter Filter { get; init; } = new();

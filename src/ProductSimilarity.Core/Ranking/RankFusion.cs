@@ -35,7 +35,7 @@ public static class RankFusion
         {
             RankingMode.Vector => FromVector(candidates.Vector),
             RankingMode.Keyword => FromKeyword(candidates.Keyword),
-            _ => Fuse(candidates.Vector, candidates.Keyword, query.Fusion),
+            _ => Fuse(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare),
         };
         return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
     }
@@ -44,19 +44,30 @@ public static class RankFusion
     /// <param name="vector">The vector list, best first.</param>
     /// <param name="keyword">The keyword list, best first.</param>
     /// <param name="options">Fusion settings.</param>
+    /// <param name="candidateReadableShare">
+    /// When set (and <see cref="FusionOptions.LeanPerCandidate"/> is on), the share (0..1) of a candidate's text the
+    /// embedding model can read: in <see cref="FusionMethod.Weighted"/>, <see cref="FusionMethod.ZScore"/> and
+    /// <see cref="FusionMethod.Confidence"/> fusion each candidate's vector weight is scaled by it raised to
+    /// <see cref="FusionOptions.UnknownTokenLeanExponent"/>, since a cosine is only as good as the model's reading of
+    /// both texts. Called once per distinct candidate.
+    /// </param>
     /// <returns>Every product of either list, best first.</returns>
     public static IReadOnlyList<SearchHit> Fuse(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
-        FusionOptions options)
+        FusionOptions options,
+        Func<IndexedProduct, double>? candidateReadableShare = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Func<IndexedProduct, double>? scale = options.LeanPerCandidate && candidateReadableShare is not null
+            ? p => Math.Pow(Math.Clamp(candidateReadableShare(p), 0, 1), options.UnknownTokenLeanExponent)
+            : null;
         return options.Method switch
         {
             FusionMethod.Rrf => Rrf(vector, keyword, options.RrfK),
-            FusionMethod.Weighted => Weighted(vector, keyword, options.VectorWeight),
-            FusionMethod.ZScore => Standardized(vector, keyword, options.VectorWeight, perQuery: false),
-            FusionMethod.Confidence => Standardized(vector, keyword, options.VectorWeight, perQuery: true),
+            FusionMethod.Weighted => Weighted(vector, keyword, options.VectorWeight, scale),
+            FusionMethod.ZScore => Standardized(vector, keyword, options.VectorWeight, perQuery: false, scale),
+            FusionMethod.Confidence => Standardized(vector, keyword, options.VectorWeight, perQuery: true, scale),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown fusion method."),
         };
     }
@@ -101,11 +112,13 @@ public static class RankFusion
     /// <param name="vector">The vector list (scores are cosine similarities), best first.</param>
     /// <param name="keyword">The keyword list (scores are BM25), best first.</param>
     /// <param name="vectorWeight">The weight <c>w</c> of the cosine part, 0..1.</param>
+    /// <param name="candidateScale">When set, each candidate's <c>w</c> is multiplied by it (0..1).</param>
     /// <returns>Every product of either list, best first.</returns>
     public static IReadOnlyList<SearchHit> Weighted(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
-        double vectorWeight = 0.7)
+        double vectorWeight = 0.7,
+        Func<IndexedProduct, double>? candidateScale = null)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
         {
@@ -132,7 +145,8 @@ public static class RankFusion
                 ? (range > 0 ? (s - min) / range : 1.0)
                 : 0.0;
             double vectorPart = entry.VectorScore ?? 0.0;
-            hits.Add(entry.ToHit((vectorWeight * vectorPart) + ((1 - vectorWeight) * keywordPart)));
+            double w = candidateScale is null ? vectorWeight : vectorWeight * candidateScale(entry.Product);
+            hits.Add(entry.ToHit((w * vectorPart) + ((1 - w) * keywordPart)));
         }
 
         return Sort(hits);
@@ -149,12 +163,15 @@ public static class RankFusion
     /// <param name="keyword">The keyword list, best first.</param>
     /// <param name="vectorWeight">The weight <c>w</c> of the vector part, 0..1.</param>
     /// <param name="perQuery">Set the weight per query from the lists' top gaps.</param>
+    /// <param name="candidateScale">When set, each candidate's <c>w</c> (after the per-query gap rule) is multiplied by
+    /// it (0..1).</param>
     /// <returns>Every product of either list, best first.</returns>
     public static IReadOnlyList<SearchHit> Standardized(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         double vectorWeight = 0.5,
-        bool perQuery = false)
+        bool perQuery = false,
+        Func<IndexedProduct, double>? candidateScale = null)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
         {
@@ -180,7 +197,8 @@ public static class RankFusion
         {
             double zv = entry.VectorScore is double sv ? v.Z(sv) : v.MinZ;
             double zk = entry.KeywordScore is double sk ? k.Z(sk) : k.MinZ;
-            hits.Add(entry.ToHit((w * zv) + ((1 - w) * zk)));
+            double we = candidateScale is null ? w : w * candidateScale(entry.Product);
+            hits.Add(entry.ToHit((we * zv) + ((1 - we) * zk)));
         }
 
         return Sort(hits);

@@ -42,6 +42,9 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
 
     private readonly PopularProducts _popular = new(index, options, timeProvider);
 
+    // The configured keyword-side rules (ProductSimilarity:Text), the same the index's documents are written with.
+    private readonly TextNormalizer _text = TextNormalizer.For(options.Value.Text);
+
     /// <summary>The weight of one event of a kind: view 1, cart 3, purchase 5 (a "not interested" is a negative of 1).</summary>
     /// <param name="kind">The event kind.</param>
     /// <returns>The weight.</returns>
@@ -194,7 +197,7 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
         var lists = await Task.WhenAll(interests.Select(interest => index.SearchAsync(
             new ProductQuery
             {
-                Text = TextNormalizer.Default.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
+                Text = _text.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
                 Vector = interest.Vector,
                 Mode = ranking.Mode,
                 Fusion = ranking.ToFusionOptions(index.TunedFusion),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Embeddings;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
@@ -21,6 +22,9 @@ public sealed class SimilarityService(
     TimeProvider timeProvider)
 {
     private readonly Recommender _recommender = new(index, options, timeProvider);
+
+    // The configured keyword-side rules (ProductSimilarity:Text), the same the index's documents are written with.
+    private readonly TextNormalizer _text = TextNormalizer.For(options.Value.Text);
 
     /// <summary>The configured default ranking mode.</summary>
     public RankingMode DefaultMode => options.Value.Ranking.Mode;
@@ -43,10 +47,11 @@ public sealed class SimilarityService(
         var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? DefaultFusion, mode);
         var query = new ProductQuery
         {
-            Text = TextNormalizer.Default.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
+            Text = _text.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
             Vector = product.Vector,
             Mode = mode,
             Fusion = fusion,
+            CandidateReadableShare = CandidateReadableShare(fusion, mode),
             Filter = request.Filter,
             Top = request.Top,
             ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id },
@@ -101,8 +106,8 @@ public sealed class SimilarityService(
             return (fusion, null);
         }
 
-        var unknown = coverage.UnknownTokenShare(embeddedText);
-        if (unknown < threshold || unknown <= 0)
+        var unknown = 1 - ReadableShare(coverage, threshold, embeddedText);
+        if (unknown <= 0)
         {
             return (fusion, null);
         }
@@ -112,6 +117,32 @@ public sealed class SimilarityService(
             System.Globalization.CultureInfo.InvariantCulture,
             $"keyword-led: the embedding model does not know {unknown * 100:0}% of this product's tokens, so its vector weight is scaled to {scale:0.00} of the configured one");
         return (fusion with { VectorWeight = fusion.VectorWeight * scale }, note);
+    }
+
+    /// <summary>
+    /// The per-candidate lean of hybrid ranking (<see cref="FusionOptions.LeanPerCandidate"/>): for each candidate, the
+    /// share of its embedded text the model can read (1 when its unknown-token share is under
+    /// <see cref="RankingOptions.UnknownTokenThreshold"/>); null when the fusion does not lean per candidate, the mode is
+    /// not hybrid, or the model cannot say.
+    /// </summary>
+    /// <param name="fusion">The query's fusion.</param>
+    /// <param name="mode">The ranking mode.</param>
+    public Func<IndexedProduct, double>? CandidateReadableShare(FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
+    {
+        ArgumentNullException.ThrowIfNull(fusion);
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        if (!fusion.LeanPerCandidate || mode != RankingMode.Hybrid || threshold >= 1 || generator.GetService<ITokenCoverage>() is not { } coverage)
+        {
+            return null;
+        }
+
+        return p => ReadableShare(coverage, threshold, ProductText.ForEmbedding(p.Product));
+    }
+
+    private static double ReadableShare(ITokenCoverage coverage, double threshold, string embeddedText)
+    {
+        var unknown = coverage.UnknownTokenShare(embeddedText);
+        return unknown < threshold || unknown <= 0 ? 1 : 1 - unknown;
     }
 
     /// <summary>Products matching free text.</summary>
@@ -127,22 +158,26 @@ public sealed class SimilarityService(
         var filter = request.Filter;
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var effectiveMode = request.Mode ?? DefaultMode;
-        var clean = TextNormalizer.Default.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
+        var clean = _text.Clean(text, TextNormalizer.MaxTitleLength) ?? string.Empty;
         ReadOnlyMemory<float>? vector = null;
         if (effectiveMode != RankingMode.Keyword)
         {
             // A query vector from another model would be compared against the stored ones without any error otherwise.
             EmbeddingModelMismatchException.ThrowIfMismatch(index, generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId ?? generator.GetType().Name);
-            vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
+            using (QueryStages.Time(QueryStage.Embed))
+            {
+                vector = (await generator.GenerateAsync([clean], EmbeddingInput.QueryOptions, cancellationToken).ConfigureAwait(false))[0].Vector;
+            }
         }
 
         var (fusion, note) = FusionFor(clean, DefaultFusion, effectiveMode);
         var query = new ProductQuery
         {
-            Text = TextNormalizer.Default.ForKeywords(clean),
+            Text = _text.ForKeywords(clean),
             Vector = vector,
             Mode = effectiveMode,
             Fusion = fusion,
+            CandidateReadableShare = CandidateReadableShare(fusion, effectiveMode),
             Filter = filter,
             Top = top,
         };

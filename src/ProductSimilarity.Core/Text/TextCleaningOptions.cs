@@ -28,6 +28,9 @@ public sealed class TextCleaningOptions
     /// <summary>Remove emoji and pictographs from every field.</summary>
     public bool RemoveEmoji { get; set; } = true;
 
+    /// <summary>Collapse runs of one repeated punctuation mark or symbol to one (<c>!!!</c> → <c>!</c>, <c>~~~</c> → <c>~</c>) in every field.</summary>
+    public bool CollapseRepeatedPunctuation { get; set; } = true;
+
     /// <summary>Convert Traditional Chinese to Simplified on the keyword side.</summary>
     public bool TraditionalToSimplified { get; set; } = true;
 

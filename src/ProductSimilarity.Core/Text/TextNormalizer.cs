@@ -47,6 +47,15 @@ public sealed partial class TextNormalizer
     /// <summary>The shared instance; it scrubs personal data from descriptions and reviews.</summary>
     public static TextNormalizer Default { get; } = new();
 
+    /// <summary>
+    /// The normaliser for configured cleaning rules (<c>ProductSimilarity:Text</c>): <see cref="Default"/> when
+    /// <paramref name="options"/> is null or the default rules, else a new one that applies them and scrubs personal data.
+    /// Documents and queries of one index must use the same one, so that both sides see the same keyword form.
+    /// </summary>
+    /// <param name="options">The cleaning rules.</param>
+    public static TextNormalizer For(TextCleaningOptions? options) =>
+        options is null || ReferenceEquals(options, TextCleaningOptions.Default) ? Default : new(PiiScrubber.Default, options);
+
     /// <summary>The shared instance for <c>ProductSimilarity:Ingestion:ScrubPii=false</c>: personal data is left in place.</summary>
     public static TextNormalizer WithoutPiiScrubbing { get; } = new(piiScrubber: null);
 
@@ -93,7 +102,11 @@ public sealed partial class TextNormalizer
             s = Symbols.RemoveEmoji(s);
         }
 
-        s = Symbols.CollapseRepeatedPunctuation(s);
+        if (Options.CollapseRepeatedPunctuation)
+        {
+            s = Symbols.CollapseRepeatedPunctuation(s);
+        }
+
         s = CollapseWhitespace(s);
         return s.Length == 0 ? null : Cap(s, maxLength);
     }

@@ -2,30 +2,97 @@ using Microsoft.ML.Tokenizers;
 
 namespace ProductSimilarity.Embeddings.Onnx;
 
-/// <summary>Turns text into the token ids a BERT encoder sees: <c>[CLS]</c>, at most MaxTokens - 2 WordPieces, <c>[SEP]</c>.</summary>
+/// <summary>
+/// Turns text into the token ids a BERT-family encoder sees: the start id (<c>[CLS]</c>, or <c>&lt;s&gt;</c> for XLM-R),
+/// at most MaxTokens - 2 pieces, and the end id (<c>[SEP]</c> or <c>&lt;/s&gt;</c>). The pieces come from a WordPiece
+/// vocabulary or from a SentencePiece model (<see cref="ForSentencePiece"/>).
+/// </summary>
 /// <remarks>Immutable; thread-safe (the tokenizer only reads its vocabulary).</remarks>
 internal sealed class BertInputEncoder
 {
-    private readonly BertTokenizer _tokenizer;
+    /// <summary>Ids of the fairseq dictionary XLM-R models (multilingual-e5, bge-m3) put before the SentencePiece pieces.</summary>
+    private const int FairseqStart = 0, FairseqPad = 1, FairseqEnd = 2, FairseqUnknown = 3, FairseqOffset = 1;
 
+    private readonly Func<string, int, IReadOnlyList<int>> _pieces;
+    private readonly Func<int, int> _toModelId;
+    private readonly int _overshoot;
+
+    /// <summary>Encodes with a WordPiece tokenizer; the special ids are its own.</summary>
     public BertInputEncoder(BertTokenizer tokenizer, int maxTokens)
+        : this(
+            maxTokens,
+            (text, limit) => tokenizer.EncodeToIds(text, limit, addSpecialTokens: false, out _, out _, considerPreTokenization: true, considerNormalization: true),
+            id => id,
+            tokenizer.ClassificationTokenId,
+            tokenizer.SeparatorTokenId,
+            tokenizer.PaddingTokenId,
+            tokenizer.UnknownTokenId,
+            overshoot: tokenizer.MaxInputCharsPerWord)
+    {
+    }
+
+    private BertInputEncoder(int maxTokens, Func<string, int, IReadOnlyList<int>> pieces, Func<int, int> toModelId, int clsId, int sepId, int padId, int unknownId, int overshoot)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 2);
-        _tokenizer = tokenizer;
         MaxTokens = maxTokens;
+        _pieces = pieces;
+        _toModelId = toModelId;
+        ClsId = clsId;
+        SepId = sepId;
+        PadId = padId;
+        UnknownId = unknownId;
+        _overshoot = overshoot;
     }
 
     /// <summary>The most ids <see cref="Encode"/> returns, special tokens included.</summary>
     public int MaxTokens { get; }
 
-    /// <summary>The <c>[CLS]</c> id.</summary>
-    public int ClsId => _tokenizer.ClassificationTokenId;
+    /// <summary>The start id: <c>[CLS]</c>, or <c>&lt;s&gt;</c> for an XLM-R SentencePiece model.</summary>
+    public int ClsId { get; }
 
-    /// <summary>The <c>[SEP]</c> id.</summary>
-    public int SepId => _tokenizer.SeparatorTokenId;
+    /// <summary>The end id: <c>[SEP]</c>, or <c>&lt;/s&gt;</c> for an XLM-R SentencePiece model.</summary>
+    public int SepId { get; }
 
-    /// <summary>The <c>[PAD]</c> id.</summary>
-    public int PadId => _tokenizer.PaddingTokenId;
+    /// <summary>The padding id.</summary>
+    public int PadId { get; }
+
+    /// <summary>The id of an unknown piece, as the model sees it.</summary>
+    public int UnknownId { get; }
+
+    /// <summary>
+    /// Encodes with a SentencePiece model (<c>sentencepiece.bpe.model</c>, <c>spiece.model</c>; Unigram or BPE, read by
+    /// <c>Microsoft.ML.Tokenizers</c>). A model whose pieces include <c>[CLS]</c> and <c>[SEP]</c> (ALBERT style) uses
+    /// its own ids. Any other is taken to be an XLM-R model (multilingual-e5, bge-m3), whose ids are those of the fairseq
+    /// dictionary, exactly as Hugging Face's <c>XLMRobertaTokenizer</c> maps them: <c>&lt;s&gt;</c> 0, <c>&lt;pad&gt;</c>
+    /// 1, <c>&lt;/s&gt;</c> 2, <c>&lt;unk&gt;</c> 3, and every other piece its SentencePiece id + 1.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stream is not a SentencePiece model; the message names <paramref name="path"/>.</exception>
+    public static BertInputEncoder ForSentencePiece(Stream model, string path, int maxTokens)
+    {
+        SentencePieceTokenizer tokenizer;
+        try
+        {
+            tokenizer = SentencePieceTokenizer.Create(model, addBeginningOfSentence: false, addEndOfSentence: false);
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
+        {
+            throw new InvalidDataException($"The tokenizer file '{path}' is not a SentencePiece model this version can read: {ex.Message}", ex);
+        }
+
+        IReadOnlyList<int> Pieces(string text, int limit) =>
+            tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false, limit, out _, out _, considerPreTokenization: true, considerNormalization: true);
+
+        var vocabulary = tokenizer.Vocabulary;
+        if (vocabulary.TryGetValue("[CLS]", out var cls) && vocabulary.TryGetValue("[SEP]", out var sep))
+        {
+            var pad = vocabulary.TryGetValue("<pad>", out var p) ? p : vocabulary.TryGetValue("[PAD]", out p) ? p : 0;
+            return new BertInputEncoder(maxTokens, Pieces, id => id, cls, sep, pad, tokenizer.UnknownId, overshoot: 0);
+        }
+
+        var unknown = tokenizer.UnknownId;
+        return new BertInputEncoder(
+            maxTokens, Pieces, id => id == unknown ? FairseqUnknown : id + FairseqOffset, FairseqStart, FairseqEnd, FairseqPad, FairseqUnknown, overshoot: 0);
+    }
 
     /// <summary>
     /// Reads an uncased WordPiece vocabulary (one token a line) with Hugging Face <c>BertTokenizer</c> defaults:
@@ -48,13 +115,11 @@ internal sealed class BertInputEncoder
             RemoveNonSpacingMarks = lowerCase,
         });
 
-    /// <summary>The share of <paramref name="text"/>'s WordPieces (within the length budget) that are <c>[UNK]</c>.</summary>
+    /// <summary>The share of <paramref name="text"/>'s pieces (within the length budget) that are unknown to the model.</summary>
     public double UnknownShare(string text)
     {
         int budget = MaxTokens - 2;
-        var pieces = _tokenizer.EncodeToIds(
-            text, budget + _tokenizer.MaxInputCharsPerWord, addSpecialTokens: false, out _, out _,
-            considerPreTokenization: true, considerNormalization: true);
+        var pieces = _pieces(text, budget + _overshoot);
         int count = Math.Min(pieces.Count, budget);
         if (count == 0)
         {
@@ -64,7 +129,7 @@ internal sealed class BertInputEncoder
         int unknown = 0;
         for (int i = 0; i < count; i++)
         {
-            if (pieces[i] == _tokenizer.UnknownTokenId)
+            if (_toModelId(pieces[i]) == UnknownId)
             {
                 unknown++;
             }
@@ -101,8 +166,8 @@ internal sealed class BertInputEncoder
             {
                 var kind = root.TryGetProperty("model", out var m) && m.TryGetProperty("type", out var t) ? t.ToString() : "none";
                 throw new InvalidDataException(
-                    $"The tokenizer file '{path}' has model type '{kind}'; only WordPiece (BERT-family) tokenizer.json files are supported. " +
-                    "Export the model's vocab.txt instead, or use a BERT-family model.");
+                    $"The tokenizer file '{path}' has model type '{kind}'; only WordPiece (BERT-family) tokenizer.json files are read. " +
+                    "Point VocabPath at the model's vocab.txt, or at its SentencePiece model (sentencepiece.bpe.model, spiece.model) for a Unigram or BPE tokenizer.");
             }
 
             var tokens = new SortedDictionary<int, string>();
@@ -138,23 +203,21 @@ internal sealed class BertInputEncoder
         }
     }
 
-    /// <summary>Encodes <paramref name="text"/>; empty or whitespace text gives <c>[CLS] [SEP]</c>.</summary>
+    /// <summary>Encodes <paramref name="text"/>; empty or whitespace text gives just the start and end ids.</summary>
     public int[] Encode(string text)
     {
         int budget = MaxTokens - 2;
 
-        // Cap the tokenizer's work on long texts. With a limit it stops before a word that would cross it, so allow
-        // one more word's worth (a word yields at most MaxInputCharsPerWord pieces) and cut mid-word here, exactly as
-        // Hugging Face truncation does.
-        var pieces = _tokenizer.EncodeToIds(
-            text, budget + _tokenizer.MaxInputCharsPerWord, addSpecialTokens: false, out _, out _,
-            considerPreTokenization: true, considerNormalization: true);
+        // Cap the tokenizer's work on long texts. WordPiece stops before a word that would cross the limit, so allow one
+        // more word's worth (a word yields at most MaxInputCharsPerWord pieces) and cut mid-word here, exactly as Hugging
+        // Face truncation does. SentencePiece stops at the piece itself.
+        var pieces = _pieces(text, budget + _overshoot);
         int count = Math.Min(pieces.Count, budget);
         var ids = new int[count + 2];
         ids[0] = ClsId;
         for (int i = 0; i < count; i++)
         {
-            ids[i + 1] = pieces[i];
+            ids[i + 1] = _toModelId(pieces[i]);
         }
 
         ids[^1] = SepId;

@@ -63,7 +63,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         QueryPrefix = options.QueryPrefix ?? source.Bundled?.QueryPrefix;
         PassagePrefix = options.PassagePrefix;
         _model = new Lazy<LoadedModel>(LoadModel, LazyThreadSafetyMode.ExecutionAndPublication);
-        _encoder = new Lazy<BertInputEncoder>(() => new BertInputEncoder(CreateTokenizer(), options.MaxTokens), LazyThreadSafetyMode.ExecutionAndPublication);
+        _encoder = new Lazy<BertInputEncoder>(CreateEncoder, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>
@@ -144,13 +144,12 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
             }
 
             var folder = Path.GetDirectoryName(modelPath) ?? ".";
-            var vocabPath = !string.IsNullOrWhiteSpace(options.VocabPath) ? Path.GetFullPath(options.VocabPath)
-                : !File.Exists(Path.Combine(folder, "vocab.txt")) && File.Exists(Path.Combine(folder, "tokenizer.json")) ? Path.Combine(folder, "tokenizer.json")
-                : Path.Combine(folder, "vocab.txt");
+            var vocabPath = !string.IsNullOrWhiteSpace(options.VocabPath) ? Path.GetFullPath(options.VocabPath) : DefaultTokenizerPath(folder);
             if (!File.Exists(vocabPath))
             {
                 throw new FileNotFoundException(
-                    $"The WordPiece vocabulary '{vocabPath}' (ProductSimilarity:Embeddings:Onnx:VocabPath) for model '{modelPath}' does not exist.", vocabPath);
+                    $"The tokenizer file '{vocabPath}' (ProductSimilarity:Embeddings:Onnx:VocabPath) for model '{modelPath}' does not exist. "
+                    + "Put the model's vocab.txt, tokenizer.json or SentencePiece model (sentencepiece.bpe.model, spiece.model) beside it, or set VocabPath.", vocabPath);
             }
 
             // The id carries the file's content hash, so two different files named model.onnx never share an index.
@@ -166,6 +165,17 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         };
         return new OnnxBertEmbeddingGenerator(options, source, scheme);
     }
+
+    /// <summary>
+    /// The tokenizer file beside a model when <see cref="OnnxEmbeddingOptions.VocabPath"/> is unset: the first of
+    /// <c>vocab.txt</c>, <c>sentencepiece.bpe.model</c>, <c>spiece.model</c> and <c>tokenizer.json</c> that exists (else
+    /// <c>vocab.txt</c>, which then is reported missing). A SentencePiece model comes before <c>tokenizer.json</c>, because
+    /// an XLM-R export has both and its <c>tokenizer.json</c> is a Unigram one, which is read through the model file.
+    /// </summary>
+    internal static string DefaultTokenizerPath(string folder) =>
+        new[] { "vocab.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.json" }
+            .Select(name => Path.Combine(folder, name))
+            .FirstOrDefault(File.Exists) ?? Path.Combine(folder, "vocab.txt");
 
     private LoadedModel LoadModel()
     {
@@ -214,26 +224,32 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         }
     }
 
-    private BertTokenizer CreateTokenizer()
+    private BertInputEncoder CreateEncoder()
     {
+        var maxTokens = _options.MaxTokens;
         if (_source.Bundled is { } bundled)
         {
             using var vocab = bundled.OpenVocab();
-            return BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? true);
+            return new BertInputEncoder(BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? true), maxTokens);
         }
 
         var path = _source.VocabPath!;
         using var file = File.OpenRead(path);
+        if (path.EndsWith(".model", StringComparison.OrdinalIgnoreCase))
+        {
+            return BertInputEncoder.ForSentencePiece(file, path, maxTokens);
+        }
+
         if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
             var (vocab, lowerCase) = BertInputEncoder.ReadTokenizerJson(file, path);
             using (vocab)
             {
-                return BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? lowerCase ?? true);
+                return new BertInputEncoder(BertInputEncoder.CreateTokenizer(vocab, _options.LowerCase ?? lowerCase ?? true), maxTokens);
             }
         }
 
-        return BertInputEncoder.CreateTokenizer(file, _options.LowerCase ?? true);
+        return new BertInputEncoder(BertInputEncoder.CreateTokenizer(file, _options.LowerCase ?? true), maxTokens);
     }
 
     /// <inheritdoc/>

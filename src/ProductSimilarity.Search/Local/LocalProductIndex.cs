@@ -8,6 +8,7 @@ using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
 using Lucene.Net.Util;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
 using ProductSimilarity.Core.Text;
@@ -29,8 +30,12 @@ namespace ProductSimilarity.Search.Local;
 /// <c>write.lock</c> (<see cref="NativeFSLockFactory"/>, released by the OS if the process dies) until the next
 /// commit (or until the index is disposed), so a server that deleted one product does not lock out an ingestion run
 /// in another process. A second writer while the lock is held, in another process or another instance in this process, gets a
-/// <see cref="ProductIndexException"/>. Readers, in this or another process, keep working during writes and see each
-/// commit at their next read (<c>DirectoryReader.OpenIfChanged</c>, checked on every read).</para>
+/// <see cref="ProductIndexException"/>. Readers, in this or another process, keep working during writes. By default a
+/// reader sees each commit at its next read (<c>DirectoryReader.OpenIfChanged</c>, checked on every read, on the reading
+/// thread). With <see cref="LocalProductIndexOptions.RefreshInterval"/> set (a server), a background task looks for
+/// another process's commit at that interval and warms the new reader (segment vectors loaded, then the HNSW graph brought
+/// up to date) off the request path; reads keep using the previous commit until the new one is ready, and search exactly
+/// while the graph catches up. This instance's own commits are visible at once in both modes.</para>
 /// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
 /// into one contiguous <c>float[]</c> matrix per segment and cached for as long as the segment lives, so a commit
 /// only loads the new segments. Search is an exact dot product (vectors are unit length) with
@@ -67,6 +72,9 @@ public sealed class LocalProductIndex : IProductIndex
     private string? _embeddingModel;
     private TunedFusion? _tunedFusion;
     private int _disposed;
+    private readonly CancellationTokenSource _stopRefresh = new();
+    private Task? _refreshLoop;
+    private Exception? _refreshError;
 
     private LocalProductIndex(string path, bool readOnly, LocalProductIndexOptions options, FSDirectory directory)
     {
@@ -75,8 +83,14 @@ public sealed class LocalProductIndex : IProductIndex
         _options = options;
         _directory = directory;
         _analyzer = new ProductTextAnalyzer();
-        _graph = new VectorGraph(System.IO.Path.Combine(path, "hnsw"), options.Hnsw);
+        _graph = new VectorGraph(System.IO.Path.Combine(path, "hnsw"), options.Hnsw, syncOnQuery: options.RefreshInterval is null);
     }
+
+    /// <summary>Whether a background task refreshes the reader (<see cref="LocalProductIndexOptions.RefreshInterval"/>).</summary>
+    private bool BackgroundRefresh => _options.RefreshInterval is not null;
+
+    /// <summary>The last error of the background refresh, or null when its last pass succeeded (or there is none).</summary>
+    public Exception? BackgroundRefreshError => Volatile.Read(ref _refreshError);
 
     /// <summary>The full path of the index folder.</summary>
     public string Path => _path;
@@ -156,6 +170,11 @@ public sealed class LocalProductIndex : IProductIndex
     public static LocalProductIndex Open(string path, bool readOnly = false, LocalProductIndexOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (options?.RefreshInterval is { } refresh && refresh <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), refresh, "RefreshInterval must be positive (or null).");
+        }
+
         string fullPath = System.IO.Path.GetFullPath(path);
         if (readOnly && !System.IO.Directory.Exists(fullPath))
         {
@@ -182,6 +201,11 @@ public sealed class LocalProductIndex : IProductIndex
 
             var index = new LocalProductIndex(fullPath, readOnly, options ?? LocalProductIndexOptions.Default, directory);
             index.Searchers(blocking: false);
+            if (index._options.RefreshInterval is { } interval)
+            {
+                index._refreshLoop = Task.Run(() => index.RefreshLoopAsync(interval));
+            }
+
             return index;
         }
         catch (IOException ex)
@@ -291,7 +315,7 @@ public sealed class LocalProductIndex : IProductIndex
             foreach (var p in products)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p, _options.Text));
                 _pendingUpserts[p.Id] = p.Vector;
                 _pendingDeletes.Remove(p.Id);
             }
@@ -329,6 +353,7 @@ public sealed class LocalProductIndex : IProductIndex
         {
             ThrowIfDisposed();
             var writer = Writer();
+            Searchers(blocking: true); // the committed state as of now, also with a background refresh
             var fromCommit = products
                 .Where(p => !_pendingUpserts.ContainsKey(p.Id) && !_pendingDeletes.Contains(p.Id))
                 .Select(p => p.Id)
@@ -344,7 +369,7 @@ public sealed class LocalProductIndex : IProductIndex
                     continue;
                 }
 
-                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }));
+                writer.UpdateDocument(new Term(ProductFields.Id, p.Id), ProductDocuments.Create(p with { Vector = vector }, _options.Text));
                 _pendingUpserts[p.Id] = vector;
             }
 
@@ -376,6 +401,7 @@ public sealed class LocalProductIndex : IProductIndex
             ThrowIfDisposed();
             var writer = Writer();
             var distinct = ids.Where(id => !string.IsNullOrEmpty(id)).Distinct(StringComparer.Ordinal).ToList();
+            Searchers(blocking: true); // the committed state as of now, also with a background refresh
             var committed = Read(searcher => FindDocs(searcher.IndexReader, distinct).Select(x => x.Id).ToHashSet(StringComparer.Ordinal), []);
             int removed = 0;
             foreach (var id in distinct)
@@ -470,6 +496,7 @@ public sealed class LocalProductIndex : IProductIndex
     public Task<IndexedProduct?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
+        using var timer = QueryStages.Time(QueryStage.Lookup);
         return Task.FromResult(Read(searcher =>
         {
             int doc = FindDoc(searcher.IndexReader, id);
@@ -603,8 +630,19 @@ public sealed class LocalProductIndex : IProductIndex
             // No side can return more than the index holds; this also keeps huge Top values from sizing huge heaps.
             int candidates = Math.Min(wanted, live);
             var products = new Dictionary<int, IndexedProduct>();
-            IReadOnlyList<ScoredCandidate> vector = query.UsesVector ? VectorSearch(searcher, query, candidates, products, cancellationToken) : [];
-            IReadOnlyList<ScoredCandidate> keyword = query.UsesKeyword ? KeywordSearch(searcher, query, candidates, products) : [];
+            IReadOnlyList<ScoredCandidate> vector = [], keyword = [];
+            if (query.UsesVector)
+            {
+                using var timer = QueryStages.Time(QueryStage.Vector);
+                vector = VectorSearch(searcher, query, candidates, products, cancellationToken);
+            }
+
+            if (query.UsesKeyword)
+            {
+                using var timer = QueryStages.Time(QueryStage.Keyword);
+                keyword = KeywordSearch(searcher, query, candidates, products);
+            }
+
             return new CandidateLists(vector, keyword);
         }, CandidateLists.Empty));
     }
@@ -617,6 +655,15 @@ public sealed class LocalProductIndex : IProductIndex
         {
             return;
         }
+
+        // Stop the background refresh first (it may be warming a reader or bringing the graph up to date).
+        await _stopRefresh.CancelAsync().ConfigureAwait(false);
+        if (_refreshLoop is { } loop)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        _stopRefresh.Dispose();
 
         // Wait for a write in flight; later writers see _disposed and throw.
         await _writeGate.WaitAsync().ConfigureAwait(false);
@@ -842,7 +889,13 @@ public sealed class LocalProductIndex : IProductIndex
             return [];
         }
 
-        var top = searcher.Search(text, BuildFilter(query), k);
+        var filter = BuildFilter(query);
+        var top = SplitCommonTerms(text, searcher.IndexReader) is { } split ? searcher.Search(split, filter, k) : null;
+        if (top is null || top.TotalHits < k)
+        {
+            // Fewer products hold a rarer term than the list needs: the plain query lets the common terms fill it.
+            top = searcher.Search(text, filter, k);
+        }
         var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
         foreach (var hit in top.ScoreDocs)
         {
@@ -892,6 +945,45 @@ public sealed class LocalProductIndex : IProductIndex
         }
 
         return query.Clauses.Count == 0 ? null : query;
+    }
+
+    /// <summary>
+    /// The clauses of <paramref name="query"/> split by how common their term is: a clause whose term is in more than
+    /// <see cref="LocalProductIndexOptions.CommonTermFraction"/> of the documents ("model" in every title, the brand of a
+    /// one-brand shop) no longer makes a product match on its own, it only adds to the score of products that match a
+    /// rarer clause, as Lucene's <c>CommonTermsQuery</c> does. Those products score exactly as with the plain query (BM25
+    /// has no coordination factor, so nesting changes no score), and the query no longer scores every product of the
+    /// catalog for one frequent word. Null when no clause is common, or every one is.
+    /// </summary>
+    internal BooleanQuery? SplitCommonTerms(BooleanQuery query, IndexReader reader)
+    {
+        double fraction = _options.CommonTermFraction;
+        int documents = reader.MaxDoc;
+        if (fraction >= 1 || documents == 0)
+        {
+            return null;
+        }
+
+        var rare = new BooleanQuery();
+        var common = new BooleanQuery();
+        bool rareCanMatch = false;
+        foreach (var clause in query.Clauses)
+        {
+            int frequency = clause.Query is TermQuery term ? reader.DocFreq(term.Term) : documents;
+            bool isCommon = clause.Query is TermQuery && frequency > fraction * documents;
+            (isCommon ? common : rare).Add(clause);
+            rareCanMatch |= !isCommon && frequency > 0;
+        }
+
+        if (common.Clauses.Count == 0 || !rareCanMatch)
+        {
+            return null;
+        }
+
+        var split = new BooleanQuery();
+        split.Add(rare, Occur.MUST);
+        split.Add(common, Occur.SHOULD);
+        return split;
     }
 
     // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
@@ -1000,7 +1092,93 @@ public sealed class LocalProductIndex : IProductIndex
     }
 
     private SegmentVectors Segment(AtomicReader reader)
-        => _segments.GetValue(reader.CoreCacheKey, _ => new Lazy<SegmentVectors>(() => SegmentVectors.Load(reader))).Value;
+    {
+        var lazy = _segments.GetValue(reader.CoreCacheKey, _ => new Lazy<SegmentVectors>(() => SegmentVectors.Load(reader)));
+        if (lazy.IsValueCreated)
+        {
+            return lazy.Value;
+        }
+
+        using var timer = QueryStages.Time(QueryStage.SegmentLoad);
+        return lazy.Value;
+    }
+
+    /// <summary>
+    /// Brings the reader to the latest commit now and warms it: every segment's vectors in memory and the HNSW graph (when
+    /// the index is large enough) in step with it. A server calls it once before it takes requests, so the first ones do
+    /// not pay for the loading; the background refresh does the same after each new commit.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the graph update (the reader stays refreshed).</param>
+    /// <remarks>Thread-safe. Reads go on meanwhile (exactly, while the graph is updated).</remarks>
+    /// <exception cref="ProductIndexException">The index cannot be read.</exception>
+    public void WarmUp(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            if (Searchers(blocking: true) is not { } manager)
+            {
+                return;
+            }
+
+            var searcher = manager.Acquire();
+            try
+            {
+                foreach (var leaf in searcher.IndexReader.Leaves)
+                {
+                    Segment(leaf.AtomicReader);
+                }
+
+                if (searcher.IndexReader is DirectoryReader reader)
+                {
+                    _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                }
+            }
+            finally
+            {
+                manager.Release(searcher);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new ProductIndexException($"Reading the index at {_path} failed: {ex.Message}", ex);
+        }
+    }
+
+    // The background refresh (RefreshInterval): warm each new commit off the request path, until disposed.
+    private async Task RefreshLoopAsync(TimeSpan interval)
+    {
+        var stopping = _stopRefresh.Token;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    WarmUp(stopping);
+                    Volatile.Write(ref _refreshError, null);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is ProductIndexException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    // Reads keep the previous commit; the next pass tries again.
+                    Volatile.Write(ref _refreshError, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+    }
 
     // The segment's vectors as queries have loaded them, else read for one use and not kept (the writer's graph builds).
     private SegmentVectors TransientSegment(AtomicReader reader)
@@ -1068,8 +1246,9 @@ public sealed class LocalProductIndex : IProductIndex
         {
             manager.MaybeRefreshBlocking();
         }
-        else
+        else if (!BackgroundRefresh)
         {
+            using var timer = QueryStages.Time(QueryStage.Refresh);
             manager.MaybeRefresh();
         }
 
@@ -1195,9 +1374,19 @@ public sealed class LocalProductIndex : IProductIndex
 
     private sealed class Factory(LocalProductIndex owner) : SearcherFactory
     {
+        // Runs before the SearcherManager hands the new reader out, so with a background refresh reads never load a
+        // segment's vectors themselves (a merged segment can hold most of the catalog).
         public override IndexSearcher NewSearcher(IndexReader reader)
         {
             owner.OnNewReader(reader);
+            if (owner.BackgroundRefresh)
+            {
+                foreach (var leaf in reader.Leaves)
+                {
+                    owner.Segment(leaf.AtomicReader);
+                }
+            }
+
             return new IndexSearcher(reader) { Similarity = new BM25Similarity() };
         }
     }

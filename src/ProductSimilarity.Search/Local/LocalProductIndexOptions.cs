@@ -42,6 +42,30 @@ public sealed record LocalProductIndexOptions
     /// <summary>When vector queries use the HNSW graph instead of an exact scan, and its parameters.</summary>
     public HnswSettings Hnsw { get; init; } = HnswSettings.Default;
 
+    /// <summary>
+    /// The keyword-side text rules the documents' searchable fields are written with
+    /// (<see cref="TextNormalizer.ForKeywords"/>: boilerplate list, units, Traditional to Simplified); the hosts pass the
+    /// configured <c>ProductSimilarity:Text</c> rules, which the query side (<c>SimilarityService</c>) also uses. A change
+    /// takes effect for documents written after it: re-ingest (<c>--full</c>) to rewrite the others.
+    /// </summary>
+    public TextNormalizer Text { get; init; } = TextNormalizer.Default;
+
     /// <summary>The most distinct query terms used (longer query text is cut); bounds the cost of a query.</summary>
     public int MaxQueryTerms { get; init; } = 64;
+
+    /// <summary>
+    /// A keyword term found in more than this share of the documents (in that field) only adds to the score of products
+    /// that match a rarer term of the query, instead of making every product that holds it a candidate; when fewer
+    /// products than the list needs match a rarer term, the plain query fills it. Such a term has a BM25 weight near zero,
+    /// so lists barely change, and a query no longer scores the whole catalog for it. 1 turns this off.
+    /// </summary>
+    public double CommonTermFraction { get; init; } = 0.5;
+
+    /// <summary>
+    /// Null (the default): every read first brings the reader up to the latest commit, on the caller's thread. Set: a
+    /// background task looks for a new commit at this interval, opens it and warms it (loads the new segments' vectors,
+    /// brings the HNSW graph up to date) before reads switch to it, so no read waits for another process's commit; reads
+    /// see that commit one refresh later. This instance's own commits are visible at once either way. For servers.
+    /// </summary>
+    public TimeSpan? RefreshInterval { get; init; }
 }

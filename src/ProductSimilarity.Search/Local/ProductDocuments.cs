@@ -60,8 +60,8 @@ internal static class ProductFields
 /// <remarks>Stateless; thread-safe.</remarks>
 internal static class ProductDocuments
 {
-    /// <summary>Builds the document of one product.</summary>
-    public static Document Create(IndexedProduct indexed)
+    /// <summary>Builds the document of one product, its searchable text in <paramref name="text"/>'s keyword form.</summary>
+    public static Document Create(IndexedProduct indexed, TextNormalizer text)
     {
         var p = indexed.Product;
         var doc = new Document
@@ -73,25 +73,25 @@ internal static class ProductDocuments
 
         // Searchable text is the Core's keyword form (Traditional to Simplified, units as one token, boilerplate out);
         // the stored value stays as the shop wrote it.
-        AddText(doc, ProductFields.Title, p.Title);
+        AddText(doc, text, ProductFields.Title, p.Title);
         if (p.Description is { } description)
         {
-            AddText(doc, ProductFields.Description, description);
+            AddText(doc, text, ProductFields.Description, description);
         }
 
         if (p.Brand is { } brand)
         {
-            AddText(doc, ProductFields.Brand, brand);
+            AddText(doc, text, ProductFields.Brand, brand);
             doc.Add(new StringField(ProductFields.BrandKey, ProductFilter.Key(brand), Field.Store.NO));
         }
 
         if (p.Category is { } category)
         {
-            AddText(doc, ProductFields.Category, category);
+            AddText(doc, text, ProductFields.Category, category);
             doc.Add(new StringField(ProductFields.CategoryKey, ProductFilter.Key(category), Field.Store.NO));
         }
 
-        var codes = ProductCodes.Extract(TextNormalizer.Default.ForKeywords(p.Title));
+        var codes = ProductCodes.Extract(text.ForKeywords(p.Title));
         foreach (var code in codes)
         {
             doc.Add(new StringField(ProductFields.ModelCode, code, Field.Store.NO));
@@ -180,10 +180,10 @@ internal static class ProductDocuments
         };
     }
 
-    private static void AddText(Document doc, string name, string value)
+    private static void AddText(Document doc, TextNormalizer text, string name, string value)
     {
         doc.Add(new StoredField(name, value));
-        doc.Add(new TextField(name, TextNormalizer.Default.ForKeywords(value), Field.Store.NO));
+        doc.Add(new TextField(name, text.ForKeywords(value), Field.Store.NO));
     }
 
     private static void AddStoredString(Document doc, string name, string? value, bool indexed)

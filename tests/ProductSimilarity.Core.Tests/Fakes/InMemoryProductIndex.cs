@@ -208,9 +208,13 @@ internal sealed class InMemoryProductIndex : IProductIndex
         }
     }
 
+    /// <summary>The last query asked for candidates.</summary>
+    public ProductQuery? LastQuery { get; private set; }
+
     /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
+        LastQuery = query;
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
         IReadOnlyList<ScoredCandidate> candidates = Committed
             .Where(p => query.Admits(p.Product))

@@ -248,6 +248,64 @@ public sealed class RankFusionTests
         Assert.All(hits, h => Assert.False(double.IsNaN(h.Score)));
     }
 
+    [Fact]
+    public void Fuse_LeanPerCandidate_UnreadableCandidateLosesItsVectorPart()
+    {
+        // Vector: A 0.9, B 0.8, C 0.5 (mean 0.7333, sd 0.17); keyword: B 10, D 6, A 2 (mean 6, sd 3.266).
+        // A leads on the vector side and B on the keyword side; the model reads only half of A's text, so A's weight
+        // is 0.5 * 0.5^2 = 0.125 instead of 0.5, and B (fully readable) moves ahead of it.
+        var options = new FusionOptions { Method = FusionMethod.ZScore, VectorWeight = 0.5, UnknownTokenLeanExponent = 2, LeanPerCandidate = true };
+        static double Share(IndexedProduct p) => p.Id == "A" ? 0.5 : 1.0;
+        var v = Moments([0.9, 0.8, 0.5]);
+        var k = Moments([10, 6, 2]);
+
+        var plain = RankFusion.Fuse(Vector, Keyword, options with { LeanPerCandidate = false }, Share);
+        var leaned = RankFusion.Fuse(Vector, Keyword, options, Share);
+
+        Assert.Equal((0.5 * v.Z(0.9)) + (0.5 * k.Z(2)), plain.Single(h => h.Product.Id == "A").Score, Tolerance);
+        Assert.Equal((0.125 * v.Z(0.9)) + (0.875 * k.Z(2)), leaned.Single(h => h.Product.Id == "A").Score, Tolerance);
+        Assert.Equal(plain.Single(h => h.Product.Id == "B").Score, leaned.Single(h => h.Product.Id == "B").Score, Tolerance);
+        Assert.True(leaned.Single(h => h.Product.Id == "A").Score < plain.Single(h => h.Product.Id == "A").Score);
+    }
+
+    [Fact]
+    public void Rank_QueryCarriesReadableShare_AppliedOnlyWhenFusionLeansPerCandidate()
+    {
+        var lists = new CandidateLists(Vector, Keyword);
+        var query = new ProductQuery
+        {
+            Mode = RankingMode.Hybrid,
+            Top = 4,
+            Fusion = new FusionOptions { Method = FusionMethod.Weighted, VectorWeight = 0.7, UnknownTokenLeanExponent = 1, LeanPerCandidate = true },
+            CandidateReadableShare = p => p.Id == "C" ? 0.0 : 1.0,
+        };
+
+        var leaned = RankFusion.Rank(lists, query);
+        var plain = RankFusion.Rank(lists, query with { Fusion = query.Fusion with { LeanPerCandidate = false } });
+
+        // Weighted: C = 0.7 * 0.5 = 0.35 plainly; with no readable text its vector part goes and it has no keyword part.
+        Assert.Equal(0.35, plain.Single(h => h.Product.Id == "C").Score, Tolerance);
+        Assert.Equal(0.0, leaned.Single(h => h.Product.Id == "C").Score, Tolerance);
+        Assert.Equal(0.86, leaned[0].Score, Tolerance);
+    }
+
+    private static (double Mean, double Sd) MomentsOf(double[] scores)
+    {
+        var mean = scores.Average();
+        return (mean, Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / scores.Length));
+    }
+
+    private static Standard Moments(double[] scores)
+    {
+        var (mean, sd) = MomentsOf(scores);
+        return new Standard(mean, sd);
+    }
+
+    private readonly record struct Standard(double Mean, double Sd)
+    {
+        public double Z(double score) => (score - Mean) / Sd;
+    }
+
     private static ScoredCandidate C(string id, double score)
         => new(new IndexedProduct { Product = new Product { Id = id, Title = id }, ContentHash = "h", Vector = new float[] { 1 } }, score);
 }

@@ -41,6 +41,22 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public async Task SearchAsync_ConfiguredTextRules_ShapeTheKeywordQuery()
+    {
+        var options = new ProductSimilarityOptions();
+        options.Text.Boilerplate = ["clearance"];
+        options.Text.NormalizeUnits = false;
+        var service = new SimilarityService(_index, _generator, Options.Create(options), new FakeTimeProvider(Now));
+
+        await service.SearchAsync("Clearance chef knife 20 cm", 5);
+        var configured = _index.LastQuery!.Text;
+        await _service.SearchAsync("Clearance chef knife 20 cm", 5);
+
+        Assert.Equal("chef knife 20 cm", configured);
+        Assert.Equal("clearance chef knife 20cm", _index.LastQuery!.Text);
+    }
+
+    [Fact]
     public async Task SimilarAsync_SameGtin_RanksFirstAndIsFlagged()
     {
         Add("S1", "chef knife steel forged", "Kitchen", 45m, gtin: "04006381333931");

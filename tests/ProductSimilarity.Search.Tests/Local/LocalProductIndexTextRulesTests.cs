@@ -79,4 +79,29 @@ public sealed class LocalProductIndexTextRulesTests : IAsyncLifetime
     {
         Assert.Equal("無線藍牙耳機 降噪", (await _index.GetAsync("hk"))!.Product.Title);
     }
+
+    [Fact]
+    public async Task SearchAsync_ConfiguredBoilerplate_LeftOutOfIndexedText()
+    {
+        // "clearance" is not in the default list: an index built with a configured list must not index it, and a query
+        // normalised with the same rules must not ask for it.
+        var rules = TextNormalizer.For(new TextCleaningOptions { Boilerplate = ["clearance"] });
+        using var configuredFolder = new TempFolder();
+        using var defaultFolder = new TempFolder();
+        await using var configured = LocalProductIndex.Open(configuredFolder.Path, options: new LocalProductIndexOptions { Text = rules });
+        await using var byDefault = LocalProductIndex.Open(defaultFolder.Path);
+        foreach (var index in new[] { configured, byDefault })
+        {
+            await index.EnsureCreatedAsync(4);
+            await index.UpsertAsync([P("kettle", "clearance steel kettle", V(1, 0, 0, 0)), P("scarf", "wool scarf", V(0, 1, 0, 0))]);
+            await index.CommitAsync();
+        }
+
+        var query = new ProductQuery { Text = "clearance", Mode = RankingMode.Keyword, Top = 5 };
+
+        Assert.Empty(await configured.SearchAsync(query));
+        Assert.Equal("kettle", (await byDefault.SearchAsync(query))[0].Product.Id);
+        Assert.Equal("steel kettle", rules.ForKeywords("clearance steel kettle"));
+        Assert.Equal("clearance steel kettle", (await configured.GetAsync("kettle"))!.Product.Title);
+    }
 }

@@ -27,8 +27,12 @@ namespace ProductSimilarity.Search.Local;
 /// vectors.</para>
 /// <para><b>Thread-safety.</b> Thread-safe. Searches share a read lock; bringing the graph to a new generation takes the
 /// write lock, and a search that cannot take the read lock at once returns null so the caller searches exactly.</para>
+/// <para><b>Who updates it.</b> The writer's commit (<see cref="SyncAfterCommit"/>). For another process's commit: a query
+/// that finds the graph behind brings it up to date itself when the change is small (<c>syncOnQuery</c>, the default),
+/// or a background refresh does it (<c>syncOnQuery</c> false: queries never update the graph, they search exactly
+/// until it is in step).</para>
 /// </remarks>
-internal sealed class VectorGraph(string folder, HnswSettings settings) : IDisposable
+internal sealed class VectorGraph(string folder, HnswSettings settings, bool syncOnQuery = true) : IDisposable
 {
     private const string Magic = "PSIMHNSW";
     private const int FormatVersion = 1;
@@ -125,8 +129,19 @@ internal sealed class VectorGraph(string folder, HnswSettings settings) : IDispo
 
         // The reader's version identifies its commit without building the commit's file list (IndexCommit) per query.
         long version = reader.Version;
+<<<<<<< HEAD
         if (Volatile.Read(ref _state) is not { } current || current.ReaderVersion != version || current.Locations is null)
         {
+=======
+        if (Volatile.Read(ref _state)?.ReaderVersion != version)
+        {
+            if (!syncOnQuery)
+            {
+                return null;
+            }
+
+            using var timer = ProductSimilarity.Core.Diagnostics.QueryStages.Time(ProductSimilarity.Core.Diagnostics.QueryStage.GraphSync);
+>>>>>>> load
             if (!TrySync(reader, segments, inline: false, cancellationToken))
             {
                 return null;
@@ -186,6 +201,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings) : IDispo
             return;
         }
 
+<<<<<<< HEAD
         if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
         {
             Interlocked.Increment(ref _deltaSyncs);
@@ -267,6 +283,15 @@ internal sealed class VectorGraph(string folder, HnswSettings settings) : IDispo
         {
             _lock.ExitWriteLock();
         }
+=======
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
+        {
+            return;
+        }
+
+        TrySync(reader, segments, inline: true, cancellationToken);
+>>>>>>> load
     }
 
     /// <summary>
