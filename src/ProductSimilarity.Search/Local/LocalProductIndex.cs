@@ -1131,7 +1131,7 @@ public sealed class LocalProductIndex : IProductIndex
 
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
-                    _graph.SyncAfterCommit(reader, Segment, cancellationToken);
+                    _graph.Warm(reader, Segment, cancellationToken);
                 }
             }
             finally

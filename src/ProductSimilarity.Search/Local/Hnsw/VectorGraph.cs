@@ -129,11 +129,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         // The reader's version identifies its commit without building the commit's file list (IndexCommit) per query.
         long version = reader.Version;
-<<<<<<< HEAD
         if (Volatile.Read(ref _state) is not { } current || current.ReaderVersion != version || current.Locations is null)
-        {
-=======
-        if (Volatile.Read(ref _state)?.ReaderVersion != version)
         {
             if (!syncOnQuery)
             {
@@ -141,7 +137,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             }
 
             using var timer = ProductSimilarity.Core.Diagnostics.QueryStages.Time(ProductSimilarity.Core.Diagnostics.QueryStage.GraphSync);
->>>>>>> load
             if (!TrySync(reader, segments, inline: false, cancellationToken))
             {
                 return null;
@@ -201,8 +196,14 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
-<<<<<<< HEAD
-        if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan. (Queries
+        // that do not update the graph themselves need it located, too.)
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && (current.Locations is not null || syncOnQuery))
+        {
+            return;
+        }
+
+        if (syncOnQuery && delta is not null && TryApplyDelta(reader, delta, cancellationToken))
         {
             Interlocked.Increment(ref _deltaSyncs);
             return;
@@ -210,9 +211,28 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         Interlocked.Increment(ref _fullSyncs);
 
-        // A graph that answers queries keeps its locations current; one that only ingests does not build them.
-        bool locate = Volatile.Read(ref _state)?.Locations is not null;
+        // A graph that answers queries keeps its locations current, and so does one whose queries never update it (they
+        // could not locate it); one that only ingests does not build them.
+        bool locate = !syncOnQuery || Volatile.Read(ref _state)?.Locations is not null;
         TrySync(reader, locate ? segments : transientSegments, inline: true, cancellationToken, locate);
+    }
+
+    /// <summary>Brings the graph to the generation of <paramref name="reader"/> and learns where its products are in the
+    /// segments, so that queries find it ready (the background refresh's warm-up), when the reader holds enough products.</summary>
+    public void Warm(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
+        {
+            return;
+        }
+
+        // Already in step and located: return without the write lock, which would send concurrent searches to the exact scan.
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && current.Locations is not null)
+        {
+            return;
+        }
+
+        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
     /// <summary>Applies the writer's own changes to a graph that reflects the commit they were made on and that no query
@@ -283,15 +303,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
         {
             _lock.ExitWriteLock();
         }
-=======
-        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
-        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
-        {
-            return;
-        }
-
-        TrySync(reader, segments, inline: true, cancellationToken);
->>>>>>> load
     }
 
     /// <summary>
