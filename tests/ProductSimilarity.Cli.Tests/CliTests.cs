@@ -385,6 +385,35 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Bench_EmbedSweep_ReportsEveryVariantThreadCountAndBatchSize()
+    {
+        var (exit, stdout, stderr) = await PsimRunner.RunAsync("bench", "--only", "embed", "--titles", "8", "--threads", "1,2", "--batch-sizes", "2,4", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        var cells = root.GetProperty("embedding_sweep").EnumerateArray()
+            .Select(c => (c.GetProperty("variant").GetString(), c.GetProperty("threads").GetInt32(), c.GetProperty("batch_size").GetInt32(), c.GetProperty("titles_per_s").GetDouble()))
+            .ToList();
+        Assert.Equal(
+            [("fp32", 1, 2), ("fp32", 1, 4), ("fp32", 2, 2), ("fp32", 2, 4), ("int8", 1, 2), ("int8", 1, 4), ("int8", 2, 2), ("int8", 2, 4)],
+            cells.Select(c => (c.Item1, c.Item2, c.Item3)));
+        Assert.All(cells, c => Assert.True(c.Item4 > 0));
+        Assert.Equal(4, root.GetProperty("embedding_sweep_call_size").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("--threads", "1,x")]
+    [InlineData("--batch-sizes", "0")]
+    public async Task Bench_BadSweepList_ExitsTwoNamingTheOption(string option, string value)
+    {
+        var (exit, _, stderr) = await PsimRunner.RunAsync("bench", "--only", "embed", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(option, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bench_UnknownSection_ExitsTwo()
     {
         var (exit, _, stderr) = await PsimRunner.RunAsync("bench", "--only", "embed,warp");

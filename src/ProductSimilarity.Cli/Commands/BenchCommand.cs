@@ -65,6 +65,16 @@ internal static class BenchCommand
             Description = "HNSW search expansions to measure, comma-separated (e.g. 32,64,128,256); the first gives the headline figures. Default: Index:Local:Hnsw:ExpansionSearch.",
             HelpName = "N[,N...]",
         };
+        var sweepThreads = new Option<string?>("--threads")
+        {
+            Description = "Embedding sweep (embed section): ONNX Runtime intra-op thread counts to measure, comma-separated, 0 for ONNX Runtime's own choice (e.g. 1,2). Prints titles/s of our fp32 and int8 paths for every thread count and batch size.",
+            HelpName = "N[,N...]",
+        };
+        var sweepBatchSizes = new Option<string?>("--batch-sizes")
+        {
+            Description = "Embedding sweep (embed section): texts per ONNX run to measure, comma-separated (e.g. 1,16,32,64,128, the default when only --threads is given).",
+            HelpName = "N[,N...]",
+        };
         var quantization = PsimApp.QuantizationOption();
         var int8Scheme = PsimApp.Int8SchemeOption();
         var json = PsimApp.JsonOption();
@@ -72,7 +82,7 @@ internal static class BenchCommand
             "bench",
             "Measure embedding throughput (against the SentenceEncoder baseline), ingestion of a synthetic catalog, and similar-items latency with exact and HNSW search (with HNSW recall@10), in one run on a temporary index.")
         {
-            catalog, products, only, queries, titles, ef, quantization, int8Scheme, json,
+            catalog, products, only, queries, titles, ef, sweepThreads, sweepBatchSizes, quantization, int8Scheme, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -85,6 +95,8 @@ internal static class BenchCommand
             }
 
             var efs = ParseExpansions(parse.GetValue(ef));
+            var threadCounts = ParseList(parse.GetValue(sweepThreads), "--threads", 0, 256);
+            var batchSizeList = ParseList(parse.GetValue(sweepBatchSizes), "--batch-sizes", 1, 1024);
             var overrides = new Dictionary<string, string?>();
             PsimApp.AddQuantizationOverride(parse, quantization, overrides);
             PsimApp.AddInt8SchemeOverride(parse, int8Scheme, overrides);
@@ -183,6 +195,19 @@ internal static class BenchCommand
                             ["peak_rss_mb"] = r.PeakRssMb,
                         }).ToList();
                         result["peak_rss_method"] = "each variant in its own child process; peak RSS = the child's VmHWM (Process.PeakWorkingSet64)";
+                        if (threadCounts is not null || batchSizeList is not null)
+                        {
+                            int[] sizes = batchSizeList ?? [1, 16, 32, 64, 128];
+                            var sweep = await EmbeddingBench.SweepAsync(sample, threadCounts ?? [options.Embeddings.Onnx.Threads], sizes, parse, overrides, console, ct).ConfigureAwait(false);
+                            result["embedding_sweep_call_size"] = sizes.Max();
+                            result["embedding_sweep"] = sweep.Select(r => new Dictionary<string, object?>
+                            {
+                                ["variant"] = r.Variant,
+                                ["threads"] = r.Threads,
+                                ["batch_size"] = r.BatchSize,
+                                ["titles_per_s"] = r.TitlesPerSecond,
+                            }).ToList();
+                        }
                     }
 
                     // ---- search ----
@@ -251,6 +276,31 @@ internal static class BenchCommand
     private static IEnumerable<string> SplitList(string[]? values)
         => (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(v => v.ToLowerInvariant());
 
+    /// <summary>A comma-separated list of whole numbers between <paramref name="min"/> and <paramref name="max"/>, or null when not given.</summary>
+    internal static int[]? ParseList(string? value, string option, int min, int max)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var list = new List<int>();
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+            {
+                throw new CliException($"{option}: '{part}' is not a number between {min} and {max}.", ExitCodes.Usage);
+            }
+
+            if (!list.Contains(n))
+            {
+                list.Add(n);
+            }
+        }
+
+        return list.Count == 0 ? null : [.. list];
+    }
+
     private static int[] ParseExpansions(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -302,6 +352,17 @@ internal static class BenchCommand
             {
                 double b64 = (double)v["titles_per_s_batch_64"]!;
                 o.WriteLine($"  {v["variant"],-18} {(double)v["titles_per_s_batch_1"]!,10:F1} {b64,11:F1} {(baseline > 0 ? b64 / baseline : 0),11:F2}x {(double)v["peak_rss_mb"]!,12:F1}  {v["model"]}");
+            }
+        }
+
+        if (r.TryGetValue("embedding_sweep", out var sw) && sw is List<Dictionary<string, object?>> cells)
+        {
+            var sizes = cells.Select(c => (int)c["batch_size"]!).Distinct().ToList();
+            o.WriteLine($"embedding sweep: titles/s by ONNX Runtime threads (0: its own choice) and batch size (texts per ONNX run); titles handed over {r["embedding_sweep_call_size"]} at a time and sorted by length within each call; best of 2 rounds");
+            o.WriteLine($"  {"variant",-8} {"threads",7} " + string.Join(" ", sizes.Select(b => $"{"b" + b.ToString(CultureInfo.InvariantCulture),8}")));
+            foreach (var group in cells.GroupBy(c => ((string)c["variant"]!, (int)c["threads"]!)))
+            {
+                o.WriteLine($"  {group.Key.Item1,-8} {group.Key.Item2,7} " + string.Join(" ", sizes.Select(b => group.FirstOrDefault(c => (int)c["batch_size"]! == b) is { } c ? $"{(double)c["titles_per_s"]!,8:F1}" : $"{"-",8}")));
             }
         }
 

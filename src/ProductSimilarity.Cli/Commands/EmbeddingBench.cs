@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -47,8 +48,53 @@ internal static class EmbeddingBench
         }
     }
 
+    /// <summary>One cell of the threads x batch-size sweep: our <paramref name="Variant"/> path (fp32 or int8) with
+    /// <paramref name="Threads"/> ONNX Runtime intra-op threads (0: ONNX Runtime's choice) and
+    /// <paramref name="BatchSize"/> texts per ONNX run.</summary>
+    public sealed record SweepRow(string Variant, int Threads, int BatchSize, double TitlesPerSecond);
+
+    /// <summary>The variants the sweep measures.</summary>
+    public static readonly string[] SweepVariants = ["fp32", "int8"];
+
+    /// <summary>
+    /// The threads x batch-size sweep: for each of our variants and each thread count, one child process measures every
+    /// batch size (see <see cref="MeasureSweepAsync"/>).
+    /// </summary>
+    public static async Task<IReadOnlyList<SweepRow>> SweepAsync(
+        IReadOnlyList<string> titles, IReadOnlyList<int> threads, IReadOnlyList<int> batchSizes, ParseResult parse, IDictionary<string, string?> overrides, CliConsole console, CancellationToken ct)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(file, titles.Select(t => t.ReplaceLineEndings(" ")), ct).ConfigureAwait(false);
+            var rows = new List<SweepRow>();
+            foreach (var variant in SweepVariants)
+            {
+                foreach (int t in threads)
+                {
+                    console.Note($"embedding sweep: {variant}, {(t == 0 ? "ONNX Runtime's choice of" : t.ToString(CultureInfo.InvariantCulture))} thread(s), batch sizes {string.Join(",", batchSizes)} (child process)...");
+                    var childOverrides = new Dictionary<string, string?>(overrides) { ["ProductSimilarity:Embeddings:Onnx:Threads"] = t.ToString(CultureInfo.InvariantCulture) };
+                    var stdout = await RunChildAsync("sweep-" + variant, file, parse, childOverrides, ["--batch-sizes", string.Join(",", batchSizes)], ct).ConfigureAwait(false);
+                    rows.AddRange(JsonSerializer.Deserialize<List<SweepRow>>(stdout, CliConsole.Json)
+                        ?? throw new CliException($"the {variant} sweep printed no result."));
+                }
+            }
+
+            return rows;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static async Task<Result> RunChildAsync(
         string variant, string titlesFile, ParseResult parse, IDictionary<string, string?> overrides, CancellationToken ct)
+        => JsonSerializer.Deserialize<Result>(await RunChildAsync(variant, titlesFile, parse, overrides, [], ct).ConfigureAwait(false), CliConsole.Json)
+            ?? throw new CliException($"the {variant} embedding benchmark printed no result.");
+
+    private static async Task<string> RunChildAsync(
+        string variant, string titlesFile, ParseResult parse, IDictionary<string, string?> overrides, IReadOnlyList<string> extra, CancellationToken ct)
     {
         var entry = Path.Combine(AppContext.BaseDirectory, "psim.dll");
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h
@@ -59,6 +105,11 @@ internal static class EmbeddingBench
         start.ArgumentList.Add(WorkerCommandName);
         start.ArgumentList.Add(variant);
         start.ArgumentList.Add(titlesFile);
+        foreach (var arg in extra)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         if (PsimApp.Globals(parse).ConfigFile is { } config)
         {
             start.ArgumentList.Add("--config");
@@ -79,8 +130,7 @@ internal static class EmbeddingBench
             throw new CliException($"the {variant} embedding benchmark failed (exit {process.ExitCode}): {(await stderr.ConfigureAwait(false)).Trim()}");
         }
 
-        return JsonSerializer.Deserialize<Result>((await stdout.ConfigureAwait(false)).Trim(), CliConsole.Json)
-            ?? throw new CliException($"the {variant} embedding benchmark printed no result.");
+        return (await stdout.ConfigureAwait(false)).Trim();
     }
 
     /// <summary>The hidden worker: <c>psim bench-worker VARIANT TITLES_FILE</c> prints one <see cref="Result"/> as JSON.</summary>
@@ -88,7 +138,8 @@ internal static class EmbeddingBench
     {
         var variant = new Argument<string>("VARIANT") { Description = string.Join(", ", Variants) };
         var titlesFile = new Argument<FileInfo>("TITLES");
-        var command = new Command(WorkerCommandName, "Internal: one embedding benchmark variant (used by psim bench).") { variant, titlesFile };
+        var batchSizes = new Option<string?>("--batch-sizes");
+        var command = new Command(WorkerCommandName, "Internal: one embedding benchmark variant (used by psim bench).") { variant, titlesFile, batchSizes };
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
         {
@@ -97,6 +148,15 @@ internal static class EmbeddingBench
             await using (var services = CliHost.Build(PsimApp.Globals(parse)))
             {
                 options = services.GetRequiredService<IOptions<ProductSimilarityOptions>>().Value;
+            }
+
+            if (parse.GetRequiredValue(variant) is "sweep-fp32" or "sweep-int8")
+            {
+                var sizes = (parse.GetValue(batchSizes) ?? "64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+                var quantization = parse.GetRequiredValue(variant) == "sweep-int8" ? OnnxQuantization.Int8 : OnnxQuantization.None;
+                var rows = await MeasureSweepAsync(titles, options.Embeddings.Onnx, quantization, sizes, ct).ConfigureAwait(false);
+                console.WriteJson(rows);
+                return ExitCodes.Ok;
             }
 
             var result = parse.GetRequiredValue(variant) switch
@@ -110,6 +170,55 @@ internal static class EmbeddingBench
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Titles/s of one variant at each batch size (texts per ONNX run), with the threads of <paramref name="configured"/>.
+    /// Titles are handed over in calls of the largest batch size, as ingestion hands over a batch of products, so the
+    /// generator sorts the same windows by length at every batch size and only the run size differs. Two rounds over
+    /// the batch sizes, the better of the two kept, so that a burst of other work on the machine hurts one size less.
+    /// </summary>
+    private static async Task<List<SweepRow>> MeasureSweepAsync(
+        string[] titles, OnnxEmbeddingOptions configured, OnnxQuantization quantization, int[] batchSizes, CancellationToken ct)
+    {
+        string variant = quantization == OnnxQuantization.Int8 ? "int8" : "fp32";
+        int window = batchSizes.Max();
+        var best = new double[batchSizes.Length];
+        var generators = new List<OnnxBertEmbeddingGenerator>();
+        try
+        {
+            foreach (int size in batchSizes)
+            {
+                var options = Copy(configured, quantization);
+                options.BatchSize = size;
+                var generator = OnnxBertEmbeddingGenerator.Create(options);
+                generators.Add(generator);
+                await generator.GenerateAsync(titles.Take(window), cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            for (int round = 0; round < 2; round++)
+            {
+                for (int i = 0; i < batchSizes.Length; i++)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    foreach (var chunk in titles.Chunk(window))
+                    {
+                        await generators[i].GenerateAsync(chunk, cancellationToken: ct).ConfigureAwait(false);
+                    }
+
+                    best[i] = Math.Max(best[i], Rate(titles, Stopwatch.GetElapsedTime(start)));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var generator in generators)
+            {
+                generator.Dispose();
+            }
+        }
+
+        return [.. batchSizes.Select((size, i) => new SweepRow(variant, configured.Threads, size, best[i]))];
     }
 
     private static OnnxEmbeddingOptions Copy(OnnxEmbeddingOptions o, OnnxQuantization quantization) => new()

@@ -1086,7 +1086,7 @@ public sealed class LocalProductIndex : IProductIndex
 
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
-                    _graph.SyncForQueries(reader, Segment, cancellationToken);
+                    _graph.Warm(reader, Segment, cancellationToken);
                 }
             }
             finally

@@ -196,13 +196,14 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
-        // Already in step: return without the write lock, which would send concurrent searches to the exact scan.
-        if (Volatile.Read(ref _state)?.ReaderVersion == reader.Version)
+        // Already in step: return without the write lock, which would send concurrent searches to the exact scan. (Queries
+        // that do not update the graph themselves need it located, too.)
+        if (Volatile.Read(ref _state) is { } current && current.ReaderVersion == reader.Version && (current.Locations is not null || syncOnQuery))
         {
             return;
         }
 
-        if (delta is not null && TryApplyDelta(reader, delta, cancellationToken))
+        if (syncOnQuery && delta is not null && TryApplyDelta(reader, delta, cancellationToken))
         {
             Interlocked.Increment(ref _deltaSyncs);
             return;
@@ -210,19 +211,15 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
         Interlocked.Increment(ref _fullSyncs);
 
-        // A graph that answers queries keeps its locations current; one that only ingests does not build them.
-        bool locate = Volatile.Read(ref _state)?.Locations is not null;
+        // A graph that answers queries keeps its locations current, and so does one whose queries never update it (they
+        // could not locate it); one that only ingests does not build them.
+        bool locate = !syncOnQuery || Volatile.Read(ref _state)?.Locations is not null;
         TrySync(reader, locate ? segments : transientSegments, inline: true, cancellationToken, locate);
     }
 
-    /// <summary>
-    /// Brings the graph to the generation of <paramref name="reader"/> and locates its products in the segments, so that
-    /// queries find it ready: what a serving process's warm-up and background refresh call, off the request path.
-    /// </summary>
-    /// <param name="reader">The reader queries will use.</param>
-    /// <param name="segments">The segments' vectors, cached for queries.</param>
-    /// <param name="cancellationToken">Cancels the sync; the in-memory graph is then dropped.</param>
-    public void SyncForQueries(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
+    /// <summary>Brings the graph to the generation of <paramref name="reader"/> and learns where its products are in the
+    /// segments, so that queries find it ready (the background refresh's warm-up), when the reader holds enough products.</summary>
+    public void Warm(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) != 0 || _unavailable is not null || reader.NumDocs < settings.MinProducts)
         {
@@ -235,7 +232,6 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
-        Interlocked.Increment(ref _fullSyncs);
         TrySync(reader, segments, inline: true, cancellationToken, locate: true);
     }
 
