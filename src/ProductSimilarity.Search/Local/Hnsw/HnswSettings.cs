@@ -1,3 +1,5 @@
+using ProductSimilarity.Core.Configuration;
+
 namespace ProductSimilarity.Search.Local;
 
 /// <summary>
@@ -43,6 +45,13 @@ public sealed record HnswSettings
     /// queries use exact search. Commits of this process always update the graph at once.
     /// </summary>
     public int InlineSyncLimit { get; init; } = 5_000;
+
+    /// <summary>
+    /// How the graph stores its copy of each vector. The graph only picks candidates: their scores always come from the
+    /// exact float32 vectors, so a smaller kind costs little recall and saves memory, disk and insert time. A change
+    /// rebuilds the saved graph.
+    /// </summary>
+    public HnswScalar Scalar { get; init; } = HnswScalar.F16;
 
     /// <summary>Concurrent graph searches; a search that finds every slot busy uses exact search.</summary>
     public int Threads { get; init; } = Math.Max(16, Environment.ProcessorCount * 4);
