@@ -379,7 +379,7 @@ public sealed class LocalHnswOptions
 
     /// <summary>Candidate list size while inserting (<c>efConstruction</c>).</summary>
     [Range(8, 4096)]
-    public int ExpansionAdd { get; set; } = 128;
+    public int ExpansionAdd { get; set; } = 64;
 
     /// <summary>Candidate list size while searching (<c>ef</c>).</summary>
     [Range(8, 4096)]
