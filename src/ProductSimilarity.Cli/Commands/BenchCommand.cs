@@ -515,7 +515,7 @@ internal static class BenchCommand
                 var product = await index.GetAsync(id, ct).ConfigureAwait(false);
                 var query = new ProductQuery { Vector = product!.Vector, Mode = RankingMode.Vector, Top = 10, ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id } };
                 var lists = await index.GetCandidatesAsync(query, ct).ConfigureAwait(false);
-                top.Add(lists.Vector.Select(c => c.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
+                top.Add(lists.Vector.Select(c => c.Id).ToHashSet(StringComparer.Ordinal));
             }
 
             return top;

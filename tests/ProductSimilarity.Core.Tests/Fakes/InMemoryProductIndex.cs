@@ -234,7 +234,7 @@ internal sealed class InMemoryProductIndex : IProductIndex
         IReadOnlyList<ScoredCandidate> candidates = Committed
             .Where(p => query.Admits(p.Product))
             .Select(p => new ScoredCandidate(p, TensorPrimitives.Dot(p.Vector.Span, vector.Span)))
-            .OrderByDescending(x => x.Score).ThenBy(x => x.Product.Id, StringComparer.Ordinal)
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal)
             .Take(query.CandidatesPerList)
             .ToList();
         return Task.FromResult(new CandidateLists(candidates, []));

@@ -50,11 +50,11 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         // Scores come from the stored vectors, so a product found both ways has the same score both ways.
         var query = RandomUnit(new Random(3), Dimensions);
         var fromGraph = (await index.GetCandidatesAsync(VectorQuery(query, 10))).Vector;
-        var fromScan = (await exact.GetCandidatesAsync(VectorQuery(query, 10))).Vector.ToDictionary(c => c.Product.Product.Id, c => c.Score);
-        Assert.Contains(fromGraph, c => fromScan.ContainsKey(c.Product.Product.Id));
-        foreach (var c in fromGraph.Where(c => fromScan.ContainsKey(c.Product.Product.Id)))
+        var fromScan = (await exact.GetCandidatesAsync(VectorQuery(query, 10))).Vector.ToDictionary(c => c.Id, c => c.Score);
+        Assert.Contains(fromGraph, c => fromScan.ContainsKey(c.Id));
+        foreach (var c in fromGraph.Where(c => fromScan.ContainsKey(c.Id)))
         {
-            Assert.Equal(fromScan[c.Product.Product.Id], c.Score);
+            Assert.Equal(fromScan[c.Id], c.Score);
         }
     }
 
@@ -137,12 +137,12 @@ public sealed class LocalProductIndexHnswTests : IDisposable
             foreach (var p in added.Append(reembedded))
             {
                 var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 3))).Vector;
-                Assert.Equal(p.Product.Id, hits[0].Product.Product.Id);
+                Assert.Equal(p.Product.Id, hits[0].Id);
                 Assert.Equal(1f, hits[0].Score, 4);
             }
 
             var old = (await index.GetCandidatesAsync(VectorQuery(products[0].Vector.ToArray(), 20))).Vector;
-            Assert.DoesNotContain(old, c => c.Product.Product.Id == products[0].Product.Id || c.Product.Product.Id == products[1].Product.Id);
+            Assert.DoesNotContain(old, c => c.Id == products[0].Product.Id || c.Id == products[1].Product.Id);
             Assert.True(index.Graph.Counts.Answered > 0);
             Assert.Equal(0, index.Graph.Counts.Declined);
             Assert.Equal(1500 - 2 + 20, index.Graph.Shape!.Value.Nodes);
@@ -284,7 +284,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         foreach (var p in products.Take(10))
         {
             var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 10))).Vector;
-            Assert.DoesNotContain(hits, c => few.Contains(c.Product.Product.Id));
+            Assert.DoesNotContain(hits, c => few.Contains(c.Id));
         }
 
         // Past 20% tombstones the graph is rebuilt from the live vectors.
@@ -293,7 +293,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.Equal((700, 0L), index.Graph.Shape);
         var survivor = products[500];
         var found = (await index.GetCandidatesAsync(VectorQuery(survivor.Vector.ToArray(), 5))).Vector;
-        Assert.Equal(survivor.Product.Id, found[0].Product.Product.Id);
+        Assert.Equal(survivor.Product.Id, found[0].Id);
         Assert.True(index.CheckVectorGraph() is { Saved: false } or { InStep: true });
     }
 
@@ -330,7 +330,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.True(check.InStep, check.ToString());
         Assert.True(await RecallAsync(index, exact, new Random(22), queries: 30) >= 0.95);
         var moved = (await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(21), Dimensions), 1))).Vector;
-        Assert.Equal(products[2].Product.Id, moved[0].Product.Product.Id);
+        Assert.Equal(products[2].Product.Id, moved[0].Id);
     }
 
     [SkippableFact]
@@ -407,7 +407,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.Equal((0L, 2L), writer.Graph.CommitSyncs);
         Assert.Equal(1040, writer.Graph.Shape!.Value.Nodes);
         var found = (await writer.GetCandidatesAsync(VectorQuery(others[7].Vector.ToArray(), 1))).Vector;
-        Assert.Equal(others[7].Product.Id, found[0].Product.Product.Id);
+        Assert.Equal(others[7].Product.Id, found[0].Id);
     }
 
     [SkippableFact]
@@ -443,10 +443,10 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         {
             var query = VectorQuery(RandomUnit(random, Dimensions), 10) with { Filter = new ProductFilter { Category = "even" } };
             var fromGraph = (await index.GetCandidatesAsync(query)).Vector;
-            var fromScan = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
+            var fromScan = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Id).ToHashSet();
             Assert.Equal(10, fromGraph.Count);
-            Assert.All(fromGraph, c => Assert.Equal("Even", c.Product.Product.Category));
-            agree += fromGraph.Count(c => fromScan.Contains(c.Product.Product.Id));
+            Assert.All(fromGraph, c => Assert.Equal("Even", products.Single(p => p.Id == c.Id).Product.Category));
+            agree += fromGraph.Count(c => fromScan.Contains(c.Id));
             total += 10;
         }
 
@@ -466,7 +466,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         var hits = (await index.GetCandidatesAsync(query)).Vector;
 
         Assert.Equal(5, hits.Count);
-        Assert.All(hits, c => Assert.Equal("Rare", c.Product.Product.Category));
+        Assert.All(hits, c => Assert.Equal("Rare", products.Single(p => p.Id == c.Id).Product.Category));
         Assert.Equal((0L, 1L), index.Graph.Counts);
     }
 
@@ -482,7 +482,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         var hits = (await index.GetCandidatesAsync(query)).Vector;
 
         Assert.Equal(10, hits.Count);
-        Assert.DoesNotContain(hits, c => c.Product.Product.Id == self.Product.Id);
+        Assert.DoesNotContain(hits, c => c.Id == self.Product.Id);
         Assert.Equal(1, index.Graph.Counts.Answered);
     }
 
@@ -511,8 +511,8 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         for (int q = 0; q < queries; q++)
         {
             var query = VectorQuery(RandomUnit(random, Dimensions), 10);
-            var truth = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
-            found += (await index.GetCandidatesAsync(query)).Vector.Count(c => truth.Contains(c.Product.Product.Id));
+            var truth = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Id).ToHashSet();
+            found += (await index.GetCandidatesAsync(query)).Vector.Count(c => truth.Contains(c.Id));
         }
 
         return found / (10.0 * queries);
