@@ -202,10 +202,10 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.True(recall >= 0.95, $"recall@10 {recall}");
         Assert.True(index.Graph.Counts.Answered >= 50);
         var query = VectorQuery(RandomUnit(new Random(13), Dimensions), 10);
-        var fromScan = (await exact.GetCandidatesAsync(query)).Vector.ToDictionary(c => c.Product.Product.Id, c => c.Score);
-        foreach (var c in (await index.GetCandidatesAsync(query)).Vector.Where(c => fromScan.ContainsKey(c.Product.Product.Id)))
+        var fromScan = (await exact.GetCandidatesAsync(query)).Vector.ToDictionary(c => c.Id, c => c.Score);
+        foreach (var c in (await index.GetCandidatesAsync(query)).Vector.Where(c => fromScan.ContainsKey(c.Id)))
         {
-            Assert.Equal(fromScan[c.Product.Product.Id], c.Score);
+            Assert.Equal(fromScan[c.Id], c.Score);
         }
     }
 
