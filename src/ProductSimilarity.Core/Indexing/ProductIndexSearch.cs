@@ -17,15 +17,31 @@ public static class ProductIndexSearch
     /// <exception cref="ArgumentException">The query is not valid (<see cref="ProductQuery.Validate"/>).</exception>
     public static async Task<IReadOnlyList<SearchHit>> SearchAsync(this IProductIndex index, ProductQuery query, CancellationToken cancellationToken = default)
     {
+        var ranked = await index.RankAsync(query, cancellationToken).ConfigureAwait(false);
+        return ranked.Hits(0, ranked.Count);
+    }
+
+    /// <summary>
+    /// The same ranking as <see cref="SearchAsync"/>, with each hit's product read only when
+    /// <see cref="RankedCandidates.Hits"/> asks for it (<see cref="RankFusion.Order"/>): a caller that keeps fewer hits
+    /// than it ranks (group collapsing) reads fewer stored products.
+    /// </summary>
+    /// <param name="index">The index.</param>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>At most <see cref="ProductQuery.Top"/> ranked candidates, best first.</returns>
+    /// <exception cref="ArgumentException">The query is not valid (<see cref="ProductQuery.Validate"/>).</exception>
+    public static async Task<RankedCandidates> RankAsync(this IProductIndex index, ProductQuery query, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
         if (query.Top == 0 || (!query.UsesVector && !query.UsesKeyword))
         {
-            return [];
+            return RankFusion.Order(CandidateLists.Empty, query);
         }
 
         var candidates = await index.GetCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
-        return RankFusion.Rank(candidates, query);
+        return RankFusion.Order(candidates, query);
     }
 }

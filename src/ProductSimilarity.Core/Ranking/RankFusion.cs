@@ -2,10 +2,30 @@ using ProductSimilarity.Core.Indexing;
 
 namespace ProductSimilarity.Core.Ranking;
 
-/// <summary>One entry of a ranked candidate list: a product and the score its ranker gave it.</summary>
-/// <param name="Product">The product.</param>
+/// <summary>
+/// One entry of a ranked candidate list: a product id, the score its ranker gave it, and the product itself when the
+/// store had it at hand.
+/// </summary>
+/// <param name="Id">The product id.</param>
 /// <param name="Score">The ranker's score (cosine for the vector list, BM25 for the keyword list); higher is better.</param>
-public readonly record struct ScoredCandidate(IndexedProduct Product, double Score);
+/// <remarks>Immutable; thread-safe.</remarks>
+public readonly record struct ScoredCandidate(string Id, double Score)
+{
+    /// <summary>A candidate with its product (a store whose hits come with their documents).</summary>
+    /// <param name="product">The product.</param>
+    /// <param name="score">The ranker's score.</param>
+    public ScoredCandidate(IndexedProduct product, double score)
+        : this((product ?? throw new ArgumentNullException(nameof(product))).Id, score)
+    {
+        Product = product;
+    }
+
+    /// <summary>
+    /// The product, or null when the store returned only the id; <see cref="CandidateLists.Products"/> then reads it for
+    /// the results the ranking keeps.
+    /// </summary>
+    public IndexedProduct? Product { get; init; }
+}
 
 /// <summary>
 /// Fuses a vector candidate list and a keyword candidate list into one ranking. Shared by every index adapter so that
@@ -28,46 +48,68 @@ public static class RankFusion
     /// </summary>
     /// <param name="candidates">The store's candidate lists (see <see cref="IProductIndex.GetCandidatesAsync"/>).</param>
     /// <param name="query">The query the candidates answer.</param>
-    /// <returns>At most <see cref="ProductQuery.Top"/> hits, best first.</returns>
+    /// <returns>At most <see cref="ProductQuery.Top"/> hits, best first (fewer when a candidate's product is gone by the
+    /// time it is read).</returns>
     public static IReadOnlyList<SearchHit> Rank(CandidateLists candidates, ProductQuery query)
+    {
+        var ranked = Order(candidates, query);
+        return ranked.Hits(0, ranked.Count);
+    }
+
+    /// <summary>
+    /// The same ranking as <see cref="Rank"/>, cut to <see cref="ProductQuery.Top"/>, with the products read only when
+    /// <see cref="RankedCandidates.Hits"/> asks for them: a caller that keeps fewer (group collapsing) reads fewer.
+    /// </summary>
+    /// <param name="candidates">The store's candidate lists.</param>
+    /// <param name="query">The query the candidates answer.</param>
+    /// <returns>The ranked candidates.</returns>
+    public static RankedCandidates Order(CandidateLists candidates, ProductQuery query)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(query);
-        var hits = query.Mode switch
+
+        // The heads and the whole lists are fused apart (FuseHeads): a product read for one is not read again.
+        var products = candidates.Products is { } store ? new ReadOnce(store) : null;
+        var entries = query.Mode switch
         {
-            RankingMode.Vector => FromVector(candidates.Vector),
-            RankingMode.Keyword => FromKeyword(candidates.Keyword),
-            _ => FuseHeads(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare),
+            RankingMode.Vector => Scored(Merge(candidates.Vector, []), static e => e.VectorScore!.Value),
+            RankingMode.Keyword => Scored(Merge([], candidates.Keyword), static e => e.KeywordScore!.Value),
+            _ => FuseHeads(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare, products),
         };
-        return hits.Count <= query.Top ? hits : hits.Take(query.Top).ToList();
+        if (entries.Count > query.Top)
+        {
+            entries.RemoveRange(query.Top, entries.Count - query.Top);
+        }
+
+        return new RankedCandidates(entries, products);
     }
 
     // The fused heads, then whatever only the tails hold (so a query with a large Top still gets Top hits).
-    private static IReadOnlyList<SearchHit> FuseHeads(
+    private static List<Entry> FuseHeads(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         FusionOptions options,
-        Func<IndexedProduct, double>? candidateReadableShare)
+        Func<IndexedProduct, double>? candidateReadableShare,
+        ICandidateProducts? products)
     {
         var head = Math.Max(1, options.CandidateCount);
         if (vector.Count <= head && keyword.Count <= head)
         {
-            return Fuse(vector, keyword, options, candidateReadableShare);
+            return FuseEntries(vector, keyword, options, candidateReadableShare, products);
         }
 
-        var fused = Fuse(Head(vector, head), Head(keyword, head), options, candidateReadableShare);
-        var seen = fused.Select(h => h.Product.Id).ToHashSet(StringComparer.Ordinal);
-        var hits = new List<SearchHit>(fused);
-        hits.AddRange(Fuse(vector, keyword, options, candidateReadableShare).Where(h => !seen.Contains(h.Product.Id)));
-        return hits;
+        var fused = FuseEntries(Head(vector, head), Head(keyword, head), options, candidateReadableShare, products);
+        var seen = fused.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        fused.AddRange(FuseEntries(vector, keyword, options, candidateReadableShare, products).Where(e => !seen.Contains(e.Id)));
+        return fused;
     }
 
     private static IReadOnlyList<ScoredCandidate> Head(IReadOnlyList<ScoredCandidate> list, int count)
         => list.Count <= count ? list : list.Take(count).ToList();
 
     /// <summary>Fuses with the method and parameters in <paramref name="options"/>.</summary>
-    /// <param name="vector">The vector list, best first.</param>
-    /// <param name="keyword">The keyword list, best first.</param>
+    /// <param name="vector">The vector list, best first; each candidate with its product.</param>
+    /// <param name="keyword">The keyword list, best first; each candidate with its product.</param>
     /// <param name="options">Fusion settings.</param>
     /// <param name="candidateReadableShare">
     /// When set (and <see cref="FusionOptions.LeanPerCandidate"/> is on), the share (0..1) of a candidate's text the
@@ -77,11 +119,20 @@ public static class RankFusion
     /// both texts. Called once per distinct candidate.
     /// </param>
     /// <returns>Every product of either list, best first.</returns>
+    /// <exception cref="ArgumentException">A candidate has no product (use <see cref="Rank"/> for such lists).</exception>
     public static IReadOnlyList<SearchHit> Fuse(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         FusionOptions options,
         Func<IndexedProduct, double>? candidateReadableShare = null)
+        => ToHits(FuseEntries(vector, keyword, options, candidateReadableShare, products: null));
+
+    private static List<Entry> FuseEntries(
+        IReadOnlyList<ScoredCandidate> vector,
+        IReadOnlyList<ScoredCandidate> keyword,
+        FusionOptions options,
+        Func<IndexedProduct, double>? candidateReadableShare,
+        ICandidateProducts? products)
     {
         ArgumentNullException.ThrowIfNull(options);
         Func<IndexedProduct, double>? scale = options.LeanPerCandidate && candidateReadableShare is not null
@@ -89,44 +140,44 @@ public static class RankFusion
             : null;
         return options.Method switch
         {
-            FusionMethod.Rrf => Rrf(vector, keyword, options.RrfK),
-            FusionMethod.Weighted => Weighted(vector, keyword, options.VectorWeight, scale),
-            FusionMethod.ZScore => Standardized(vector, keyword, options.VectorWeight, perQuery: false, scale),
-            FusionMethod.Confidence => Standardized(vector, keyword, options.VectorWeight, perQuery: true, scale),
+            FusionMethod.Rrf => RrfEntries(vector, keyword, options.RrfK),
+            FusionMethod.Weighted => WeightedEntries(vector, keyword, options.VectorWeight, scale, products),
+            FusionMethod.ZScore => StandardizedEntries(vector, keyword, options.VectorWeight, perQuery: false, scale, products),
+            FusionMethod.Confidence => StandardizedEntries(vector, keyword, options.VectorWeight, perQuery: true, scale, products),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown fusion method."),
         };
     }
 
     /// <summary>Reciprocal rank fusion: <c>score = sum over the lists of 1 / (k + rank)</c>, rank 1-based.</summary>
-    /// <param name="vector">The vector list, best first.</param>
-    /// <param name="keyword">The keyword list, best first.</param>
+    /// <param name="vector">The vector list, best first; each candidate with its product.</param>
+    /// <param name="keyword">The keyword list, best first; each candidate with its product.</param>
     /// <param name="k">The RRF constant (commonly 60); must not be negative.</param>
     /// <returns>Every product of either list, best first.</returns>
     public static IReadOnlyList<SearchHit> Rrf(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         int k = 60)
+        => ToHits(RrfEntries(vector, keyword, k));
+
+    private static List<Entry> RrfEntries(IReadOnlyList<ScoredCandidate> vector, IReadOnlyList<ScoredCandidate> keyword, int k)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         var merged = Merge(vector, keyword);
-        var hits = new List<SearchHit>(merged.Count);
-        foreach (var entry in merged.Values)
+        return Sort(Scored(merged, e =>
         {
             double score = 0;
-            if (entry.VectorRank is int vr)
+            if (e.VectorRank is int vr)
             {
                 score += 1.0 / (k + vr);
             }
 
-            if (entry.KeywordRank is int kr)
+            if (e.KeywordRank is int kr)
             {
                 score += 1.0 / (k + kr);
             }
 
-            hits.Add(entry.ToHit(score));
-        }
-
-        return Sort(hits);
+            return score;
+        }));
     }
 
     /// <summary>
@@ -134,8 +185,8 @@ public static class RankFusion
     /// list; when every BM25 score in it is equal, each present product gets 1. A product missing from a list
     /// contributes 0 for that part.
     /// </summary>
-    /// <param name="vector">The vector list (scores are cosine similarities), best first.</param>
-    /// <param name="keyword">The keyword list (scores are BM25), best first.</param>
+    /// <param name="vector">The vector list (scores are cosine similarities), best first; each candidate with its product.</param>
+    /// <param name="keyword">The keyword list (scores are BM25), best first; each candidate with its product.</param>
     /// <param name="vectorWeight">The weight <c>w</c> of the cosine part, 0..1.</param>
     /// <param name="candidateScale">When set, each candidate's <c>w</c> is multiplied by it (0..1).</param>
     /// <returns>Every product of either list, best first.</returns>
@@ -144,6 +195,14 @@ public static class RankFusion
         IReadOnlyList<ScoredCandidate> keyword,
         double vectorWeight = 0.7,
         Func<IndexedProduct, double>? candidateScale = null)
+        => ToHits(WeightedEntries(vector, keyword, vectorWeight, candidateScale, products: null));
+
+    private static List<Entry> WeightedEntries(
+        IReadOnlyList<ScoredCandidate> vector,
+        IReadOnlyList<ScoredCandidate> keyword,
+        double vectorWeight,
+        Func<IndexedProduct, double>? candidateScale,
+        ICandidateProducts? products)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
         {
@@ -162,19 +221,17 @@ public static class RankFusion
             }
         }
 
+        var scale = ScaleOf(merged, candidateScale, products);
         double range = max - min;
-        var hits = new List<SearchHit>(merged.Count);
-        foreach (var entry in merged.Values)
+        return Sort(Scored(merged, entry =>
         {
             double keywordPart = entry.KeywordScore is double s
                 ? (range > 0 ? (s - min) / range : 1.0)
                 : 0.0;
             double vectorPart = entry.VectorScore ?? 0.0;
-            double w = candidateScale is null ? vectorWeight : vectorWeight * candidateScale(entry.Product);
-            hits.Add(entry.ToHit((w * vectorPart) + ((1 - w) * keywordPart)));
-        }
-
-        return Sort(hits);
+            double w = scale is null ? vectorWeight : vectorWeight * scale(entry);
+            return (w * vectorPart) + ((1 - w) * keywordPart);
+        }));
     }
 
     /// <summary>
@@ -184,8 +241,8 @@ public static class RankFusion
     /// <c>g</c> is the gap between a list's first and second scores in standard deviations; when neither list has a gap,
     /// <c>w</c> stays.
     /// </summary>
-    /// <param name="vector">The vector list, best first.</param>
-    /// <param name="keyword">The keyword list, best first.</param>
+    /// <param name="vector">The vector list, best first; each candidate with its product.</param>
+    /// <param name="keyword">The keyword list, best first; each candidate with its product.</param>
     /// <param name="vectorWeight">The weight <c>w</c> of the vector part, 0..1.</param>
     /// <param name="perQuery">Set the weight per query from the lists' top gaps.</param>
     /// <param name="candidateScale">When set, each candidate's <c>w</c> (after the per-query gap rule) is multiplied by
@@ -197,6 +254,15 @@ public static class RankFusion
         double vectorWeight = 0.5,
         bool perQuery = false,
         Func<IndexedProduct, double>? candidateScale = null)
+        => ToHits(StandardizedEntries(vector, keyword, vectorWeight, perQuery, candidateScale, products: null));
+
+    private static List<Entry> StandardizedEntries(
+        IReadOnlyList<ScoredCandidate> vector,
+        IReadOnlyList<ScoredCandidate> keyword,
+        double vectorWeight,
+        bool perQuery,
+        Func<IndexedProduct, double>? candidateScale,
+        ICandidateProducts? products)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
         {
@@ -217,29 +283,71 @@ public static class RankFusion
             }
         }
 
-        var hits = new List<SearchHit>(merged.Count);
-        foreach (var entry in merged.Values)
+        var scale = ScaleOf(merged, candidateScale, products);
+        return Sort(Scored(merged, entry =>
         {
             double zv = entry.VectorScore is double sv ? v.Z(sv) : v.MinZ;
             double zk = entry.KeywordScore is double sk ? k.Z(sk) : k.MinZ;
-            double we = candidateScale is null ? w : w * candidateScale(entry.Product);
-            hits.Add(entry.ToHit((we * zv) + ((1 - we) * zk)));
-        }
-
-        return Sort(hits);
+            double we = scale is null ? w : w * scale(entry);
+            return (we * zv) + ((1 - we) * zk);
+        }));
     }
 
     /// <summary>Turns a single ranked vector list into hits whose score is the cosine similarity.</summary>
-    /// <param name="vector">The vector list, best first.</param>
+    /// <param name="vector">The vector list, best first; each candidate with its product.</param>
     /// <returns>The hits in input order (duplicates dropped).</returns>
     public static IReadOnlyList<SearchHit> FromVector(IReadOnlyList<ScoredCandidate> vector)
-        => Merge(vector, []).Values.Select(e => e.ToHit(e.VectorScore!.Value)).ToList();
+        => ToHits(Scored(Merge(vector, []), static e => e.VectorScore!.Value));
 
     /// <summary>Turns a single ranked keyword list into hits whose score is the BM25 score.</summary>
-    /// <param name="keyword">The keyword list, best first.</param>
+    /// <param name="keyword">The keyword list, best first; each candidate with its product.</param>
     /// <returns>The hits in input order (duplicates dropped).</returns>
     public static IReadOnlyList<SearchHit> FromKeyword(IReadOnlyList<ScoredCandidate> keyword)
-        => Merge([], keyword).Values.Select(e => e.ToHit(e.KeywordScore!.Value)).ToList();
+        => ToHits(Scored(Merge([], keyword), static e => e.KeywordScore!.Value));
+
+    // The per-candidate lean reads each candidate's text: candidates that came without their product are read first, all
+    // in one call, and keep it for the hits.
+    private static Func<Entry, double>? ScaleOf(Dictionary<string, Entry> merged, Func<IndexedProduct, double>? candidateScale, ICandidateProducts? products)
+    {
+        if (candidateScale is null)
+        {
+            return null;
+        }
+
+        ReadMissing([.. merged.Values], products);
+
+        // A candidate whose product is gone by now keeps the query's weight; it is dropped when the hits are read.
+        return e => e.Product is { } p ? candidateScale(p) : 1;
+    }
+
+    internal static void ReadMissing(IReadOnlyList<Entry> entries, ICandidateProducts? products)
+    {
+        List<Entry>? missing = null;
+        foreach (var entry in entries)
+        {
+            if (entry.Product is null && !entry.Read)
+            {
+                (missing ??= []).Add(entry);
+            }
+        }
+
+        if (missing is null)
+        {
+            return;
+        }
+
+        if (products is null)
+        {
+            throw new ArgumentException($"Candidate '{missing[0].Id}' has no product, and the store gave no way to read it (CandidateLists.Products).");
+        }
+
+        var read = products.Read(missing.ConvertAll(e => e.Id));
+        for (int i = 0; i < missing.Count; i++)
+        {
+            missing[i].Product = i < read.Count ? read[i] : null;
+            missing[i].Read = true;
+        }
+    }
 
     // Insertion-ordered (Dictionary keeps insertion order while nothing is removed), keyed by id.
     private static Dictionary<string, Entry> Merge(IReadOnlyList<ScoredCandidate> vector, IReadOnlyList<ScoredCandidate> keyword)
@@ -250,36 +358,62 @@ public static class RankFusion
         for (int i = 0; i < vector.Count; i++)
         {
             var c = vector[i];
-            if (!merged.ContainsKey(c.Product.Id))
+            if (!merged.ContainsKey(c.Id))
             {
-                merged[c.Product.Id] = new Entry(c.Product) { VectorScore = c.Score, VectorRank = i + 1 };
+                merged[c.Id] = new Entry(c.Id, c.Product) { VectorScore = c.Score, VectorRank = i + 1 };
             }
         }
 
         for (int i = 0; i < keyword.Count; i++)
         {
             var c = keyword[i];
-            if (!merged.TryGetValue(c.Product.Id, out var entry))
+            if (!merged.TryGetValue(c.Id, out var entry))
             {
-                merged[c.Product.Id] = new Entry(c.Product) { KeywordScore = c.Score, KeywordRank = i + 1 };
+                merged[c.Id] = new Entry(c.Id, c.Product) { KeywordScore = c.Score, KeywordRank = i + 1 };
             }
             else if (entry.KeywordRank is null)
             {
                 entry.KeywordScore = c.Score;
                 entry.KeywordRank = i + 1;
+                entry.Product ??= c.Product;
             }
         }
 
         return merged;
     }
 
-    private static List<SearchHit> Sort(List<SearchHit> hits)
+    // Each entry's fused score; sorted best first, ties by id (ordinal). Single-list rankings keep their input order.
+    private static List<Entry> Scored(Dictionary<string, Entry> merged, Func<Entry, double> score)
     {
-        hits.Sort(static (a, b) =>
+        var entries = new List<Entry>(merged.Count);
+        foreach (var entry in merged.Values)
+        {
+            entry.Score = score(entry);
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    private static List<Entry> Sort(List<Entry> entries)
+    {
+        entries.Sort(static (a, b) =>
         {
             int byScore = b.Score.CompareTo(a.Score);
-            return byScore != 0 ? byScore : string.CompareOrdinal(a.Product.Id, b.Product.Id);
+            return byScore != 0 ? byScore : string.CompareOrdinal(a.Id, b.Id);
         });
+        return entries;
+    }
+
+    private static List<SearchHit> ToHits(List<Entry> entries)
+    {
+        var hits = new List<SearchHit>(entries.Count);
+        foreach (var entry in entries)
+        {
+            hits.Add(entry.ToHit(entry.Product ?? throw new ArgumentException(
+                $"Candidate '{entry.Id}' has no product; rank candidate lists that come without products with RankFusion.Rank.")));
+        }
+
         return hits;
     }
 
@@ -321,9 +455,38 @@ public static class RankFusion
         public double Z(double score) => (score - Mean) / Sd;
     }
 
-    private sealed class Entry(IndexedProduct product)
+    // Remembers what the store answered for each id, so that each candidate is read at most once per query.
+    private sealed class ReadOnce(ICandidateProducts store) : ICandidateProducts
     {
-        public IndexedProduct Product { get; } = product;
+        private readonly Dictionary<string, IndexedProduct?> _read = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
+        {
+            var unknown = ids.Where(id => !_read.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+            {
+                var read = store.Read(unknown);
+                for (int i = 0; i < unknown.Count; i++)
+                {
+                    _read[unknown[i]] = i < read.Count ? read[i] : null;
+                }
+            }
+
+            return ids.Select(id => _read[id]).ToList();
+        }
+    }
+
+    /// <summary>One ranked candidate: its id, its product once read, its parts and its final score.</summary>
+    internal sealed class Entry(string id, IndexedProduct? product)
+    {
+        public string Id { get; } = id;
+
+        public IndexedProduct? Product { get; set; } = product;
+
+        // The store was asked for the product (it may have answered null: gone since).
+        public bool Read { get; set; }
+
+        public double Score { get; set; }
 
         public double? VectorScore { get; init; }
 
@@ -333,6 +496,56 @@ public static class RankFusion
 
         public int? KeywordRank { get; set; }
 
-        public SearchHit ToHit(double score) => new(Product, score, VectorScore, KeywordScore, VectorRank, KeywordRank);
+        public SearchHit ToHit(IndexedProduct product) => new(product, Score, VectorScore, KeywordScore, VectorRank, KeywordRank);
+    }
+}
+
+/// <summary>
+/// A query's candidates in their final order (<see cref="RankFusion.Order"/>), whose products are read from the store
+/// only when <see cref="Hits"/> asks for them.
+/// </summary>
+/// <remarks>Not thread-safe: one query's caller reads it.</remarks>
+public sealed class RankedCandidates
+{
+    private readonly List<RankFusion.Entry> _entries;
+    private readonly ICandidateProducts? _products;
+
+    internal RankedCandidates(List<RankFusion.Entry> entries, ICandidateProducts? products)
+    {
+        _entries = entries;
+        _products = products;
+    }
+
+    /// <summary>How many candidates are ranked.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>
+    /// The hits at ranks <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1 (0-based),
+    /// best first, with their products read in one call; a candidate whose product the store no longer holds is left out.
+    /// </summary>
+    /// <param name="start">The first rank, 0-based.</param>
+    /// <param name="count">How many ranks.</param>
+    public IReadOnlyList<SearchHit> Hits(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        int end = (int)Math.Min((long)start + count, _entries.Count);
+        if (start >= end)
+        {
+            return [];
+        }
+
+        var page = _entries.GetRange(start, end - start);
+        RankFusion.ReadMissing(page, _products);
+        var hits = new List<SearchHit>(page.Count);
+        foreach (var entry in page)
+        {
+            if (entry.Product is { } product)
+            {
+                hits.Add(entry.ToHit(product));
+            }
+        }
+
+        return hits;
     }
 }

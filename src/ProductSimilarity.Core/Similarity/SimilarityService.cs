@@ -201,25 +201,29 @@ public sealed class SimilarityService(
     /// </summary>
     private async Task<IReadOnlyList<SearchHit>> SearchCollapsedAsync(ProductQuery query, CancellationToken cancellationToken, HashSet<string>? excludeGtins = null)
     {
-        var hits = await index.SearchAsync(query with { Top = Math.Min(query.Top * 3, query.Top + 50) }, cancellationToken).ConfigureAwait(false);
+        var ranked = await index.RankAsync(query with { Top = Math.Min(query.Top * 3, query.Top + 50) }, cancellationToken).ConfigureAwait(false);
         var groups = new HashSet<string>(StringComparer.Ordinal);
         var kept = new List<SearchHit>(query.Top);
-        foreach (var hit in hits)
+
+        // Products are read a page at a time, no more than could still be kept, so a store that ranks from ids in memory
+        // reads stored fields for little more than the hits it returns.
+        for (int next = 0; kept.Count < query.Top && next < ranked.Count;)
         {
-            if (kept.Count == query.Top)
+            int page = query.Top - kept.Count;
+            foreach (var hit in ranked.Hits(next, page))
             {
-                break;
+                if (excludeGtins is { Count: > 0 } && hit.Product.Product.Gtin is { } gtin && excludeGtins.Contains(gtin))
+                {
+                    continue;
+                }
+
+                if (hit.Product.Product.GroupId is not { Length: > 0 } group || groups.Add(group))
+                {
+                    kept.Add(hit);
+                }
             }
 
-            if (excludeGtins is { Count: > 0 } && hit.Product.Product.Gtin is { } gtin && excludeGtins.Contains(gtin))
-            {
-                continue;
-            }
-
-            if (hit.Product.Product.GroupId is not { Length: > 0 } group || groups.Add(group))
-            {
-                kept.Add(hit);
-            }
+            next += page;
         }
 
         return kept;

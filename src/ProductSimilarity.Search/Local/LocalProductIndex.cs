@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Lucene.Net.Documents;
 using Lucene.Net.Index;
 using Lucene.Net.Queries;
 using Lucene.Net.Search;
@@ -500,7 +501,7 @@ public sealed class LocalProductIndex : IProductIndex
         return Task.FromResult(Read(searcher =>
         {
             int doc = FindDoc(searcher.IndexReader, id);
-            return doc < 0 ? null : ProductDocuments.Read(searcher.Doc(doc));
+            return doc < 0 ? null : ReadProduct(searcher.IndexReader, doc);
         }, (IndexedProduct?)null));
     }
 
@@ -629,21 +630,24 @@ public sealed class LocalProductIndex : IProductIndex
 
             // No side can return more than the index holds; this also keeps huge Top values from sizing huge heaps.
             int candidates = Math.Min(wanted, live);
-            var products = new Dictionary<int, IndexedProduct>();
+
+            // Candidates carry ids and scores only; the Core reads the stored products of the results it keeps
+            // (CandidateProducts), from this reader while it is still the current one.
+            var docs = new Dictionary<string, int>(StringComparer.Ordinal);
             IReadOnlyList<ScoredCandidate> vector = [], keyword = [];
             if (query.UsesVector)
             {
                 using var timer = QueryStages.Time(QueryStage.Vector);
-                vector = VectorSearch(searcher, query, candidates, products, cancellationToken);
+                vector = VectorSearch(searcher, query, candidates, docs, cancellationToken);
             }
 
             if (query.UsesKeyword)
             {
                 using var timer = QueryStages.Time(QueryStage.Keyword);
-                keyword = KeywordSearch(searcher, query, candidates, products);
+                keyword = KeywordSearch(searcher, query, candidates, docs);
             }
 
-            return new CandidateLists(vector, keyword);
+            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs) };
         }, CandidateLists.Empty));
     }
 
@@ -811,7 +815,7 @@ public sealed class LocalProductIndex : IProductIndex
         IndexSearcher searcher,
         ProductQuery query,
         int k,
-        Dictionary<int, IndexedProduct> products,
+        Dictionary<string, int> docs,
         CancellationToken cancellationToken)
     {
         var q = query.Vector!.Value.Span;
@@ -819,9 +823,10 @@ public sealed class LocalProductIndex : IProductIndex
         if (searcher.IndexReader is DirectoryReader reader && _graph.Search(reader, Segment, q, k, filter, cancellationToken) is { } hits)
         {
             var fromGraph = new List<ScoredCandidate>(hits.Count);
-            foreach (var (doc, score, _) in hits)
+            foreach (var (doc, score, id) in hits)
             {
-                fromGraph.Add(new ScoredCandidate(Load(searcher, doc, products), score));
+                docs.TryAdd(id, doc);
+                fromGraph.Add(new ScoredCandidate(id, score));
             }
 
             return fromGraph;
@@ -875,13 +880,14 @@ public sealed class LocalProductIndex : IProductIndex
         for (int i = result.Length - 1; i >= 0; i--)
         {
             heap.TryDequeue(out int doc, out var priority);
-            result[i] = new ScoredCandidate(Load(searcher, doc, products), priority.Score);
+            docs.TryAdd(priority.Id, doc);
+            result[i] = new ScoredCandidate(priority.Id, priority.Score);
         }
 
         return [.. result];
     }
 
-    private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<int, IndexedProduct> products)
+    private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<string, int> docs)
     {
         var text = BuildTextQuery(query.Text!);
         if (text is null)
@@ -891,9 +897,12 @@ public sealed class LocalProductIndex : IProductIndex
 
         var top = searcher.Search(text, BuildFilter(query), k);
         var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
+        var leaves = searcher.IndexReader.Leaves;
         foreach (var hit in top.ScoreDocs)
         {
-            result.Add(new ScoredCandidate(Load(searcher, hit.Doc, products), hit.Score));
+            var id = IdOf(leaves, hit.Doc);
+            docs.TryAdd(id, hit.Doc);
+            result.Add(new ScoredCandidate(id, hit.Score));
         }
 
         return result;
@@ -1035,15 +1044,78 @@ public sealed class LocalProductIndex : IProductIndex
         return result;
     }
 
-    private static IndexedProduct Load(IndexSearcher searcher, int doc, Dictionary<int, IndexedProduct> products)
+    // The product id of a global doc id: from the segment's ids in memory when its vectors are loaded, else from the
+    // stored id field alone.
+    private string IdOf(IList<AtomicReaderContext> leaves, int doc)
     {
-        if (!products.TryGetValue(doc, out var product))
+        var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+        int row = doc - leaf.DocBase;
+        if (LoadedSegment(leaf.AtomicReader) is { } segment)
         {
-            product = ProductDocuments.Read(searcher.Doc(doc));
-            products[doc] = product;
+            return segment.Ids[row];
         }
 
-        return product;
+        var visitor = new DocumentStoredFieldVisitor(ProductFields.Id);
+        leaf.AtomicReader.Document(row, visitor);
+        return visitor.Document.Get(ProductFields.Id) ?? string.Empty;
+    }
+
+    // A product from its stored fields, but its vector from the segment's matrix when that is in memory (the stored
+    // vector is then not read).
+    private IndexedProduct ReadProduct(IndexReader reader, int doc)
+    {
+        var leaves = reader.Leaves;
+        var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+        int row = doc - leaf.DocBase;
+        var segment = LoadedSegment(leaf.AtomicReader);
+        bool fromMatrix = segment is { Dimensions: > 0 } && row < segment.Count && segment.HasVector[row];
+        var visitor = new DocumentStoredFieldVisitor(fromMatrix ? ProductDocuments.FieldsWithoutVector : ProductDocuments.AllFields);
+        leaf.AtomicReader.Document(row, visitor);
+        var product = ProductDocuments.Read(visitor.Document);
+        return fromMatrix
+            ? product with { Vector = segment!.Matrix.AsSpan(row * segment.Dimensions, segment.Dimensions).ToArray() }
+            : product;
+    }
+
+    // The segment's vectors and columns when they are already in memory; null otherwise (nothing is loaded).
+    private SegmentVectors? LoadedSegment(AtomicReader reader)
+        => _segments.TryGetValue(reader.CoreCacheKey, out var lazy) && lazy.IsValueCreated ? lazy.Value : null;
+
+    /// <summary>
+    /// Reads the products of one query's candidates: by the doc ids found for them while that reader is still the
+    /// current one, else by id from the current commit (a product deleted since is null).
+    /// </summary>
+    /// <remarks>Thread-safe.</remarks>
+    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs) : ICandidateProducts
+    {
+        public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
+        {
+            ArgumentNullException.ThrowIfNull(ids);
+            using var timer = QueryStages.Time(QueryStage.Lookup);
+            var empty = new IndexedProduct?[ids.Count];
+            return index.Read<IReadOnlyList<IndexedProduct?>>(searcher =>
+            {
+                var current = searcher.IndexReader;
+                var products = new IndexedProduct?[ids.Count];
+                if (ReferenceEquals(current, reader))
+                {
+                    for (int i = 0; i < ids.Count; i++)
+                    {
+                        products[i] = docs.TryGetValue(ids[i], out var doc) ? index.ReadProduct(current, doc) : null;
+                    }
+
+                    return products;
+                }
+
+                var found = FindDocs(current, ids).ToDictionary(f => f.Id, f => f.Doc, StringComparer.Ordinal);
+                for (int i = 0; i < ids.Count; i++)
+                {
+                    products[i] = found.TryGetValue(ids[i], out var doc) ? index.ReadProduct(current, doc) : null;
+                }
+
+                return products;
+            }, empty);
+        }
     }
 
     private SegmentVectors Segment(AtomicReader reader)

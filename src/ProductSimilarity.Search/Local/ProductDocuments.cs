@@ -60,6 +60,18 @@ internal static class ProductFields
 /// <remarks>Stateless; thread-safe.</remarks>
 internal static class ProductDocuments
 {
+    /// <summary>Every stored field <see cref="Read"/> uses.</summary>
+    public static readonly ISet<string> AllFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ProductFields.Id, ProductFields.ContentHash, ProductFields.Vector, ProductFields.Title, ProductFields.Description,
+        ProductFields.Brand, ProductFields.Category, ProductFields.Price, ProductFields.InStock, ProductFields.GroupId,
+        ProductFields.Gtin, ProductFields.Mpn, ProductFields.Source, ProductFields.Currency, ProductFields.ImageUrl,
+        ProductFields.Deleted, ProductFields.Attributes,
+    };
+
+    /// <summary><see cref="AllFields"/> but the stored vector, for a reader that has the vector in memory.</summary>
+    public static readonly ISet<string> FieldsWithoutVector = new HashSet<string>(AllFields.Where(f => f != ProductFields.Vector), StringComparer.Ordinal);
+
     /// <summary>Builds the document of one product, its searchable text in <paramref name="text"/>'s keyword form.</summary>
     public static Document Create(IndexedProduct indexed, TextNormalizer text)
     {

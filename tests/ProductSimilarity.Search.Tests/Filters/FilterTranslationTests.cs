@@ -83,8 +83,8 @@ public sealed class FilterTranslationTests
             await index.UpsertAsync(Products);
             await index.CommitAsync();
             CandidateLists lists = await index.GetCandidatesAsync(query);
-            Assert.Equal(expected, lists.Keyword.Select(c => c.Product.Id).Order(StringComparer.Ordinal));
-            Assert.Equal(expected, lists.Vector.Select(c => c.Product.Id).Order(StringComparer.Ordinal));
+            Assert.Equal(expected, lists.Keyword.Select(c => c.Id).Order(StringComparer.Ordinal));
+            Assert.Equal(expected, lists.Vector.Select(c => c.Id).Order(StringComparer.Ordinal));
         }
 
         // Azure AI Search: the OData filter, evaluated over the documents the adapter stores.

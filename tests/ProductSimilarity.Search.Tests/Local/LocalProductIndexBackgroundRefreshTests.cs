@@ -113,7 +113,7 @@ public sealed class LocalProductIndexBackgroundRefreshTests : IDisposable
         var query = new ProductQuery { Vector = moved.Vector, Mode = RankingMode.Vector, Top = 3 };
         for (int i = 0; i < 3; i++)
         {
-            Assert.Equal("p7", (await server.GetCandidatesAsync(query)).Vector[0].Product.Product.Id);
+            Assert.Equal("p7", (await server.GetCandidatesAsync(query)).Vector[0].Id);
         }
 
         Assert.Null(server.VectorGraphGeneration);
@@ -122,7 +122,7 @@ public sealed class LocalProductIndexBackgroundRefreshTests : IDisposable
         // The refresh (what the background pass runs) brings the graph in step, and queries use it.
         server.WarmUp();
         Assert.NotNull(server.VectorGraphGeneration);
-        Assert.Equal("p7", (await server.GetCandidatesAsync(query)).Vector[0].Product.Product.Id);
+        Assert.Equal("p7", (await server.GetCandidatesAsync(query)).Vector[0].Id);
         Assert.Equal(1L, server.Graph.Counts.Answered);
         Assert.True(server.CheckVectorGraph() is { Saved: false } or { InStep: true });
     }

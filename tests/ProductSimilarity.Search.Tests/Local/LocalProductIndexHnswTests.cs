@@ -1,3 +1,4 @@
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Search.Local;
 using ProductSimilarity.Search.Local.Hnsw;
@@ -49,11 +50,11 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         // Scores come from the stored vectors, so a product found both ways has the same score both ways.
         var query = RandomUnit(new Random(3), Dimensions);
         var fromGraph = (await index.GetCandidatesAsync(VectorQuery(query, 10))).Vector;
-        var fromScan = (await exact.GetCandidatesAsync(VectorQuery(query, 10))).Vector.ToDictionary(c => c.Product.Product.Id, c => c.Score);
-        Assert.Contains(fromGraph, c => fromScan.ContainsKey(c.Product.Product.Id));
-        foreach (var c in fromGraph.Where(c => fromScan.ContainsKey(c.Product.Product.Id)))
+        var fromScan = (await exact.GetCandidatesAsync(VectorQuery(query, 10))).Vector.ToDictionary(c => c.Id, c => c.Score);
+        Assert.Contains(fromGraph, c => fromScan.ContainsKey(c.Id));
+        foreach (var c in fromGraph.Where(c => fromScan.ContainsKey(c.Id)))
         {
-            Assert.Equal(fromScan[c.Product.Product.Id], c.Score);
+            Assert.Equal(fromScan[c.Id], c.Score);
         }
     }
 
@@ -136,12 +137,12 @@ public sealed class LocalProductIndexHnswTests : IDisposable
             foreach (var p in added.Append(reembedded))
             {
                 var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 3))).Vector;
-                Assert.Equal(p.Product.Id, hits[0].Product.Product.Id);
+                Assert.Equal(p.Product.Id, hits[0].Id);
                 Assert.Equal(1f, hits[0].Score, 4);
             }
 
             var old = (await index.GetCandidatesAsync(VectorQuery(products[0].Vector.ToArray(), 20))).Vector;
-            Assert.DoesNotContain(old, c => c.Product.Product.Id == products[0].Product.Id || c.Product.Product.Id == products[1].Product.Id);
+            Assert.DoesNotContain(old, c => c.Id == products[0].Product.Id || c.Id == products[1].Product.Id);
             Assert.True(index.Graph.Counts.Answered > 0);
             Assert.Equal(0, index.Graph.Counts.Declined);
             Assert.Equal(1500 - 2 + 20, index.Graph.Shape!.Value.Nodes);
@@ -185,6 +186,87 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.True(check.InStep, check.ToString());
     }
 
+    [SkippableTheory]
+    [InlineData(HnswScalar.F32)]
+    [InlineData(HnswScalar.F16)]
+    public async Task Search_EachScalarKind_FindsTheExactNeighboursWithExactScores(HnswScalar scalar)
+    {
+        var options = Graph with { Hnsw = Graph.Hnsw with { Scalar = scalar } };
+        await WriteAsync(options, Catalog(2000, seed: 11));
+
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, options);
+        await using var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact);
+        Assert.True(index.CheckVectorGraph().InStep);
+        double recall = await RecallAsync(index, exact, new Random(12), queries: 50);
+
+        Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        Assert.True(index.Graph.Counts.Answered >= 50);
+        var query = VectorQuery(RandomUnit(new Random(13), Dimensions), 10);
+        var fromScan = (await exact.GetCandidatesAsync(query)).Vector.ToDictionary(c => c.Product.Product.Id, c => c.Score);
+        foreach (var c in (await index.GetCandidatesAsync(query)).Vector.Where(c => fromScan.ContainsKey(c.Product.Product.Id)))
+        {
+            Assert.Equal(fromScan[c.Product.Product.Id], c.Score);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Open_GraphSavedWithAnotherScalarKind_RebuiltFromStoredVectorsNeverMisread()
+    {
+        var f32 = Graph with { Hnsw = Graph.Hnsw with { Scalar = HnswScalar.F32 } };
+        var f16 = Graph with { Hnsw = Graph.Hnsw with { Scalar = HnswScalar.F16 } };
+        var products = Catalog(1200, seed: 14);
+        await WriteAsync(f32, products);
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: f16))
+        await using (var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact))
+        {
+            // The float32 graph is not loaded as a float16 one: the saved graph counts as unreadable for these settings.
+            var check = index.CheckVectorGraph();
+            Assert.True(check.Saved);
+            Assert.Equal(0, check.GraphProducts);
+            Assert.Contains("other settings", index.DescribeVectorGraph()!.Status, StringComparison.Ordinal);
+
+            double recall = await RecallAsync(index, exact, new Random(15), queries: 30);
+            Assert.True(recall >= 0.95, $"recall@10 {recall}");
+            Assert.True(index.Graph.Counts.Answered >= 30);
+        }
+
+        // Saved again as float16, which the float16 settings read as it is and the float32 ones do not.
+        await using (var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, f16))
+        {
+            Assert.True(reopened.CheckVectorGraph().InStep);
+        }
+
+        await using var old = LocalProductIndex.Open(_folder.Path, readOnly: true, f32);
+        Assert.Equal(0, old.CheckVectorGraph().GraphProducts);
+    }
+
+    [SkippableFact]
+    public async Task Open_GraphOfTheFirstFileFormat_RebuiltFromStoredVectorsNeverMisread()
+    {
+        var products = Catalog(1200, seed: 16);
+        await WriteAsync(Graph, products);
+        var keys = Directory.GetFiles(Path.Combine(_folder.Path, "hnsw"), "*.keys").Single();
+
+        // Format 1 had no scalar kind in its header (its vectors were float32): mark the file as such.
+        var bytes = File.ReadAllBytes(keys);
+        int versionAt = 1 + "PSIMHNSW".Length;
+        Assert.Equal(2, BitConverter.ToInt32(bytes, versionAt));
+        BitConverter.GetBytes(1).CopyTo(bytes, versionAt);
+        File.WriteAllBytes(keys, bytes);
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: Graph))
+        await using (var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact))
+        {
+            Assert.Equal(0, index.CheckVectorGraph().GraphProducts);
+            double recall = await RecallAsync(index, exact, new Random(17), queries: 30);
+            Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        }
+
+        await using var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        Assert.True(reopened.CheckVectorGraph().InStep);
+    }
+
     [SkippableFact]
     public async Task Delete_Tombstones_ThenCompactsPastTheRatio()
     {
@@ -202,7 +284,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         foreach (var p in products.Take(10))
         {
             var hits = (await index.GetCandidatesAsync(VectorQuery(p.Vector.ToArray(), 10))).Vector;
-            Assert.DoesNotContain(hits, c => few.Contains(c.Product.Product.Id));
+            Assert.DoesNotContain(hits, c => few.Contains(c.Id));
         }
 
         // Past 20% tombstones the graph is rebuilt from the live vectors.
@@ -211,7 +293,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.Equal((700, 0L), index.Graph.Shape);
         var survivor = products[500];
         var found = (await index.GetCandidatesAsync(VectorQuery(survivor.Vector.ToArray(), 5))).Vector;
-        Assert.Equal(survivor.Product.Id, found[0].Product.Product.Id);
+        Assert.Equal(survivor.Product.Id, found[0].Id);
         Assert.True(index.CheckVectorGraph() is { Saved: false } or { InStep: true });
     }
 
@@ -248,7 +330,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.True(check.InStep, check.ToString());
         Assert.True(await RecallAsync(index, exact, new Random(22), queries: 30) >= 0.95);
         var moved = (await index.GetCandidatesAsync(VectorQuery(RandomUnit(new Random(21), Dimensions), 1))).Vector;
-        Assert.Equal(products[2].Product.Id, moved[0].Product.Product.Id);
+        Assert.Equal(products[2].Product.Id, moved[0].Id);
     }
 
     [SkippableFact]
@@ -325,7 +407,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         Assert.Equal((0L, 2L), writer.Graph.CommitSyncs);
         Assert.Equal(1040, writer.Graph.Shape!.Value.Nodes);
         var found = (await writer.GetCandidatesAsync(VectorQuery(others[7].Vector.ToArray(), 1))).Vector;
-        Assert.Equal(others[7].Product.Id, found[0].Product.Product.Id);
+        Assert.Equal(others[7].Product.Id, found[0].Id);
     }
 
     [SkippableFact]
@@ -361,10 +443,10 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         {
             var query = VectorQuery(RandomUnit(random, Dimensions), 10) with { Filter = new ProductFilter { Category = "even" } };
             var fromGraph = (await index.GetCandidatesAsync(query)).Vector;
-            var fromScan = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
+            var fromScan = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Id).ToHashSet();
             Assert.Equal(10, fromGraph.Count);
-            Assert.All(fromGraph, c => Assert.Equal("Even", c.Product.Product.Category));
-            agree += fromGraph.Count(c => fromScan.Contains(c.Product.Product.Id));
+            Assert.All(fromGraph, c => Assert.Equal("Even", products.Single(p => p.Id == c.Id).Product.Category));
+            agree += fromGraph.Count(c => fromScan.Contains(c.Id));
             total += 10;
         }
 
@@ -384,7 +466,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         var hits = (await index.GetCandidatesAsync(query)).Vector;
 
         Assert.Equal(5, hits.Count);
-        Assert.All(hits, c => Assert.Equal("Rare", c.Product.Product.Category));
+        Assert.All(hits, c => Assert.Equal("Rare", products.Single(p => p.Id == c.Id).Product.Category));
         Assert.Equal((0L, 1L), index.Graph.Counts);
     }
 
@@ -400,7 +482,7 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         var hits = (await index.GetCandidatesAsync(query)).Vector;
 
         Assert.Equal(10, hits.Count);
-        Assert.DoesNotContain(hits, c => c.Product.Product.Id == self.Product.Id);
+        Assert.DoesNotContain(hits, c => c.Id == self.Product.Id);
         Assert.Equal(1, index.Graph.Counts.Answered);
     }
 
@@ -429,8 +511,8 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         for (int q = 0; q < queries; q++)
         {
             var query = VectorQuery(RandomUnit(random, Dimensions), 10);
-            var truth = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Product.Product.Id).ToHashSet();
-            found += (await index.GetCandidatesAsync(query)).Vector.Count(c => truth.Contains(c.Product.Product.Id));
+            var truth = (await exact.GetCandidatesAsync(query)).Vector.Select(c => c.Id).ToHashSet();
+            found += (await index.GetCandidatesAsync(query)).Vector.Count(c => truth.Contains(c.Id));
         }
 
         return found / (10.0 * queries);

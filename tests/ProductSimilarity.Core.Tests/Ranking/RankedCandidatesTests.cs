@@ -1,0 +1,122 @@
+using ProductSimilarity.Core.Catalog;
+using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
+
+namespace ProductSimilarity.Core.Tests.Ranking;
+
+/// <summary>Candidates that come with ids only (the local index): the same ranking, products read only when kept.</summary>
+public sealed class RankedCandidatesTests
+{
+    private static readonly string[] VectorIds = ["A", "B", "C", "E", "F"];
+    private static readonly double[] VectorScores = [0.9, 0.8, 0.5, 0.4, 0.3];
+    private static readonly string[] KeywordIds = ["B", "D", "A", "G"];
+    private static readonly double[] KeywordScores = [10, 6, 2, 1];
+
+    [Theory]
+    [InlineData(RankingMode.Hybrid, false)]
+    [InlineData(RankingMode.Hybrid, true)]
+    [InlineData(RankingMode.Vector, false)]
+    [InlineData(RankingMode.Keyword, false)]
+    public void Rank_IdOnlyCandidates_SameHitsAsWithProducts(RankingMode mode, bool lean)
+    {
+        var store = new CountingProducts();
+        var query = Query(mode, top: 4, lean);
+
+        var lazy = RankFusion.Rank(IdOnly(store), query);
+        var eager = RankFusion.Rank(WithProducts(), query);
+
+        Assert.Equal(
+            eager.Select(h => (h.Product.Id, h.Score, h.VectorScore, h.KeywordScore, h.VectorRank, h.KeywordRank)),
+            lazy.Select(h => (h.Product.Id, h.Score, h.VectorScore, h.KeywordScore, h.VectorRank, h.KeywordRank)));
+        Assert.Equal(eager.Select(h => h.Product.Product.Title), lazy.Select(h => h.Product.Product.Title));
+    }
+
+    [Fact]
+    public void Order_WithoutLean_ReadsOnlyTheHitsAskedFor()
+    {
+        var store = new CountingProducts();
+        var ranked = RankFusion.Order(IdOnly(store), Query(RankingMode.Hybrid, top: 5, lean: false));
+        Assert.Empty(store.Asked);
+
+        var first = ranked.Hits(0, 2);
+        var next = ranked.Hits(2, 2);
+
+        Assert.Equal(4, store.Asked.Count);
+        Assert.Equal(first.Concat(next).Select(h => h.Product.Id), store.Asked);
+        Assert.Equal(5, ranked.Count);
+    }
+
+    [Fact]
+    public void Order_WithLean_ReadsEachCandidateOnce()
+    {
+        var store = new CountingProducts();
+        var ranked = RankFusion.Order(IdOnly(store), Query(RankingMode.Hybrid, top: 10, lean: true));
+
+        var hits = ranked.Hits(0, ranked.Count);
+
+        Assert.Equal(7, hits.Count);
+        Assert.Equal(7, store.Asked.Count);
+        Assert.Equal(store.Asked.Count, store.Asked.Distinct().Count());
+    }
+
+    [Fact]
+    public void Hits_ProductGoneSinceRanking_IsLeftOut()
+    {
+        var store = new CountingProducts { Gone = { "B" } };
+        var ranked = RankFusion.Order(IdOnly(store), Query(RankingMode.Vector, top: 3, lean: false));
+
+        var hits = ranked.Hits(0, 3);
+
+        Assert.Equal(["A", "C"], hits.Select(h => h.Product.Id));
+    }
+
+    [Fact]
+    public void Fuse_IdOnlyCandidatesWithoutReader_Throws()
+    {
+        var lists = IdOnly(new CountingProducts());
+
+        Assert.Throws<ArgumentException>(() => RankFusion.Fuse(lists.Vector, lists.Keyword, FusionOptions.Default));
+        Assert.Throws<ArgumentException>(() => RankFusion.Rank(lists with { Products = null }, Query(RankingMode.Hybrid, 3, lean: false)));
+    }
+
+    private static ProductQuery Query(RankingMode mode, int top, bool lean) => new()
+    {
+        Mode = mode,
+        Top = top,
+        Fusion = FusionOptions.Default with { CandidateCount = 3, LeanPerCandidate = lean },
+
+        // Products whose title has a digit read half (a stand-in for unknown tokens).
+        CandidateReadableShare = lean ? p => p.Product.Title.Any(char.IsDigit) ? 0.5 : 1 : null,
+    };
+
+    private static CandidateLists IdOnly(CountingProducts store) => new(
+        [.. VectorIds.Zip(VectorScores, (id, s) => new ScoredCandidate(id, s))],
+        [.. KeywordIds.Zip(KeywordScores, (id, s) => new ScoredCandidate(id, s))])
+    {
+        Products = store,
+    };
+
+    private static CandidateLists WithProducts() => new(
+        [.. VectorIds.Zip(VectorScores, (id, s) => new ScoredCandidate(P(id), s))],
+        [.. KeywordIds.Zip(KeywordScores, (id, s) => new ScoredCandidate(P(id), s))]);
+
+    private static IndexedProduct P(string id) => new()
+    {
+        Product = new Product { Id = id, Title = id is "B" or "D" ? $"{id} 2000" : $"{id} item" },
+        ContentHash = "h-" + id,
+        Vector = new float[] { 1 },
+    };
+
+    private sealed class CountingProducts : ICandidateProducts
+    {
+        public List<string> Asked { get; } = [];
+
+        public HashSet<string> Gone { get; } = [];
+
+        public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
+        {
+            Asked.AddRange(ids);
+            return [.. ids.Select(id => Gone.Contains(id) ? null : P(id))];
+        }
+    }
+}
