@@ -68,6 +68,7 @@ public sealed class LocalProductIndex : IProductIndex
 
     private SearcherManager? _searchers;
     private IndexWriter? _writer;
+    private FSDirectory? _writerDirectory;
     private long _writerBaseGeneration = -1;
     private int _dimensions;
     private string? _embeddingModel;
@@ -696,6 +697,7 @@ public sealed class LocalProductIndex : IProductIndex
             }
 
             _analyzer.Dispose();
+            _writerDirectory?.Dispose();
             _directory.Dispose();
         }
         finally
@@ -1352,7 +1354,11 @@ public sealed class LocalProductIndex : IProductIndex
 
         try
         {
-            _writer = new IndexWriter(_directory, config);
+            // The writer reads the segments it merges whole. Through the readers' memory map those pages would count in this
+            // process's resident memory, by the size of the segments merged (measured: +170 MB at a 270,000-product
+            // ingest, the more the larger the index); positional reads leave them to the page cache. Same folder and lock.
+            _writerDirectory ??= new NIOFSDirectory(_directory.Directory, _directory.LockFactory);
+            _writer = new IndexWriter(_writerDirectory, config);
             _writerBaseGeneration = SegmentInfos.GetLastCommitGeneration(_directory);
         }
         catch (LockObtainFailedException ex)
