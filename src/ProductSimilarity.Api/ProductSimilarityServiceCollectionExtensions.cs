@@ -96,6 +96,7 @@ public static class ProductSimilarityServiceCollectionExtensions
                         ExpansionAdd = options.Local.Hnsw.ExpansionAdd,
                         ExpansionSearch = options.Local.Hnsw.ExpansionSearch,
                         MinFilterFraction = options.Local.Hnsw.MinFilterFraction,
+                        Scalar = options.Local.Hnsw.Scalar,
                     },
                 }),
             };

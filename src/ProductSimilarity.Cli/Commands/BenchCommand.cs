@@ -261,6 +261,7 @@ internal static class BenchCommand
                 ExpansionAdd = hnsw.ExpansionAdd,
                 ExpansionSearch = expansionSearch,
                 MinFilterFraction = hnsw.MinFilterFraction,
+                Scalar = hnsw.Scalar,
 
                 // The benchmark waits for the graph rather than measuring exact search while it is built.
                 InlineSyncLimit = int.MaxValue,
@@ -462,6 +463,7 @@ internal static class BenchCommand
                 {
                     result["hnsw_connectivity"] = options.Index.Local.Hnsw.Connectivity;
                     result["hnsw_expansion_add"] = options.Index.Local.Hnsw.ExpansionAdd;
+                    result["hnsw_scalar"] = options.Index.Local.Hnsw.Scalar.ToString().ToLowerInvariant();
                     result["hnsw_expansion_search"] = ef;
                     result["hnsw_ready_seconds"] = Math.Round(readySeconds, 2);
                     result["similar_p50_ms_hnsw"] = sweep[0]["p50_ms"];

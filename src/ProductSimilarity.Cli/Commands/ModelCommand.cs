@@ -35,24 +35,29 @@ internal static class ModelCommand
             var choice = Int8SchemeSelector.Choose(parse.GetValue(scheme) ?? onnx.Int8Scheme, CpuInt8Features.Current);
             var name = bundled is not null ? $"{bundled.ModelId} (bundled)" : modelPath!;
             var start = Stopwatch.GetTimestamp();
-            var fp32 = bundled?.ReadModel() ?? await File.ReadAllBytesAsync(modelPath!, ct).ConfigureAwait(false);
+            var origin = bundled is not null ? OnnxModelOrigin.ForBundled(bundled) : OnnxModelOrigin.ForFile(modelPath!, onnx.CacheDirectory);
+            long fp32Bytes;
+            using (var fp32 = bundled?.OpenModel() ?? File.OpenRead(modelPath!))
+            {
+                fp32Bytes = fp32.Length;
+            }
+
             string? written;
-            byte[] int8;
+            long int8Bytes;
             if (parse.GetValue(output) is { } file)
             {
-                int8 = QuantizedModelCache.Quantize(fp32, choice.Scheme, name);
+                var int8 = QuantizedModelCache.Quantize(origin.ReadAll(), choice.Scheme, name);
                 Directory.CreateDirectory(file.DirectoryName ?? ".");
                 await File.WriteAllBytesAsync(file.FullName, int8, ct).ConfigureAwait(false);
                 written = file.FullName;
+                int8Bytes = int8.LongLength;
             }
             else
             {
-                (int8, written) = QuantizedModelCache.GetOrCreate(
-                    fp32, choice.Scheme, modelPath, bundled?.ModelId ?? Path.GetFileName(modelPath!), onnx.CacheDirectory, name);
-                if (written is null)
-                {
-                    throw new CliException($"no folder could be written for the int8 model of '{name}'; pass --out FILE.");
-                }
+                var prepared = QuantizedModelCache.Prepare(origin, choice.Scheme, onnx.CacheDirectory, name);
+                written = prepared.QuantizedPath
+                    ?? throw new CliException($"no folder could be written for the int8 model of '{name}'; pass --out FILE.");
+                int8Bytes = new FileInfo(written).Length;
             }
 
             var result = new
@@ -61,8 +66,8 @@ internal static class ModelCommand
                 scheme = choice.Scheme.ToString(),
                 reason = choice.Reason,
                 output = written,
-                fp32Bytes = fp32.LongLength,
-                int8Bytes = int8.LongLength,
+                fp32Bytes,
+                int8Bytes,
                 seconds = Math.Round(Stopwatch.GetElapsedTime(start).TotalSeconds, 2),
             };
             if (parse.GetValue(json))
@@ -72,7 +77,7 @@ internal static class ModelCommand
             else
             {
                 console.Out.WriteLine($"quantised {name} with {choice.Scheme} ({choice.Reason})");
-                console.Out.WriteLine($"wrote {written}: {int8.LongLength / 1048576.0:F1} MiB (fp32 {fp32.LongLength / 1048576.0:F1} MiB) in {result.seconds} s");
+                console.Out.WriteLine($"wrote {written}: {int8Bytes / 1048576.0:F1} MiB (fp32 {fp32Bytes / 1048576.0:F1} MiB) in {result.seconds} s");
                 console.Out.WriteLine("use it as is: set Embeddings:Onnx:Quantization=Int8 (psim finds the cached file), or point Embeddings:Onnx:ModelPath at an --out file with Quantization=None.");
             }
 

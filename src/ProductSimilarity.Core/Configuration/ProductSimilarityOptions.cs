@@ -379,7 +379,7 @@ public sealed class LocalHnswOptions
 
     /// <summary>Candidate list size while inserting (<c>efConstruction</c>).</summary>
     [Range(8, 4096)]
-    public int ExpansionAdd { get; set; } = 128;
+    public int ExpansionAdd { get; set; } = 64;
 
     /// <summary>Candidate list size while searching (<c>ef</c>).</summary>
     [Range(8, 4096)]
@@ -388,6 +388,19 @@ public sealed class LocalHnswOptions
     /// <summary>Filters that admit a smaller share of the products than this use exact search.</summary>
     [Range(0.0, 1.0)]
     public double MinFilterFraction { get; set; } = 0.02;
+
+    /// <summary>How the graph stores its copy of the vectors (scores always come from the exact float32 vectors).</summary>
+    public HnswScalar Scalar { get; set; } = HnswScalar.F16;
+}
+
+/// <summary>The number format of the HNSW graph's copy of the vectors (<c>ProductSimilarity:Index:Local:Hnsw:Scalar</c>).</summary>
+public enum HnswScalar
+{
+    /// <summary>32-bit floats: 4 bytes per dimension.</summary>
+    F32,
+
+    /// <summary>16-bit floats: 2 bytes per dimension, half the memory and disk of <see cref="F32"/>.</summary>
+    F16,
 }
 
 /// <summary><c>ProductSimilarity:Index:AzureAISearch</c>.</summary>

@@ -34,6 +34,13 @@ public sealed partial class IngestionPipeline(
     /// <summary>Batches that may wait between two stages; a full channel makes the stage before it wait.</summary>
     private const int ChannelCapacity = 2;
 
+    /// <summary>
+    /// At most this many embedded batches wait for the write stage: up to one checkpoint's worth
+    /// (<see cref="IngestionOptions.CommitEvery"/>), so that the model goes on embedding while the index commits (a commit
+    /// flushes, fsyncs and brings the HNSW graph up to date), instead of stopping two batches later.
+    /// </summary>
+    private const int MaxEmbeddedWaiting = 16;
+
     private readonly CatalogReader _reader = new();
 
     /// <summary>The model id recorded in content hashes and status documents.</summary>
@@ -159,7 +166,8 @@ public sealed partial class IngestionPipeline(
     /// </summary>
     /// <remarks>
     /// A full channel blocks its writer (back-pressure), so at most <see cref="ChannelCapacity"/> batches wait between
-    /// two stages and memory stays flat whatever the file's size. The index sees the same calls in the same order as
+    /// two stages (between embedding and writing, one checkpoint's batches, at most <see cref="MaxEmbeddedWaiting"/>)
+    /// and memory stays flat whatever the file's size. The index sees the same calls in the same order as
     /// a one-batch-at-a-time loop: only the write stage writes and commits, every <see cref="IngestionOptions.CommitEvery"/>
     /// batches, so a crash loses only what came after the last commit. Ids are unique within a file (the reader rejects
     /// a repeated id), so a lookup that runs ahead of an earlier batch's write never needs that write. When a stage
@@ -178,7 +186,7 @@ public sealed partial class IngestionPipeline(
     {
         var parsed = CreateChannel<List<Product>>();
         var looked = CreateChannel<Work>();
-        var embedded = CreateChannel<Work>();
+        var embedded = CreateChannel<Work>(Math.Clamp(options.Value.Ingestion.CommitEvery, ChannelCapacity, MaxEmbeddedWaiting));
         using var stages = new Stages(4, cancellationToken);
         await Task.WhenAll(
             stages.RunAsync(0, parsed.Writer, token => ReadStageAsync(counting, fileName, errors, run, deletes, seen, parsed.Writer, token)),
@@ -189,7 +197,7 @@ public sealed partial class IngestionPipeline(
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private static Channel<T> CreateChannel<T>() => Channel.CreateBounded<T>(new BoundedChannelOptions(ChannelCapacity)
+    private static Channel<T> CreateChannel<T>(int capacity = ChannelCapacity) => Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
     {
         SingleReader = true,
         SingleWriter = true,

@@ -68,6 +68,21 @@ public sealed record BundledModel(
         return bytes;
     }
 
+    /// <summary>Opens the fp32 ONNX graph resource for streaming; the caller disposes the stream.</summary>
+    public Stream OpenModel() => Open(ModelResourceName);
+
+    /// <summary>
+    /// A key for the model's content that needs no read of the 90 MB graph: 12 hex digits of the SHA-256 of the
+    /// package assembly's module version id (new for every build of the package), the resource name and its length.
+    /// It names the files the model cache derives from this model.
+    /// </summary>
+    public string ContentKey()
+    {
+        using var stream = Open(ModelResourceName);
+        var text = $"{Assembly.ManifestModule.ModuleVersionId:N}|{ModelResourceName}|{stream.Length}";
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..ModelFileHash.Length];
+    }
+
     /// <summary>Opens the WordPiece vocabulary; the caller disposes the stream.</summary>
     public Stream OpenVocab() => Open(VocabResourceName);
 

@@ -181,13 +181,18 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var encoder = _encoder.Value;
-        var modelBytes = _source.Bundled?.ReadModel();
-        string? quantizedPath = null;
         var modelName = _source.Name;
+        // An unquantised model file is loaded as it is; everything else goes through the cache, which hands back a file
+        // (extracted or quantised once), so the process holds no managed copy of the model beside ONNX Runtime's.
+        var prepared = Int8Scheme is null && _source.ModelPath is { } modelPath
+            ? new PreparedModel(modelPath, null, null)
+            : QuantizedModelCache.Prepare(
+                _source.Bundled is { } bundled ? OnnxModelOrigin.ForBundled(bundled) : OnnxModelOrigin.ForFile(_source.ModelPath!, _options.CacheDirectory),
+                Int8Scheme?.Scheme,
+                _options.CacheDirectory,
+                modelName);
         if (Int8Scheme is { } scheme)
         {
-            (modelBytes, quantizedPath) = QuantizedModelCache.GetOrCreate(
-                modelBytes ?? File.ReadAllBytes(_source.ModelPath!), scheme.Scheme, _source.ModelPath, _source.Bundled?.ModelId ?? Path.GetFileName(_source.ModelPath!), _options.CacheDirectory, modelName);
             modelName += $" (int8, {scheme.Scheme})";
         }
 
@@ -201,9 +206,9 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
 
             try
             {
-                session = modelBytes is not null
-                    ? new InferenceSession(modelBytes, sessionOptions)
-                    : new InferenceSession(_source.ModelPath!, sessionOptions);
+                session = prepared.Path is { } path
+                    ? new InferenceSession(path, sessionOptions)
+                    : new InferenceSession(prepared.Bytes!, sessionOptions);
             }
             catch (OnnxRuntimeException ex)
             {
@@ -215,7 +220,7 @@ public sealed class OnnxBertEmbeddingGenerator : IEmbeddingGenerator<string, Emb
         {
             var schema = BertOnnxSchema.Read(session, modelName);
             var dimensions = schema.HiddenSize > 0 ? schema.HiddenSize : ProbeDimensions(session, schema, encoder);
-            return new LoadedModel(session, encoder, schema, dimensions, quantizedPath);
+            return new LoadedModel(session, encoder, schema, dimensions, prepared.QuantizedPath);
         }
         catch
         {

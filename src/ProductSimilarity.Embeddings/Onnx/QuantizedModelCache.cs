@@ -1,11 +1,11 @@
-using System.Security.Cryptography;
 using ProductSimilarity.Core.Configuration;
 
 namespace ProductSimilarity.Embeddings.Onnx;
 
 /// <summary>
-/// Int8 models on disk, keyed by the hash of the fp32 model and the scheme, so a model is quantised once per machine
-/// kind and a changed or fine-tuned model never reuses a stale file.
+/// Prepared model files on disk: int8 models keyed by the hash of the fp32 model and the scheme, so a model is quantised
+/// once per machine kind and a changed or fine-tuned model never reuses a stale file, and the bundled fp32 graphs
+/// extracted from their packages, so ONNX Runtime sessions load from a file (see <see cref="Prepare"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -38,55 +38,82 @@ public static class QuantizedModelCache
         }
     }
 
-    /// <summary>The cache key of <paramref name="fp32Model"/> under <paramref name="scheme"/>: 16 hex digits of its SHA-256 and the quantiser version.</summary>
-    public static string Key(ReadOnlySpan<byte> fp32Model, OnnxInt8Scheme scheme)
-    {
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(fp32Model, hash);
-        return $"{Int8SchemeSelector.ModelIdSuffix(scheme)[1..]}.v{QuantizerVersion}.{Convert.ToHexStringLower(hash[..8])}";
-    }
+    /// <summary>
+    /// The cache key of a model with content key <paramref name="contentKey"/> (see <see cref="OnnxModelOrigin.Key"/>)
+    /// under <paramref name="scheme"/>: the scheme, the quantiser version and the content key.
+    /// </summary>
+    public static string Key(string contentKey, OnnxInt8Scheme scheme) =>
+        $"{Int8SchemeSelector.ModelIdSuffix(scheme)[1..]}.v{QuantizerVersion}.{contentKey}";
 
     /// <summary>
-    /// Returns the int8 form of <paramref name="fp32Model"/>: read from the cache when present, else quantised and stored.
+    /// The model file an ONNX Runtime session should load for <paramref name="origin"/>, unquantised or int8, prepared
+    /// once and cached on disk, so that a session loads from a file and the process keeps no managed copy of the model.
     /// </summary>
-    /// <param name="fp32Model">The fp32 model bytes.</param>
-    /// <param name="scheme">A concrete scheme.</param>
-    /// <param name="modelPath">The model file, or null for a bundled model.</param>
-    /// <param name="baseName">The file name stem for the cached file (e.g. the model id).</param>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item><description>fp32, a model file: that file, untouched.</description></item>
+    /// <item><description>
+    /// fp32, a bundled model: the graph extracted once, by streaming, to <c>{model id}.fp32.{key}.onnx</c> in the cache folder.
+    /// </description></item>
+    /// <item><description>
+    /// int8: <c>{stem}.int8-s8.v{version}.{key}.onnx</c> beside the model (when its folder can be written) or in the
+    /// cache folder. A cached file is found by its name alone, without reading or hashing the fp32 model; only a miss
+    /// reads the fp32 model and quantises it.
+    /// </description></item>
+    /// </list>
+    /// When no folder can be written, the prepared model comes back in memory (<see cref="PreparedModel.Bytes"/>).
+    /// </remarks>
+    /// <param name="origin">The fp32 model.</param>
+    /// <param name="scheme">A concrete int8 scheme, or null for the unquantised model.</param>
     /// <param name="cacheDirectory">The configured cache folder, or null for <see cref="DefaultDirectory"/>.</param>
     /// <param name="modelName">The model as named in error messages.</param>
-    /// <returns>The int8 model and the file it is cached in (null when no folder could be written: it then lives in memory only).</returns>
     /// <exception cref="InvalidOperationException">The model cannot be quantised (not ONNX, or no MatMul with constant weights).</exception>
-    public static (byte[] Model, string? CachedPath) GetOrCreate(
-        byte[] fp32Model, OnnxInt8Scheme scheme, string? modelPath, string baseName, string? cacheDirectory, string modelName)
+    public static PreparedModel Prepare(OnnxModelOrigin origin, OnnxInt8Scheme? scheme, string? cacheDirectory, string modelName)
     {
-        ArgumentNullException.ThrowIfNull(fp32Model);
-        var fileName = $"{Sanitize(baseName)}.{Key(fp32Model, scheme)}.onnx";
+        ArgumentNullException.ThrowIfNull(origin);
+        var cacheFolder = string.IsNullOrWhiteSpace(cacheDirectory) ? DefaultDirectory : Path.GetFullPath(cacheDirectory);
+        if (scheme is not { } int8)
+        {
+            if (origin.FilePath is { } path)
+            {
+                return new PreparedModel(path, null, null);
+            }
+
+            var extracted = Path.Combine(cacheFolder, $"{Sanitize(origin.Stem)}.fp32.{origin.Key}.onnx");
+            if (File.Exists(extracted) || TryWrite(extracted, origin.CopyTo))
+            {
+                return new PreparedModel(extracted, null, null);
+            }
+
+            return new PreparedModel(null, origin.ReadAll(), null);
+        }
+
+        var fileName = $"{Sanitize(origin.Stem)}.{Key(origin.Key, int8)}.onnx";
         var candidates = new List<string>(2);
-        if (modelPath is not null && Path.GetDirectoryName(Path.GetFullPath(modelPath)) is { } modelDirectory)
+        if (origin.FilePath is { } modelPath && Path.GetDirectoryName(modelPath) is { } modelDirectory)
         {
             candidates.Add(Path.Combine(modelDirectory, fileName));
         }
 
-        candidates.Add(Path.Combine(string.IsNullOrWhiteSpace(cacheDirectory) ? DefaultDirectory : Path.GetFullPath(cacheDirectory), fileName));
+        candidates.Add(Path.Combine(cacheFolder, fileName));
         foreach (var candidate in candidates)
         {
-            if (TryRead(candidate) is { } cached)
+            if (File.Exists(candidate))
             {
-                return (cached, candidate);
+                return new PreparedModel(candidate, null, candidate);
             }
         }
 
-        var quantised = Quantize(fp32Model, scheme, modelName);
+        var quantised = Quantize(origin.ReadAll(), int8, modelName);
         foreach (var candidate in candidates)
         {
-            if (TryWrite(candidate, quantised))
+            if (TryWrite(candidate, stream => stream.Write(quantised)))
             {
-                return (quantised, candidate);
+                return new PreparedModel(candidate, null, candidate);
             }
         }
 
-        return (quantised, null);
+        return new PreparedModel(null, quantised, null);
     }
 
     /// <summary>Quantises <paramref name="fp32Model"/>, failing with a message naming <paramref name="modelName"/> and the setting to change.</summary>
@@ -111,25 +138,17 @@ public static class QuantizedModelCache
                 "set ProductSimilarity:Embeddings:Onnx:Quantization to None.");
     }
 
-    private static byte[]? TryRead(string path)
-    {
-        try
-        {
-            return File.Exists(path) ? File.ReadAllBytes(path) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static bool TryWrite(string path, byte[] bytes)
+    private static bool TryWrite(string path, Action<Stream> write)
     {
         var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(temporary, bytes);
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                write(file);
+            }
+
             File.Move(temporary, path, overwrite: true);
             return true;
         }
@@ -154,5 +173,47 @@ public static class QuantizedModelCache
         var chars = name.Select(c => invalid.Contains(c) ? '_' : c).ToArray();
         var clean = new string(chars);
         return clean.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? clean[..^5] : clean;
+    }
+}
+
+/// <summary>A model prepared by <see cref="QuantizedModelCache.Prepare"/>: a file to load, or the bytes when no folder could be written.</summary>
+/// <param name="Path">The file for the session to load, or null.</param>
+/// <param name="Bytes">The model in memory when <paramref name="Path"/> is null.</param>
+/// <param name="QuantizedPath">The int8 file (from the cache or just written), or null.</param>
+public sealed record PreparedModel(string? Path, byte[]? Bytes, string? QuantizedPath);
+
+/// <summary>An fp32 ONNX model to prepare: a bundled model or a model file, with a content key that names derived files.</summary>
+/// <param name="Stem">The file name stem for derived files: the bundled model id, or the model file's name without <c>.onnx</c>.</param>
+/// <param name="Key">
+/// 12 hex digits that change with the content: <see cref="ModelFileHash"/> of a file (its SHA-256, stamped so that it is
+/// computed once per file version), <see cref="BundledModel.ContentKey"/> of a bundled model.
+/// </param>
+/// <param name="FilePath">The model file, or null for a bundled model.</param>
+/// <param name="Bundled">The bundled model, or null.</param>
+/// <remarks>Immutable; thread-safe.</remarks>
+public sealed record OnnxModelOrigin(string Stem, string Key, string? FilePath, BundledModel? Bundled)
+{
+    /// <summary>A bundled model.</summary>
+    public static OnnxModelOrigin ForBundled(BundledModel bundled)
+    {
+        ArgumentNullException.ThrowIfNull(bundled);
+        return new OnnxModelOrigin(bundled.ModelId, bundled.ContentKey(), null, bundled);
+    }
+
+    /// <summary>A model file; hashes it unless its stamp in <paramref name="cacheDirectory"/> is current.</summary>
+    public static OnnxModelOrigin ForFile(string modelPath, string? cacheDirectory)
+    {
+        var full = System.IO.Path.GetFullPath(modelPath);
+        return new OnnxModelOrigin(System.IO.Path.GetFileName(full), ModelFileHash.Of(full, cacheDirectory), full, null);
+    }
+
+    /// <summary>Reads the whole fp32 model into memory.</summary>
+    public byte[] ReadAll() => Bundled?.ReadModel() ?? File.ReadAllBytes(FilePath!);
+
+    /// <summary>Copies the fp32 model into <paramref name="destination"/>.</summary>
+    public void CopyTo(Stream destination)
+    {
+        using var source = Bundled?.OpenModel() ?? File.OpenRead(FilePath!);
+        source.CopyTo(destination);
     }
 }

@@ -133,7 +133,23 @@ internal sealed class InMemoryProductIndex : IProductIndex
         return Task.FromResult(n);
     }
 
-    public Task CommitAsync(CancellationToken cancellationToken = default)
+    /// <summary>When set, commits wait for it (an index busy committing); <see cref="CommitStarted"/> says when one does.</summary>
+    public Task? CommitGate { get; set; }
+
+    public TaskCompletionSource CommitStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        CommitStarted.TrySetResult();
+        if (CommitGate is { } gate)
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+
+        Commit();
+    }
+
+    private void Commit()
     {
         lock (_gate)
         {
@@ -152,7 +168,6 @@ internal sealed class InMemoryProductIndex : IProductIndex
             _pending.Clear();
             Commits++;
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>Drops uncommitted writes, as a crashed process would.</summary>

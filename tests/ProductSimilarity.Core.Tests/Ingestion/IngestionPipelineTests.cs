@@ -208,6 +208,37 @@ public sealed class IngestionPipelineTests
     }
 
     [Fact]
+    public async Task IngestAsync_IndexBusyCommitting_EmbeddingGoesOnForOneCheckpointButNoFurther()
+    {
+        var commit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var index = new InMemoryProductIndex { CommitGate = commit.Task };
+        using var generator = new GatedEmbeddingGenerator(new BagOfWordsEmbeddingGenerator());
+        generator.Release();
+        var options = Options.Create(new ProductSimilarityOptions { Ingestion = new IngestionOptions { BatchSize = 10, CommitEvery = 4 } });
+        var pipeline = new IngestionPipeline(index, generator, options, NullLogger<IngestionPipeline>.Instance);
+
+        var run = pipeline.IngestAsync(Stream(Rows(1000)), "big.csv", new ListRowErrorSink());
+
+        // The write stage wrote four batches and waits in the first commit. Meanwhile the model embeds one checkpoint more
+        // (four batches queued for the writer) and one it holds while it waits to hand it on; then back-pressure stops it.
+        await index.CommitStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (generator.Calls < 9 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(9, generator.Calls);
+        Assert.Empty(index.Committed);
+
+        commit.SetResult();
+        var summary = await run;
+        Assert.Equal(1000, summary.Embedded);
+        Assert.Equal(1000, index.Committed.Count);
+    }
+
+    [Fact]
     public async Task IngestAsync_EmbeddingFailsOnThirdBatch_EarlierBatchesCommittedAndFailureThrown()
     {
         var index = new InMemoryProductIndex();

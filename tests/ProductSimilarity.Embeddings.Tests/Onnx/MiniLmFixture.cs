@@ -19,7 +19,7 @@ public sealed class MiniLmFixture : IDisposable
 
     public MiniLmFixture()
     {
-        Generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None });
+        Generator = OnnxBertEmbeddingGenerator.Create(new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, CacheDirectory = CacheDirectory.Path });
         _reference = new Lazy<SentenceEncoder>(() => new SentenceEncoder(_referenceOptions));
     }
 
@@ -34,7 +34,7 @@ public sealed class MiniLmFixture : IDisposable
         _int8.GetOrAdd(scheme, s => new Lazy<OnnxBertEmbeddingGenerator>(() => OnnxBertEmbeddingGenerator.Create(
             new OnnxEmbeddingOptions { Quantization = OnnxQuantization.Int8, Int8Scheme = s, CacheDirectory = CacheDirectory.Path }))).Value;
 
-    /// <summary>A private int8 cache folder, so tests never read or write the user's cache.</summary>
+    /// <summary>A private model cache folder (int8 models, the extracted fp32 graph), so tests never read or write the user's cache.</summary>
     internal TempDirectory CacheDirectory { get; } = new();
 
     /// <summary>The reference implementation, created on first use.</summary>

@@ -150,7 +150,7 @@ public sealed class OperatorModelTests(MiniLmFixture fixture)
         var cached = first.QuantizedModelPath;
         Assert.NotNull(cached);
         Assert.Equal(folder.Path, Path.GetDirectoryName(cached));
-        Assert.Matches(@"^projection\.int8-s7\.v\d+\.[0-9a-f]{16}\.onnx$", Path.GetFileName(cached));
+        Assert.Matches(@"^projection\.int8-s7\.v\d+\.[0-9a-f]{12}\.onnx$", Path.GetFileName(cached));
         var written = File.GetLastWriteTimeUtc(cached);
 
         using var second = OnnxBertEmbeddingGenerator.Create(options);
@@ -159,6 +159,62 @@ public sealed class OperatorModelTests(MiniLmFixture fixture)
         Assert.Equal(cached, second.QuantizedModelPath);
         Assert.Equal(written, File.GetLastWriteTimeUtc(cached));
         Assert.Single(Directory.GetFiles(folder.Path, "*.onnx"), f => f != modelPath);
+    }
+
+    [Fact]
+    public async Task Load_Int8AlreadyCached_NeverReadsTheFp32Model()
+    {
+        using var folder = new TempDirectory();
+        var modelPath = folder.File("projection.onnx");
+        await File.WriteAllBytesAsync(modelPath, TinyOnnxModel.TokenProjection().ToByteArray());
+        using (var vocab = BundledModel.MiniLm.OpenVocab())
+        using (var file = File.Create(folder.File("vocab.txt")))
+        {
+            await vocab.CopyToAsync(file);
+        }
+
+        var options = new OnnxEmbeddingOptions { ModelPath = modelPath, Quantization = OnnxQuantization.Int8, Int8Scheme = OnnxInt8Scheme.S8, CacheDirectory = folder.File("cache") };
+        float[] expected;
+        using (var first = OnnxBertEmbeddingGenerator.Create(options))
+        {
+            expected = (await first.GenerateAsync(["usb flash drive"]))[0].Vector.ToArray();
+        }
+
+        // An exclusive lock makes any read of the fp32 file fail, so loading must come from the int8 file and the hash stamp.
+        using var locked = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.None);
+        Assert.Throws<IOException>(() => File.ReadAllBytes(modelPath));
+        using var second = OnnxBertEmbeddingGenerator.Create(options);
+
+        var vector = (await second.GenerateAsync(["usb flash drive"]))[0].Vector.ToArray();
+
+        Assert.Equal(expected, vector);
+    }
+
+    [Fact]
+    public async Task Load_BundledFp32_ExtractsTheGraphOnceToTheCacheAndLoadsItFromThere()
+    {
+        using var cache = new TempDirectory();
+        var options = new OnnxEmbeddingOptions { Quantization = OnnxQuantization.None, CacheDirectory = cache.Path };
+        using (var first = OnnxBertEmbeddingGenerator.Create(options))
+        {
+            first.Load();
+        }
+
+        var extracted = Assert.Single(Directory.GetFiles(cache.Path, "*.onnx"));
+        Assert.Matches(@"^all-MiniLM-L6-v2\.fp32\.[0-9a-f]{12}\.onnx$", Path.GetFileName(extracted));
+        using (var resource = BundledModel.MiniLm.OpenModel())
+        {
+            Assert.Equal(resource.Length, new FileInfo(extracted).Length);
+        }
+
+        var written = File.GetLastWriteTimeUtc(extracted);
+        using var second = OnnxBertEmbeddingGenerator.Create(options);
+
+        var vectors = await second.GenerateAsync(["usb flash drive"]);
+        var reference = await fixture.Generator.GenerateAsync(["usb flash drive"]);
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(extracted));
+        Assert.Equal(reference[0].Vector.ToArray(), vectors[0].Vector.ToArray());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Search.Local;
 using ProductSimilarity.Search.Local.Hnsw;
@@ -183,6 +184,87 @@ public sealed class LocalProductIndexHnswTests : IDisposable
         await using var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
         var check = reopened.CheckVectorGraph();
         Assert.True(check.InStep, check.ToString());
+    }
+
+    [SkippableTheory]
+    [InlineData(HnswScalar.F32)]
+    [InlineData(HnswScalar.F16)]
+    public async Task Search_EachScalarKind_FindsTheExactNeighboursWithExactScores(HnswScalar scalar)
+    {
+        var options = Graph with { Hnsw = Graph.Hnsw with { Scalar = scalar } };
+        await WriteAsync(options, Catalog(2000, seed: 11));
+
+        await using var index = LocalProductIndex.Open(_folder.Path, readOnly: true, options);
+        await using var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact);
+        Assert.True(index.CheckVectorGraph().InStep);
+        double recall = await RecallAsync(index, exact, new Random(12), queries: 50);
+
+        Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        Assert.True(index.Graph.Counts.Answered >= 50);
+        var query = VectorQuery(RandomUnit(new Random(13), Dimensions), 10);
+        var fromScan = (await exact.GetCandidatesAsync(query)).Vector.ToDictionary(c => c.Id, c => c.Score);
+        foreach (var c in (await index.GetCandidatesAsync(query)).Vector.Where(c => fromScan.ContainsKey(c.Id)))
+        {
+            Assert.Equal(fromScan[c.Id], c.Score);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Open_GraphSavedWithAnotherScalarKind_RebuiltFromStoredVectorsNeverMisread()
+    {
+        var f32 = Graph with { Hnsw = Graph.Hnsw with { Scalar = HnswScalar.F32 } };
+        var f16 = Graph with { Hnsw = Graph.Hnsw with { Scalar = HnswScalar.F16 } };
+        var products = Catalog(1200, seed: 14);
+        await WriteAsync(f32, products);
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: f16))
+        await using (var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact))
+        {
+            // The float32 graph is not loaded as a float16 one: the saved graph counts as unreadable for these settings.
+            var check = index.CheckVectorGraph();
+            Assert.True(check.Saved);
+            Assert.Equal(0, check.GraphProducts);
+            Assert.Contains("other settings", index.DescribeVectorGraph()!.Status, StringComparison.Ordinal);
+
+            double recall = await RecallAsync(index, exact, new Random(15), queries: 30);
+            Assert.True(recall >= 0.95, $"recall@10 {recall}");
+            Assert.True(index.Graph.Counts.Answered >= 30);
+        }
+
+        // Saved again as float16, which the float16 settings read as it is and the float32 ones do not.
+        await using (var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, f16))
+        {
+            Assert.True(reopened.CheckVectorGraph().InStep);
+        }
+
+        await using var old = LocalProductIndex.Open(_folder.Path, readOnly: true, f32);
+        Assert.Equal(0, old.CheckVectorGraph().GraphProducts);
+    }
+
+    [SkippableFact]
+    public async Task Open_GraphOfTheFirstFileFormat_RebuiltFromStoredVectorsNeverMisread()
+    {
+        var products = Catalog(1200, seed: 16);
+        await WriteAsync(Graph, products);
+        var keys = Directory.GetFiles(Path.Combine(_folder.Path, "hnsw"), "*.keys").Single();
+
+        // Format 1 had no scalar kind in its header (its vectors were float32): mark the file as such.
+        var bytes = File.ReadAllBytes(keys);
+        int versionAt = 1 + "PSIMHNSW".Length;
+        Assert.Equal(2, BitConverter.ToInt32(bytes, versionAt));
+        BitConverter.GetBytes(1).CopyTo(bytes, versionAt);
+        File.WriteAllBytes(keys, bytes);
+
+        await using (var index = LocalProductIndex.Open(_folder.Path, options: Graph))
+        await using (var exact = LocalProductIndex.Open(_folder.Path, readOnly: true, Exact))
+        {
+            Assert.Equal(0, index.CheckVectorGraph().GraphProducts);
+            double recall = await RecallAsync(index, exact, new Random(17), queries: 30);
+            Assert.True(recall >= 0.95, $"recall@10 {recall}");
+        }
+
+        await using var reopened = LocalProductIndex.Open(_folder.Path, readOnly: true, Graph);
+        Assert.True(reopened.CheckVectorGraph().InStep);
     }
 
     [SkippableFact]

@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
+using ProductSimilarity.Core.Configuration;
 using static ProductSimilarity.Search.Local.Hnsw.UsearchNativeMethods;
 
 namespace ProductSimilarity.Search.Local.Hnsw;
 
 /// <summary>
-/// One native USearch HNSW index of float32 vectors under inner-product distance (1 - dot; the stored vectors are unit
-/// length), keyed by <see cref="ulong"/>.
+/// One native USearch HNSW index under inner-product distance (1 - dot; the stored vectors are unit length), keyed by
+/// <see cref="ulong"/>. Vectors go in and queries are asked as float32; the index stores them as
+/// <see cref="HnswSettings.Scalar"/> (USearch converts).
 /// </summary>
 /// <remarks>
 /// Searches and adds may run concurrently (USearch locks per node and hands each call one of its thread slots);
@@ -16,10 +18,13 @@ internal sealed class HnswGraph : IDisposable
 {
     private readonly UsearchHandle _handle;
 
-    private HnswGraph(UsearchHandle handle, int dimensions)
+    private readonly int _threads;
+
+    private HnswGraph(UsearchHandle handle, int dimensions, int threads)
     {
         _handle = handle;
         Dimensions = dimensions;
+        _threads = threads;
     }
 
     /// <summary>Vector dimensions.</summary>
@@ -48,17 +53,8 @@ internal sealed class HnswGraph : IDisposable
     /// <exception cref="HnswUnavailableException">The native library cannot be loaded or refused the settings.</exception>
     public static HnswGraph Create(int dimensions, HnswSettings settings)
     {
-        var options = new InitOptions
-        {
-            MetricKind = MetricInnerProduct,
-            Quantization = ScalarF32,
-            Dimensions = (nuint)dimensions,
-            Connectivity = (nuint)settings.Connectivity,
-            ExpansionAdd = (nuint)settings.ExpansionAdd,
-            ExpansionSearch = (nuint)settings.ExpansionSearch,
-        };
-        var graph = new HnswGraph(Init(options), dimensions);
-        graph.SetThreads(settings);
+        var graph = new HnswGraph(Init(Options(dimensions, settings)), dimensions, settings.Threads);
+        graph.SetThreads();
         return graph;
     }
 
@@ -66,16 +62,7 @@ internal sealed class HnswGraph : IDisposable
     /// <exception cref="HnswUnavailableException">The library is missing, or the file is not a readable graph.</exception>
     public static HnswGraph Load(string path, int dimensions, HnswSettings settings)
     {
-        var options = new InitOptions
-        {
-            MetricKind = MetricInnerProduct,
-            Quantization = ScalarF32,
-            Dimensions = (nuint)dimensions,
-            Connectivity = (nuint)settings.Connectivity,
-            ExpansionAdd = (nuint)settings.ExpansionAdd,
-            ExpansionSearch = (nuint)settings.ExpansionSearch,
-        };
-        var graph = new HnswGraph(Init(options), dimensions);
+        var graph = new HnswGraph(Init(Options(dimensions, settings)), dimensions, settings.Threads);
         try
         {
             UsearchNativeMethods.Load(graph._handle, path, out var error);
@@ -90,7 +77,7 @@ internal sealed class HnswGraph : IDisposable
             ThrowOn(error, "setting the search expansion");
             ChangeExpansionAdd(graph._handle, (nuint)settings.ExpansionAdd, out error);
             ThrowOn(error, "setting the add expansion");
-            graph.SetThreads(settings);
+            graph.SetThreads();
             return graph;
         }
         catch
@@ -110,6 +97,10 @@ internal sealed class HnswGraph : IDisposable
 
         UsearchNativeMethods.Reserve(_handle, (nuint)capacity, out var error);
         ThrowOn(error, "reserving memory");
+
+        // usearch_reserve also sets both thread counts to the machine's core count: set ours again, or concurrent
+        // searches beyond the core count would find no free slot (and go to the exact scan) after every update.
+        SetThreads();
     }
 
     /// <summary>Adds one vector. Thread-safe with other adds and searches, after <see cref="Reserve"/>.</summary>
@@ -170,12 +161,27 @@ internal sealed class HnswGraph : IDisposable
         return index == nint.Zero ? throw new HnswUnavailableException("USearch could not create an index.") : new UsearchHandle(index);
     }
 
-    private void SetThreads(HnswSettings settings)
+    private static InitOptions Options(int dimensions, HnswSettings settings) => new()
+    {
+        MetricKind = MetricInnerProduct,
+        Quantization = settings.Scalar switch
+        {
+            HnswScalar.F32 => ScalarF32,
+            HnswScalar.F16 => ScalarF16,
+            _ => throw new HnswUnavailableException($"unknown HNSW scalar kind {settings.Scalar}."),
+        },
+        Dimensions = (nuint)dimensions,
+        Connectivity = (nuint)settings.Connectivity,
+        ExpansionAdd = (nuint)settings.ExpansionAdd,
+        ExpansionSearch = (nuint)settings.ExpansionSearch,
+    };
+
+    private void SetThreads()
     {
         // One USearch thread slot per concurrent call; a call that finds none free fails (and falls back to exact search).
-        ChangeThreadsSearch(_handle, (nuint)settings.Threads, out var error);
+        ChangeThreadsSearch(_handle, (nuint)_threads, out var error);
         ThrowOn(error, "setting the search threads");
-        ChangeThreadsAdd(_handle, (nuint)settings.Threads, out error);
+        ChangeThreadsAdd(_handle, (nuint)_threads, out error);
         ThrowOn(error, "setting the add threads");
     }
 

@@ -18,6 +18,9 @@ internal static class UsearchNativeMethods
     /// <summary><c>usearch_scalar_f32_k</c>.</summary>
     public const int ScalarF32 = 1;
 
+    /// <summary><c>usearch_scalar_f16_k</c>.</summary>
+    public const int ScalarF16 = 3;
+
     /// <summary><c>usearch_init_options_t</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct InitOptions

@@ -20,7 +20,8 @@ namespace ProductSimilarity.Search.Local;
 /// a crash at any point leaves at worst an older graph file that the next load reconciles. When no graph file is usable
 /// (missing, unreadable, other settings), it is rebuilt from the stored vectors.</para>
 /// <para><b>Files.</b> <c>hnsw/graph-{generation}.usearch</c> (USearch's format) and <c>graph-{generation}.keys</c>
-/// (the keys, ids and fingerprints, with the graph file's length), each written to a temporary name and renamed, the
+/// (a format version, the settings the graph was built with, its scalar kind, the keys, ids and fingerprints, with the
+/// graph file's length; a file of another version or other settings is rebuilt from the stored vectors), each written to a temporary name and renamed, the
 /// keys file last: a graph without its keys file is never loaded. Older generations are deleted after a save.</para>
 /// <para><b>Deletes.</b> Removed products are tombstoned in the graph (USearch keeps the node for routing and skips it in
 /// results); when tombstones pass <see cref="HnswSettings.CompactionRatio"/> of the graph it is rebuilt from the live
@@ -35,7 +36,8 @@ namespace ProductSimilarity.Search.Local;
 internal sealed class VectorGraph(string folder, HnswSettings settings, bool syncOnQuery = true) : IDisposable
 {
     private const string Magic = "PSIMHNSW";
-    private const int FormatVersion = 1;
+    // 2: the header records the vectors' scalar kind (version 1 graphs held float32 and are rebuilt, never read).
+    private const int FormatVersion = 2;
     private const int FilterSample = 1024;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -838,13 +840,14 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             int fileDimensions = reader.ReadInt32();
             int connectivity = reader.ReadInt32();
             int expansionAdd = reader.ReadInt32();
+            int scalar = reader.ReadInt32();
             long graphLength = reader.ReadInt64();
             ulong nextKey = reader.ReadUInt64();
             long removed = reader.ReadInt64();
             int count = reader.ReadInt32();
             var graphPath = Path.ChangeExtension(keysPath, ".usearch");
             if (fileDimensions != dimensions || connectivity != settings.Connectivity || expansionAdd != settings.ExpansionAdd
-                || !File.Exists(graphPath) || new FileInfo(graphPath).Length != graphLength || nextKey > int.MaxValue)
+                || scalar != (int)settings.Scalar || !File.Exists(graphPath) || new FileInfo(graphPath).Length != graphLength || nextKey > int.MaxValue)
             {
                 return null;
             }
@@ -901,6 +904,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
                 writer.Write(state.Graph.Dimensions);
                 writer.Write(settings.Connectivity);
                 writer.Write(settings.ExpansionAdd);
+                writer.Write((int)settings.Scalar);
                 writer.Write(graphLength);
                 writer.Write(state.NextKey);
                 writer.Write(state.Removed);
