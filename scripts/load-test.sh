@@ -20,7 +20,9 @@
 #   LOADTEST_CONNECTIONS (16; a space-separated list runs a sweep), LOADTEST_THREADS (2, at most the connections),
 #   LOADTEST_MIX (similar=50,search=30,recommend=20: percentages of each request kind),
 #   LOADTEST_SLOW_MS (50: the server logs requests slower than this, with their stages), LOADTEST_PORT (5099),
-#   LOADTEST_DIR (a new temporary folder, removed at the end unless LOADTEST_KEEP=1).
+#   LOADTEST_DIR (a new temporary folder, removed at the end unless LOADTEST_KEEP=1; an existing LOADTEST_DIR's
+#   base-index is reused), LOADTEST_PSIM (a built psim.dll to run instead of building this checkout: to compare two
+#   builds on the same index, back to back).
 # The server and the ingestion run with the product's defaults (background index refresh, query-embedding cache, the
 # ingestion at low CPU priority); pass ProductSimilarity__... variables to change them, as for any psim command.
 set -euo pipefail
@@ -65,9 +67,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> building psim (Release)"
-dotnet build src/ProductSimilarity.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
-psim=(dotnet "$PWD/src/ProductSimilarity.Cli/bin/Release/net10.0/psim.dll")
+if [ -n "${LOADTEST_PSIM:-}" ]; then
+  echo "==> using $LOADTEST_PSIM"
+  psim=(dotnet "$LOADTEST_PSIM")
+else
+  echo "==> building psim (Release)"
+  dotnet build src/ProductSimilarity.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
+  psim=(dotnet "$PWD/src/ProductSimilarity.Cli/bin/Release/net10.0/psim.dll")
+fi
 base="$work/base-index"
 
 echo "==> writing a synthetic catalog of $products products and $changed changed ones"

@@ -519,6 +519,14 @@ public sealed class RankedCandidates
     /// <summary>How many candidates are ranked.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>The product id at a rank (0-based), without reading the product.</summary>
+    /// <param name="rank">The rank, 0-based.</param>
+    public string IdAt(int rank) => _entries[rank].Id;
+
+    /// <summary>The final score at a rank (0-based), without reading the product.</summary>
+    /// <param name="rank">The rank, 0-based.</param>
+    public double ScoreAt(int rank) => _entries[rank].Score;
+
     /// <summary>
     /// The hits at ranks <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1 (0-based),
     /// best first, with their products read in one call; a candidate whose product the store no longer holds is left out.

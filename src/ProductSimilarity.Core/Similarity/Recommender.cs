@@ -194,7 +194,7 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
 
         var perInterest = Math.Max(request.Top * 2, 20);
         var ranking = options.Value.Ranking;
-        var lists = await Task.WhenAll(interests.Select(interest => index.SearchAsync(
+        var lists = await Task.WhenAll(interests.Select(interest => index.RankAsync(
             new ProductQuery
             {
                 Text = _text.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
@@ -210,8 +210,9 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
 
         // Each interest's fused scores, min-max scaled to 0..1 over its own list, so the hybrid ranking (keywords
         // included, where the model cannot read a text) decides within an interest, and the interest's weight across.
+        // Scores and ids only: a product is read when the negatives need its vector, or when it may be kept.
         var strongest = interests.Max(i => i.Weight);
-        var best = new Dictionary<string, (SearchHit Hit, double Score)>(StringComparer.Ordinal);
+        var best = new Dictionary<string, (int List, int Rank, double Score)>(StringComparer.Ordinal);
         for (var k = 0; k < interests.Count; k++)
         {
             var list = lists[k];
@@ -220,48 +221,75 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
                 continue;
             }
 
-            var (max, min) = (list.Max(h => h.Score), list.Min(h => h.Score));
-            foreach (var hit in list)
+            var (max, min) = (double.NegativeInfinity, double.PositiveInfinity);
+            for (var r = 0; r < list.Count; r++)
             {
-                var similarity = max > min ? (hit.Score - min) / (max - min) : 1;
+                (max, min) = (Math.Max(max, list.ScoreAt(r)), Math.Min(min, list.ScoreAt(r)));
+            }
+
+            for (var r = 0; r < list.Count; r++)
+            {
+                var similarity = max > min ? (list.ScoreAt(r) - min) / (max - min) : 1;
                 var value = interests[k].Weight / strongest * similarity;
-                if (!best.TryGetValue(hit.Product.Id, out var known) || value > known.Score)
+                if (!best.TryGetValue(list.IdAt(r), out var known) || value > known.Score)
                 {
-                    best[hit.Product.Id] = (hit, value);
+                    best[list.IdAt(r)] = (k, r, value);
                 }
             }
         }
 
-        var candidates = best.ToDictionary(b => b.Key, b => b.Value.Hit, StringComparer.Ordinal);
+        SearchHit? Read(string id) => best[id] is var (k, r, _) && lists[k].Hits(r, 1) is [var hit] ? hit : null;
+        var candidates = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
         if (history.Negatives.Count > 0 || request.Explain)
         {
+            foreach (var id in best.Keys)
+            {
+                if (Read(id) is { } hit)
+                {
+                    candidates[id] = hit;
+                }
+            }
+
             await FillVectorsAsync(candidates, cancellationToken).ConfigureAwait(false);
         }
 
-        var scored = new List<(SearchHit Hit, double Score)>(candidates.Count);
-        foreach (var (id, hit) in candidates)
+        var scored = new List<(string Id, double Score)>(best.Count);
+        foreach (var (id, (_, _, value)) in best)
         {
-            var score = best[id].Score;
-            var vector = hit.Product.Vector.Span;
-            foreach (var (negative, weight) in history.Negatives)
+            var score = value;
+            if (history.Negatives.Count > 0)
             {
-                if (vector.Length == negative.Vector.Length)
+                if (!candidates.TryGetValue(id, out var hit))
                 {
-                    score -= settings.NegativeWeight * weight * Math.Max(0, TensorPrimitives.Dot(vector, negative.Vector.Span));
+                    continue;
+                }
+
+                var vector = hit.Product.Vector.Span;
+                foreach (var (negative, weight) in history.Negatives)
+                {
+                    if (vector.Length == negative.Vector.Length)
+                    {
+                        score -= settings.NegativeWeight * weight * Math.Max(0, TensorPrimitives.Dot(vector, negative.Vector.Span));
+                    }
                 }
             }
 
-            scored.Add((hit, score));
+            scored.Add((id, score));
         }
 
-        scored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Hit.Product.Id, b.Hit.Product.Id));
+        scored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
         var groups = new HashSet<string>(StringComparer.Ordinal);
         var kept = new List<SearchHit>(request.Top);
-        foreach (var (hit, score) in scored)
+        foreach (var (id, score) in scored)
         {
             if (kept.Count == request.Top)
             {
                 break;
+            }
+
+            if ((candidates.TryGetValue(id, out var read) ? read : Read(id)) is not { } hit)
+            {
+                continue;
             }
 
             var product = hit.Product.Product;

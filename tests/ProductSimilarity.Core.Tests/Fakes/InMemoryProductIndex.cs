@@ -237,7 +237,31 @@ internal sealed class InMemoryProductIndex : IProductIndex
             .OrderByDescending(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal)
             .Take(query.CandidatesPerList)
             .ToList();
+        if (IdOnlyCandidates)
+        {
+            // As the local index does: ids and scores, products read on demand (and counted).
+            return Task.FromResult(new CandidateLists([.. candidates.Select(c => new ScoredCandidate(c.Id, c.Score))], []) { Products = new CountingReads(this) });
+        }
+
         return Task.FromResult(new CandidateLists(candidates, []));
+    }
+
+    /// <summary>Candidates carry ids and scores only, and products are read through <see cref="CandidateLists.Products"/>.</summary>
+    public bool IdOnlyCandidates { get; set; }
+
+    /// <summary>The ids read through <see cref="CandidateLists.Products"/>, in order.</summary>
+    public List<string> CandidateReads { get; } = [];
+
+    private sealed class CountingReads(InMemoryProductIndex index) : ICandidateProducts
+    {
+        public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
+        {
+            lock (index._gate)
+            {
+                index.CandidateReads.AddRange(ids);
+                return [.. ids.Select(index._committed.GetValueOrDefault)];
+            }
+        }
     }
 
     private IndexedProduct? Visible(string id) =>

@@ -230,6 +230,33 @@ public sealed class RecommenderTests
         Assert.Equal([ColdStartFallback.Popular, ColdStartFallback.Categories], new RecommendationOptions { ColdStart = "popular, categories" }.ColdStartFallbacks());
     }
 
+    [Fact]
+    public async Task RecommendAsync_IdOnlyCandidates_SameListReadingOnlyWhatMayBeKept()
+    {
+        var request = Request([View("K0"), View("H0"), View("M1")], top: 3);
+        var eager = await Recommender.RecommendAsync(request);
+        _index.IdOnlyCandidates = true;
+
+        var lazy = await Recommender.RecommendAsync(request);
+
+        Assert.Equal(eager.Hits.Select(h => (h.Product.Id, h.Score, h.VectorRank)), lazy.Hits.Select(h => (h.Product.Id, h.Score, h.VectorRank)));
+        Assert.Equal(3, _index.CandidateReads.Count);
+        Assert.Equal(Ids(lazy), _index.CandidateReads);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_IdOnlyCandidatesWithNegative_SameList()
+    {
+        var request = Request([View("K0"), View("H0"), new HistoryEvent("H1", InteractionKind.NotInterested, null)], top: 4);
+        var eager = await Recommender.RecommendAsync(request);
+        _index.IdOnlyCandidates = true;
+
+        var lazy = await Recommender.RecommendAsync(request);
+
+        Assert.Equal(eager.Hits.Select(h => (h.Product.Id, h.Score)), lazy.Hits.Select(h => (h.Product.Id, h.Score)));
+        Assert.NotEmpty(_index.CandidateReads);
+    }
+
     private static RecommendationRequest Request(IReadOnlyList<HistoryEvent> history, int top) => new() { History = history, Top = top };
 
     private static HistoryEvent View(string id, DateTimeOffset? at = null) => new(id, InteractionKind.View, at);
