@@ -1098,21 +1098,13 @@ public sealed class LocalProductIndex : IProductIndex
             return index.Read<IReadOnlyList<IndexedProduct?>>(searcher =>
             {
                 var current = searcher.IndexReader;
+                var docIds = ReferenceEquals(current, reader)
+                    ? docs
+                    : FindDocs(current, ids).ToDictionary(f => f.Id, f => f.Doc, StringComparer.Ordinal);
                 var products = new IndexedProduct?[ids.Count];
-                if (ReferenceEquals(current, reader))
-                {
-                    for (int i = 0; i < ids.Count; i++)
-                    {
-                        products[i] = docs.TryGetValue(ids[i], out var doc) ? index.ReadProduct(current, doc) : null;
-                    }
-
-                    return products;
-                }
-
-                var found = FindDocs(current, ids).ToDictionary(f => f.Id, f => f.Doc, StringComparer.Ordinal);
                 for (int i = 0; i < ids.Count; i++)
                 {
-                    products[i] = found.TryGetValue(ids[i], out var doc) ? index.ReadProduct(current, doc) : null;
+                    products[i] = docIds.TryGetValue(ids[i], out var doc) ? index.ReadProduct(current, doc) : null;
                 }
 
                 return products;
