@@ -39,9 +39,11 @@ namespace ProductSimilarity.Search.Local;
 /// while the graph catches up. This instance's own commits are visible at once in both modes.</para>
 /// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
 /// into one contiguous <c>float[]</c> matrix per segment and cached for as long as the segment lives, so a commit
-/// only loads the new segments. Search is an exact dot product (vectors are unit length) with
-/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> and a bounded heap for the top k;
-/// filters and exclusions are applied before a row can enter the heap.</para>
+/// only loads the new segments. Search is an exact dot product (vectors are unit length): by default
+/// (<see cref="ExactScanMode.Int8"/>) a scan of an int8 copy of each matrix with a proven error bound per row, and
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> in fp32 for the rows that can still reach
+/// the top k (<see cref="ExactVectorScan"/>), which gives the same top k and scores as an fp32 dot product of every row;
+/// filters and exclusions are applied before a row can enter the top k.</para>
 /// <para><b>Thread-safety.</b> Thread-safe. Searches and reads run concurrently; writes are serialised.</para>
 /// </remarks>
 public sealed class LocalProductIndex : IProductIndex
@@ -49,7 +51,6 @@ public sealed class LocalProductIndex : IProductIndex
     private const string DimensionsKey = "psim.dimensions";
     private const string EmbeddingModelKey = "psim.embedding-model";
     private const string TunedFusionKey = "psim.tuned-fusion";
-    private const int CancellationCheckInterval = 8192;
 
     private readonly string _path;
     private readonly bool _readOnly;
@@ -834,8 +835,8 @@ public sealed class LocalProductIndex : IProductIndex
             return fromGraph;
         }
 
-        // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
-        var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
+        var leaves = new List<ExactVectorScan.Leaf>(searcher.IndexReader.Leaves.Count);
+        Int8Kernel? kernel = _options.ExactScan == ExactScanMode.Int8 ? ExactVectorScan.DefaultKernel : null;
         foreach (var leaf in searcher.IndexReader.Leaves)
         {
             var segment = Segment(leaf.AtomicReader);
@@ -851,39 +852,22 @@ public sealed class LocalProductIndex : IProductIndex
                     nameof(query));
             }
 
-            var live = leaf.AtomicReader.LiveDocs;
-            var matrix = segment.Matrix.AsSpan();
-            int dims = segment.Dimensions;
-            for (int doc = 0; doc < segment.Count; doc++)
+            if (kernel is not null && !segment.IsQuantized)
             {
-                if (doc % CancellationCheckInterval == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                if (!segment.HasVector[doc] || (live is not null && !live.Get(doc)) || !segment.Matches(doc, filter))
-                {
-                    continue;
-                }
-
-                float score = TensorPrimitives.Dot(matrix.Slice(doc * dims, dims), q);
-                if (heap.Count < k)
-                {
-                    heap.Enqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
-                else if (heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, segment.Ids[doc]), worst) > 0)
-                {
-                    heap.DequeueEnqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
+                using var timer = QueryStages.Time(QueryStage.SegmentLoad);
+                _ = segment.Quantized;
             }
+
+            leaves.Add(new ExactVectorScan.Leaf(segment, leaf.DocBase, leaf.AtomicReader.LiveDocs));
         }
 
-        var result = new ScoredCandidate[heap.Count];
+        var top = ExactVectorScan.Search(leaves, q, k, filter, kernel, cancellationToken);
+        var result = new ScoredCandidate[top.Count];
         for (int i = result.Length - 1; i >= 0; i--)
         {
-            heap.TryDequeue(out int doc, out var priority);
-            docs.TryAdd(priority.Id, doc);
-            result[i] = new ScoredCandidate(priority.Id, priority.Score);
+            var (doc, score, id) = top[i];
+            docs.TryAdd(id, doc);
+            result[i] = new ScoredCandidate(id, score);
         }
 
         return [.. result];
@@ -1153,6 +1137,15 @@ public sealed class LocalProductIndex : IProductIndex
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
                     _graph.Warm(reader, Segment, cancellationToken);
+                }
+
+                // Without a graph in use, searches scan the int8 copies: build them now rather than on a request.
+                if (_options.ExactScan == ExactScanMode.Int8 && _graph.Generation is null)
+                {
+                    foreach (var leaf in searcher.IndexReader.Leaves)
+                    {
+                        _ = Segment(leaf.AtomicReader).Quantized;
+                    }
                 }
             }
             finally
