@@ -380,7 +380,8 @@ internal static class BenchCommand
                 o.WriteLine($"  hnsw           not measured: {why}");
             }
 
-            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms");
+            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms (fp32 scan of every row: p50 {F("similar_p50_ms_exact_fp32", "0.00")} ms, p99 {F("similar_p99_ms_exact_fp32", "0.00")} ms)");
+            o.WriteLine($"  exact vector   stage alone p50 {F("vector_p50_ms_exact", "0.00")} ms, p99 {F("vector_p99_ms_exact", "0.00")} ms (fp32 scan: p50 {F("vector_p50_ms_exact_fp32", "0.00")} ms, p99 {F("vector_p99_ms_exact_fp32", "0.00")} ms)");
             o.WriteLine($"  hnsw           p50 {F("similar_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_p99_ms_hnsw", "0.00")} ms, vector recall@10 {F("hnsw_recall_at_10", "0.0000")}, similar top-10 agreement {F("similar_top10_agreement", "0.0000")} (M {V("hnsw_connectivity")}, ef {V("hnsw_expansion_search")}; graph ready in {F("hnsw_ready_seconds", "0.00")} s)");
             if (r.TryGetValue("hnsw_sweep", out var s) && s is List<Dictionary<string, object?>> { Count: > 1 } sweep)
             {
@@ -428,6 +429,25 @@ internal static class BenchCommand
             var (exactLatencies, exactTop) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
             result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
             result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
+
+            // The same, and the vector stage alone, with the fp32 scan of every row (the scan before the int8 copy): the
+            // exact scan's baseline in this run.
+            await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch) with { ExactScan = ExactScanMode.Fp32 }))
+            {
+                console.Note($"search: exact with the fp32 scan (baseline), {sample.Count} similar-items queries...");
+                var (fp32Latencies, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
+                result["similar_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.50), 2);
+                result["similar_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.99), 2);
+
+                console.Note($"search: the exact vector stage alone, int8 and fp32 scans in turn, {sample.Count} queries each...");
+                int candidates = Math.Max(options.Ranking.CandidateCount, new SimilarRequest { Id = sample[0] }.Top);
+                var (int8Stage, fp32Stage) = await VectorStageAsync(exact, fp32, sample, candidates, ct).ConfigureAwait(false);
+                result["vector_p50_ms_exact"] = Math.Round(Percentile(int8Stage, 0.50), 2);
+                result["vector_p99_ms_exact"] = Math.Round(Percentile(int8Stage, 0.99), 2);
+                result["vector_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.50), 2);
+                result["vector_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.99), 2);
+            }
+
             var truth = await VectorTopAsync(exact, sample, ct).ConfigureAwait(false);
             var sweep = new List<Dictionary<string, object?>>();
             foreach (var ef in expansions.Select(e => e == 0 ? options.Index.Local.Hnsw.ExpansionSearch : e))
@@ -504,6 +524,41 @@ internal static class BenchCommand
 
             Array.Sort(latencies);
             return (latencies, top);
+        }
+
+        // The exact vector list of each sampled product's similar-items query (its vector, itself excluded), timed on two
+        // indexes in turn so that both see the same load.
+        private static async Task<(double[] First, double[] Second)> VectorStageAsync(
+            LocalProductIndex first, LocalProductIndex second, List<string> ids, int candidates, CancellationToken ct)
+        {
+            var queries = new List<ProductQuery>(ids.Count);
+            foreach (var id in ids)
+            {
+                var product = await first.GetAsync(id, ct).ConfigureAwait(false);
+                queries.Add(new ProductQuery { Vector = product!.Vector, Mode = RankingMode.Vector, Top = candidates, ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id } });
+            }
+
+            foreach (var query in queries.Take(10))
+            {
+                await first.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+                await second.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+            }
+
+            var a = new double[queries.Count];
+            var b = new double[queries.Count];
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await first.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                a[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                await second.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                b[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            Array.Sort(a);
+            Array.Sort(b);
+            return (a, b);
         }
 
         // The vector side alone: each product's 10 nearest others.

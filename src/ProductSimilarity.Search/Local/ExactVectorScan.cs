@@ -29,6 +29,8 @@ namespace ProductSimilarity.Search.Local;
 /// <para><b>Filters.</b> Rows without a vector, deleted rows and rows failing the filter's column conditions are
 /// skipped before the int8 dot product, as before; the excluded ids and groups (hash look-ups) are checked only for rows
 /// that reach the bound, which is the same set of admitted rows.</para>
+/// <para><b>Segments without an int8 copy</b> (<see cref="SegmentVectors.IsQuantized"/> false while it is being built)
+/// are scored in fp32, each row's score serving as both its bounds.</para>
 /// <para>Stateless; thread-safe.</para>
 /// </remarks>
 internal static class ExactVectorScan
@@ -83,6 +85,7 @@ internal static class ExactVectorScan
         {
             Int8Kernel.Avx512 => BoundedScan<Int8Dot.Avx512Kernel>(leaves, query, k, filter, cancellationToken),
             Int8Kernel.Avx2 => BoundedScan<Int8Dot.Avx2Kernel>(leaves, query, k, filter, cancellationToken),
+            Int8Kernel.Vector128 => BoundedScan<Int8Dot.Vector128Kernel>(leaves, query, k, filter, cancellationToken),
             _ => BoundedScan<Int8Dot.ScalarKernel>(leaves, query, k, filter, cancellationToken),
         };
     }
@@ -145,6 +148,13 @@ internal static class ExactVectorScan
                 continue;
             }
 
+            if (!segment.IsQuantized)
+            {
+                // No int8 copy yet (being built): this segment's rows get their fp32 score as both bounds.
+                ScoreInFp32(leafIndex, segment, live, query, filter, lowest, ref threshold, candidates, cancellationToken);
+                continue;
+            }
+
             var quantized = segment.Quantized;
             ref sbyte codes = ref MemoryMarshal.GetArrayDataReference(quantized.Codes);
             ref short qCodes = ref MemoryMarshal.GetArrayDataReference(queryCodes);
@@ -196,6 +206,42 @@ internal static class ExactVectorScan
 
         LastRescored = rescored;
         return heap.BestFirst();
+    }
+
+    private static void ScoreInFp32(
+        int leafIndex,
+        SegmentVectors segment,
+        IBits? live,
+        ReadOnlySpan<float> query,
+        in VectorFilter filter,
+        LowerBounds lowest,
+        ref float threshold,
+        List<Candidate> candidates,
+        CancellationToken cancellationToken)
+    {
+        int dims = segment.Dimensions;
+        for (int doc = 0; doc < segment.Count; doc++)
+        {
+            if (doc % CancellationCheckInterval == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (!segment.HasVector[doc] || (live is not null && !live.Get(doc)) || !segment.Matches(doc, filter))
+            {
+                continue;
+            }
+
+            float score = TensorPrimitives.Dot(segment.Matrix.AsSpan(doc * dims, dims), query);
+            if (score < threshold)
+            {
+                continue;
+            }
+
+            // A NaN score is kept (as the full scan keeps it) but never raises the threshold.
+            threshold = lowest.Add(float.IsNaN(score) ? float.NegativeInfinity : score);
+            candidates.Add(new Candidate(leafIndex, doc, float.IsNaN(score) ? float.PositiveInfinity : score));
+        }
     }
 
     /// <summary>

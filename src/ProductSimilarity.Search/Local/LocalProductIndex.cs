@@ -852,10 +852,10 @@ public sealed class LocalProductIndex : IProductIndex
                     nameof(query));
             }
 
-            if (kernel is not null && !segment.IsQuantized)
+            if (kernel is not null)
             {
-                using var timer = QueryStages.Time(QueryStage.SegmentLoad);
-                _ = segment.Quantized;
+                // Until its int8 copy is built, the scan reads this segment in fp32 (same results).
+                segment.QuantizeInBackground();
             }
 
             leaves.Add(new ExactVectorScan.Leaf(segment, leaf.DocBase, leaf.AtomicReader.LiveDocs));

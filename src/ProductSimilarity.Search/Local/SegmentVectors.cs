@@ -25,6 +25,7 @@ internal sealed class SegmentVectors
 
     private readonly System.Threading.Lock _quantizeGate = new();
     private QuantizedMatrix? _quantized;
+    private int _quantizeStarted;
 
     private SegmentVectors(int count, int dimensions)
     {
@@ -97,6 +98,16 @@ internal sealed class SegmentVectors
             {
                 return _quantized ??= QuantizedMatrix.Build(Matrix, HasVector, Count, Dimensions);
             }
+        }
+    }
+
+    /// <summary>Starts building <see cref="Quantized"/> on the thread pool, once; meanwhile scans read this segment in fp32.
+    /// So the first query of a process, or the first after a commit, never waits for the int8 copy.</summary>
+    public void QuantizeInBackground()
+    {
+        if (Volatile.Read(ref _quantized) is null && Interlocked.Exchange(ref _quantizeStarted, 1) == 0)
+        {
+            _ = Task.Run(() => Quantized);
         }
     }
 

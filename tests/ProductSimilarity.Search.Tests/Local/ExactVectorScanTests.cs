@@ -8,12 +8,13 @@ namespace ProductSimilarity.Search.Tests.Local;
 /// <summary>
 /// The int8 scan with fp32 rescoring (<see cref="ExactVectorScan"/>) against a plain fp32 brute force written here: the same
 /// ids, order and bit-identical scores, on random and adversarial data, with every int8 kernel this CPU runs (the AVX-512
-/// case is skipped on CPUs without it, the AVX2 and scalar ones run everywhere on x64).
+/// cases are skipped on CPUs without it; the AVX2, 128-bit and scalar ones run on every x64 CPU, so a CI machine of either
+/// kind covers the kernels the other one uses).
 /// </summary>
 public sealed class ExactVectorScanTests
 {
     // Kernel names (Int8Kernel is internal, so test signatures take the name).
-    public static TheoryData<string> Kernels => ["Scalar", "Avx2", "Avx512"];
+    public static TheoryData<string> Kernels => ["Scalar", "Vector128", "Avx2", "Avx512"];
 
     [SkippableTheory]
     [MemberData(nameof(Kernels))]
@@ -84,7 +85,7 @@ public sealed class ExactVectorScanTests
         }
 
         var ids = Enumerable.Range(0, vectors.Count).Select(i => $"t{(i * 7919) % 600:D4}").ToList();
-        var data = new TestSegments([new TestSegment(SegmentVectors.Create(ids, vectors), null)]);
+        var data = new TestSegments([new TestSegment(Quantized(SegmentVectors.Create(ids, vectors)), null)]);
         foreach (int k in new[] { 1, 10, 50, 200, 599, 600 })
         {
             AssertSameAsBruteForce(data, query, k, new ProductQuery { Vector = query }, kernel, $"k {k}");
@@ -100,7 +101,7 @@ public sealed class ExactVectorScanTests
         const int dims = 384, rows = 5000;
         var ids = Enumerable.Range(0, rows).Select(i => $"r{i:D5}").ToList();
         var vectors = Enumerable.Range(0, rows).Select(_ => (float[]?)Vectors.Unit(random, dims)).ToList();
-        var data = new TestSegments([new TestSegment(SegmentVectors.Create(ids, vectors), null)]);
+        var data = new TestSegments([new TestSegment(Quantized(SegmentVectors.Create(ids, vectors)), null)]);
         var query = Vectors.Unit(random, dims);
 
         AssertSameAsBruteForce(data, query, 50, new ProductQuery { Vector = query }, kernel, "unit vectors");
@@ -142,7 +143,7 @@ public sealed class ExactVectorScanTests
                 vectors.Add(v);
             }
 
-            var data = new TestSegments([new TestSegment(SegmentVectors.Create(ids, vectors), null)]);
+            var data = new TestSegments([new TestSegment(Quantized(SegmentVectors.Create(ids, vectors)), null)]);
             foreach (int k in new[] { 1, 2, 3, 5, 10, 20, 50, 100 })
             {
                 AssertSameAsBruteForce(data, query, k, new ProductQuery { Vector = query }, kernel, $"seed {seed}, k {k}");
@@ -222,6 +223,39 @@ public sealed class ExactVectorScanTests
     }
 
     [Fact]
+    public void Quantize_RandomAndAdversarialRows_BoundsHoldTheExactResiduals()
+    {
+        var random = new Random(31);
+        for (int trial = 0; trial < 5000; trial++)
+        {
+            int dims = random.Next(1, 1100);
+            var x = Vectors.Row(random, dims, (Shape)(trial % Enum.GetValues<Shape>().Length), trial);
+            if (x is null || !x.All(float.IsFinite))
+            {
+                continue;
+            }
+
+            var codes = new sbyte[dims];
+            var row = QuantizedMatrix.Quantize(x, codes);
+            double squares = 0, max = 0, norm = 0;
+            for (int j = 0; j < dims; j++)
+            {
+                double residual = x[j] - ((double)row.Scale * codes[j]);
+                squares += residual * residual;
+                max = Math.Max(max, Math.Abs(residual));
+                norm += (double)x[j] * x[j];
+            }
+
+            string at = $"trial {trial}, {dims} dims";
+            Assert.True(codes.All(c => c is >= -127 and <= 127), at);
+            Assert.True(row.ResidualL2 >= Math.Sqrt(squares) && row.ResidualL2 <= (Math.Sqrt(squares) * 1.001) + 1e-20, $"{at}: L2 {row.ResidualL2} for {Math.Sqrt(squares)}");
+            Assert.True(row.ResidualMax >= max && row.ResidualMax <= (max * 1.001) + 1e-20, $"{at}: max {row.ResidualMax} for {max}");
+            Assert.True(row.Norm >= Math.Sqrt(norm) && row.Norm <= (Math.Sqrt(norm) * 1.001) + 1e-20, $"{at}: norm {row.Norm} for {Math.Sqrt(norm)}");
+            Assert.True(row.ResidualMax <= (row.Scale * 0.5 * 1.001) + 1e-20 || row.Scale == 0, $"{at}: a code is off by more than half a step");
+        }
+    }
+
+    [Fact]
     public void Quantize_NonFiniteRow_GetsInfiniteBounds()
     {
         var codes = new sbyte[3];
@@ -287,6 +321,12 @@ public sealed class ExactVectorScanTests
         }
 
         Assert.True(Int8Dot.IsSupported(Int8Dot.Best));
+    }
+
+    private static SegmentVectors Quantized(SegmentVectors segment)
+    {
+        _ = segment.Quantized;
+        return segment;
     }
 
     private static Int8Kernel Kernel(string name)
@@ -437,7 +477,13 @@ public sealed class ExactVectorScanTests
 
         private static TestSegment WithColumns(Random random, List<string> ids, List<float[]?> vectors)
         {
+            // Most segments with their int8 copy, some without (still being built in the index): scored in fp32.
             var segment = SegmentVectors.Create(ids, vectors);
+            if (random.Next(5) != 0)
+            {
+                _ = segment.Quantized;
+            }
+
             FixedBitSet? live = null;
             if (random.Next(2) == 0)
             {

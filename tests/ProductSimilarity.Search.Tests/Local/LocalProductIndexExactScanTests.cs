@@ -37,6 +37,11 @@ public sealed class LocalProductIndexExactScanTests
         await using var int8 = LocalProductIndex.Open(folder.Path, readOnly: true);
         await using var fp32 = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { ExactScan = ExactScanMode.Fp32 });
 
+        // The first query reads the segments in fp32 while their int8 copies are built in the background; WarmUp builds
+        // them at once (as a server does before it takes requests).
+        Assert.Equal(0, int8.VectorMemoryBytes().Matrices);
+        int8.WarmUp();
+
         for (int n = 0; n < 40; n++)
         {
             var query = Query(random, dims, live, n);
@@ -58,6 +63,35 @@ public sealed class LocalProductIndexExactScanTests
         // live product and, until a merge drops them, the rows of deleted and rewritten ones (1,600 rows written).
         long extra = int8.VectorMemoryBytes().Matrices - fp32.VectorMemoryBytes().Matrices;
         Assert.InRange(extra, live.Count * (dims + 16L), 1600 * (dims + 16L));
+    }
+
+    [Fact]
+    public async Task GetCandidatesAsync_FirstQueryBeforeTheInt8Copy_SameResultsThenBuildsItInTheBackground()
+    {
+        const int dims = 64;
+        var random = new Random(12);
+        using var folder = new TempFolder();
+        var products = Enumerable.Range(0, 400).Select(i => Product(random, i, dims)).ToList();
+        await using (var writer = LocalProductIndex.Open(folder.Path))
+        {
+            await writer.UpsertAsync(products);
+            await writer.CommitAsync();
+        }
+
+        await using var int8 = LocalProductIndex.Open(folder.Path, readOnly: true);
+        await using var fp32 = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { ExactScan = ExactScanMode.Fp32 });
+        var query = new ProductQuery { Vector = RandomUnit(random, dims), Mode = RankingMode.Vector, Top = 15 };
+        var expected = (await fp32.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score)).ToList();
+
+        Assert.Equal(expected, (await int8.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score)));
+        long fp32Bytes = fp32.VectorMemoryBytes().Matrices;
+        for (int wait = 0; wait < 600 && int8.VectorMemoryBytes().Matrices == fp32Bytes; wait++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(fp32Bytes + (products.Count * (dims + 16L)), int8.VectorMemoryBytes().Matrices);
+        Assert.Equal(expected, (await int8.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score)));
     }
 
     private static ProductQuery Query(Random random, int dims, List<IndexedProduct> live, int n)
