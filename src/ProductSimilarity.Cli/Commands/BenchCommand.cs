@@ -391,7 +391,7 @@ internal static class BenchCommand
                 }
             }
 
-            o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph");
+            o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors, their int8 copies and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph");
             o.WriteLine($"  disk           {F("disk_bytes_per_product_lucene", "0")} B/product Lucene, +{F("disk_bytes_per_product_hnsw_graph", "0")} B/product HNSW graph");
         }
     }
