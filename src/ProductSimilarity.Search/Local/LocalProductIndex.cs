@@ -9,6 +9,7 @@ using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
 using Lucene.Net.Util;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
@@ -60,6 +61,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+    private readonly ConditionalWeakTable<object, SegmentPostings> _postings = [];
     private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
@@ -594,6 +596,19 @@ public sealed class LocalProductIndex : IProductIndex
         return (matrices, _graph.MemoryBytes);
     }
 
+    /// <summary>Bytes held in memory for keyword search (<see cref="KeywordScorerKind.Memory"/>): the postings of the terms
+    /// queried so far and the length norms of the fields queried, over the segments still referenced. Thread-safe.</summary>
+    public long KeywordMemoryBytes()
+    {
+        long bytes = 0;
+        foreach (var (_, postings) in _postings)
+        {
+            bytes += postings.MemoryBytes;
+        }
+
+        return bytes;
+    }
+
     /// <summary>The Lucene commit generation the in-memory HNSW graph reflects; null when vector search is exact.</summary>
     public long? VectorGraphGeneration => _graph.Generation;
 
@@ -609,8 +624,10 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The vector list is an exact scan of the in-memory segment matrices; the keyword list is Lucene BM25 over the analysed
-    /// text (<see cref="BuildTextQuery"/>). No list holds more products than the index.
+    /// The vector list is an exact scan of the in-memory segment matrices (or the HNSW graph); the keyword list is Lucene's
+    /// BM25 over the analysed text (<see cref="BuildTextQuery"/>), scored term at a time over postings in memory
+    /// (<see cref="MemoryKeywordScorer"/>, same hits and scores) unless <see cref="LocalProductIndexOptions.KeywordScorer"/>
+    /// asks for Lucene's searcher. No list holds more products than the index.
     /// </remarks>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
@@ -875,20 +892,34 @@ public sealed class LocalProductIndex : IProductIndex
 
     private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<string, int> docs)
     {
-        var text = BuildTextQuery(query.Text!);
-        if (text is null)
+        var clauses = KeywordClauses(query.Text!);
+        if (clauses.Count == 0)
         {
             return [];
         }
 
-        var top = searcher.Search(text, BuildFilter(query), k);
-        var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
         var leaves = searcher.IndexReader.Leaves;
-        foreach (var hit in top.ScoreDocs)
+        var result = new List<ScoredCandidate>();
+        void Add(int doc, float score)
         {
-            var id = IdOf(leaves, hit.Doc);
-            docs.TryAdd(id, hit.Doc);
-            result.Add(new ScoredCandidate(id, hit.Score));
+            var id = IdOf(leaves, doc);
+            docs.TryAdd(id, doc);
+            result.Add(new ScoredCandidate(id, score));
+        }
+
+        if (_options.KeywordScorer == KeywordScorerKind.Lucene)
+        {
+            foreach (var hit in searcher.Search(TextQuery(clauses), BuildFilter(query), k).ScoreDocs)
+            {
+                Add(hit.Doc, hit.Score);
+            }
+        }
+        else
+        {
+            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings))
+            {
+                Add(doc, score);
+            }
         }
 
         return result;
@@ -897,6 +928,13 @@ public sealed class LocalProductIndex : IProductIndex
     /// <summary>SHOULD clauses of the analysed terms over the boosted fields; null when the text has no term.</summary>
     /// <remarks>No query parser: user text is only ever analysed, so quotes, colons or brackets cannot fail.</remarks>
     internal BooleanQuery? BuildTextQuery(string text)
+    {
+        var clauses = KeywordClauses(text);
+        return clauses.Count == 0 ? null : TextQuery(clauses);
+    }
+
+    /// <summary>The keyword query's clauses, in query order: each analysed term in each boosted field, then the codes.</summary>
+    internal List<KeywordClause> KeywordClauses(string text)
     {
         var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
         var codes = _options.ModelNumberBoost > 0 ? ProductCodes.Extract(text, _options.MaxQueryTerms) : [];
@@ -908,36 +946,48 @@ public sealed class LocalProductIndex : IProductIndex
             (ProductFields.Description, _options.DescriptionBoost),
         ];
 
-        var query = new BooleanQuery();
+        var clauses = new List<KeywordClause>();
         foreach (var term in terms)
         {
             foreach (var (field, boost) in fields)
             {
                 if (boost > 0)
                 {
-                    query.Add(new TermQuery(new Term(field, term)) { Boost = boost }, Occur.SHOULD);
+                    clauses.Add(new KeywordClause(field, term, boost));
                 }
             }
         }
 
         foreach (var code in codes)
         {
-            query.Add(new TermQuery(new Term(ProductFields.ModelCode, code)) { Boost = _options.ModelNumberBoost }, Occur.SHOULD);
+            clauses.Add(new KeywordClause(ProductFields.ModelCode, code, _options.ModelNumberBoost));
         }
 
         if (_options.NearCodeBoost > 0)
         {
             foreach (var code in ProductCodes.BaseForms(codes))
             {
-                query.Add(new TermQuery(new Term(ProductFields.ModelCodeBase, code)) { Boost = _options.NearCodeBoost }, Occur.SHOULD);
+                clauses.Add(new KeywordClause(ProductFields.ModelCodeBase, code, _options.NearCodeBoost));
             }
         }
 
-        return query.Clauses.Count == 0 ? null : query;
+        return clauses;
+    }
+
+    /// <summary>Lucene's query for <paramref name="clauses"/>: a <see cref="BooleanQuery"/> of SHOULD <see cref="TermQuery"/>s.</summary>
+    internal static BooleanQuery TextQuery(IReadOnlyList<KeywordClause> clauses)
+    {
+        var query = new BooleanQuery();
+        foreach (var clause in clauses)
+        {
+            query.Add(new TermQuery(new Term(clause.Field, clause.Term)) { Boost = clause.Boost }, Occur.SHOULD);
+        }
+
+        return query;
     }
 
     // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
-    private static BooleanFilter? BuildFilter(ProductQuery query)
+    internal static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
         var filter = new BooleanFilter();
@@ -1095,6 +1145,10 @@ public sealed class LocalProductIndex : IProductIndex
             }, empty);
         }
     }
+
+    // The segment's keyword postings in memory (read term by term as queries ask), shared by every reader of the segment.
+    private SegmentPostings Postings(AtomicReader reader)
+        => _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
 
     private SegmentVectors Segment(AtomicReader reader)
     {
