@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
+using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Onnx;
 using ProductSimilarity.Search.Local;
 
@@ -216,7 +217,8 @@ internal static class BenchCommand
                         if (!indexed)
                         {
                             console.Note($"search: writing {count} synthetic products with synthetic vectors directly (no model)...");
-                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), ct).ConfigureAwait(false);
+                            var coverage = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GetService<ITokenCoverage>();
+                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), coverage, ct).ConfigureAwait(false);
                             result["search_vectors"] = "synthetic (title words hashed to vectors; no model)";
                         }
                         else
