@@ -597,4 +597,25 @@ public sealed class RankedCandidates
 
         return hits;
     }
+
+    /// <summary>
+    /// The hits at the given ranks (0-based, any order), with their products read in one call; null where the store no
+    /// longer holds the product.
+    /// </summary>
+    /// <param name="ranks">The ranks, 0-based.</param>
+    /// <returns>One entry per rank, in the same order.</returns>
+    public IReadOnlyList<SearchHit?> HitsAt(IReadOnlyList<int> ranks)
+    {
+        ArgumentNullException.ThrowIfNull(ranks);
+        var entries = new List<RankFusion.Entry>(ranks.Count);
+        foreach (var rank in ranks)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(rank, nameof(ranks));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, _entries.Count, nameof(ranks));
+            entries.Add(_entries[rank]);
+        }
+
+        RankFusion.ReadMissing(entries, _products);
+        return entries.ConvertAll(e => e.Product is { } product ? e.ToHit(product) : null);
+    }
 }

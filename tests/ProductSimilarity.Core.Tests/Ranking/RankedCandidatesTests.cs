@@ -97,6 +97,21 @@ public sealed class RankedCandidatesTests
     }
 
     [Fact]
+    public void HitsAt_RanksInAnyOrder_ReadInOneCallWithGoneAsNull()
+    {
+        var store = new CountingProducts { Gone = { "C" } };
+        var ranked = RankFusion.Order(IdOnly(store), Query(RankingMode.Vector, top: 5, lean: false));
+
+        var hits = ranked.HitsAt([3, 0, 2]);
+
+        Assert.Equal(["E", "A", null], hits.Select(h => h?.Product.Id));
+        Assert.Equal(["E", "A", "C"], store.Asked);
+        Assert.Equal(1, store.Calls);
+        Assert.Equal(ranked.Hits(0, 1)[0], hits[1]);
+        Assert.Equal(1, store.Calls); // A is not read again
+    }
+
+    [Fact]
     public void Hits_ProductGoneSinceRanking_IsLeftOut()
     {
         var store = new CountingProducts { Gone = { "B" } };
@@ -156,8 +171,11 @@ public sealed class RankedCandidatesTests
 
         public HashSet<string> NotRecorded { get; } = [];
 
+        public int Calls { get; private set; }
+
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
+            Calls++;
             Asked.AddRange(ids);
             return [.. ids.Select(id => Gone.Contains(id) ? null : P(id))];
         }
