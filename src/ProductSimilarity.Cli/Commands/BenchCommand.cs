@@ -218,7 +218,8 @@ internal static class BenchCommand
                         if (!indexed)
                         {
                             console.Note($"search: writing {count} synthetic products with synthetic vectors directly (no model)...");
-                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), ct).ConfigureAwait(false);
+                            var coverage = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GetService<ITokenCoverage>();
+                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), coverage, ct).ConfigureAwait(false);
                             result["search_vectors"] = "synthetic (title words hashed to vectors; no model)";
                         }
                         else
@@ -416,7 +417,8 @@ internal static class BenchCommand
         {
             var generator = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
             var wrapped = services.GetRequiredService<IOptions<ProductSimilarityOptions>>();
-            await using var exact = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
+            await using var exact = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)));
+            exact.WarmUp(ct);
             var ids = new List<string>();
             await foreach (var id in exact.GetAllIdsAsync(ct).ConfigureAwait(false))
             {
@@ -440,7 +442,7 @@ internal static class BenchCommand
 
             // The same, and the vector stage alone, with the fp32 scan of every row (the scan before the int8 copy): the
             // exact scan's baseline in this run.
-            await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch) with { ExactScan = ExactScanMode.Fp32 }))
+            await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 }))
             {
                 console.Note($"search: exact with the fp32 scan (baseline), {sample.Count} similar-items queries...");
                 var (fp32Latencies, _, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
@@ -460,9 +462,12 @@ internal static class BenchCommand
             var sweep = new List<Dictionary<string, object?>>();
             foreach (var ef in expansions.Select(e => e == 0 ? options.Index.Local.Hnsw.ExpansionSearch : e))
             {
-                await using var hnsw = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, 0, ef));
+                await using var hnsw = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, 0, ef)));
                 console.Note($"search: HNSW (ef {ef}), loading or building the graph...");
                 var ready = Stopwatch.StartNew();
+
+                // As the server does before it listens (ServingWarmup): the graph is loaded or built off the request path.
+                hnsw.WarmUp(ct);
                 await hnsw.GetCandidatesAsync(new ProductQuery { Vector = (await exact.GetAsync(sample[0], ct).ConfigureAwait(false))!.Vector, Mode = RankingMode.Vector, Top = 1 }, ct).ConfigureAwait(false);
                 double readySeconds = ready.Elapsed.TotalSeconds;
                 if (hnsw.VectorGraphGeneration is null)
@@ -517,6 +522,12 @@ internal static class BenchCommand
             result["disk_bytes_per_product_hnsw_graph"] = Math.Round((double)graph / ids.Count, 0);
         }
 
+        // The index as `psim serve` opens it: a background task looks for new commits, so a query does not check the folder
+        // for one at each read (three times per similar-items query) as a one-shot CLI command does.
+        private static LocalProductIndexOptions Served(LocalProductIndexOptions local)
+            => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
+
+
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
         private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
         {
@@ -557,7 +568,7 @@ internal static class BenchCommand
             CancellationToken ct)
         {
             console.Note($"search: keyword list alone, in memory and by Lucene, {sample.Count} similar-items queries each...");
-            var local = LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch);
+            var local = Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
             await using var memory = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Memory });
             await using var lucene = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Lucene });
             var queries = new List<ProductQuery>(sample.Count);

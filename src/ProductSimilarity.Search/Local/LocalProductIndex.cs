@@ -666,7 +666,11 @@ public sealed class LocalProductIndex : IProductIndex
                 keyword = KeywordSearch(searcher, query, candidates, docs);
             }
 
-            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs) };
+            // The per-candidate lean reads the unknown-token shares recorded at ingest, here while the reader is held.
+            var shares = query is { Mode: RankingMode.Hybrid, Fusion.LeanPerCandidate: true, CandidateReadableShare: not null, CandidateReadableShareOfRecorded: not null }
+                ? RecordedUnknownShares(searcher.IndexReader, docs)
+                : null;
+            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs, shares) };
         }, CandidateLists.Empty));
     }
 
@@ -1096,6 +1100,23 @@ public sealed class LocalProductIndex : IProductIndex
         return visitor.Document.Get(ProductFields.Id) ?? string.Empty;
     }
 
+    // The unknown-token shares recorded at ingest of the candidates found (doc values; no stored field is read).
+    private static Dictionary<string, double> RecordedUnknownShares(IndexReader reader, Dictionary<string, int> docs)
+    {
+        var shares = new Dictionary<string, double>(docs.Count, StringComparer.Ordinal);
+        var leaves = reader.Leaves;
+        foreach (var (id, doc) in docs)
+        {
+            var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+            if (ProductDocuments.UnknownTokenShare(leaf.AtomicReader, doc - leaf.DocBase) is { } share)
+            {
+                shares[id] = share;
+            }
+        }
+
+        return shares;
+    }
+
     // A product from its stored fields, but its vector from the segment's matrix when that is in memory (the stored
     // vector is then not read).
     private IndexedProduct ReadProduct(IndexReader reader, int doc)
@@ -1107,7 +1128,7 @@ public sealed class LocalProductIndex : IProductIndex
         bool fromMatrix = segment is { Dimensions: > 0 } && row < segment.Count && segment.HasVector[row];
         var visitor = new DocumentStoredFieldVisitor(fromMatrix ? ProductDocuments.FieldsWithoutVector : ProductDocuments.AllFields);
         leaf.AtomicReader.Document(row, visitor);
-        var product = ProductDocuments.Read(visitor.Document);
+        var product = ProductDocuments.Read(visitor.Document) with { UnknownTokenShare = ProductDocuments.UnknownTokenShare(leaf.AtomicReader, row) };
         return fromMatrix
             ? product with { Vector = segment!.Matrix.AsSpan(row * segment.Dimensions, segment.Dimensions).ToArray() }
             : product;
@@ -1119,11 +1140,24 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <summary>
     /// Reads the products of one query's candidates: by the doc ids found for them while that reader is still the
-    /// current one, else by id from the current commit (a product deleted since is null).
+    /// current one, else by id from the current commit (a product deleted since is null). Their recorded unknown-token
+    /// shares were read with the candidates, from the same reader.
     /// </summary>
     /// <remarks>Thread-safe.</remarks>
-    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs) : ICandidateProducts
+    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs, Dictionary<string, double>? shares) : ICandidateProducts
     {
+        public IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids)
+        {
+            ArgumentNullException.ThrowIfNull(ids);
+            var result = new double?[ids.Count];
+            for (int i = 0; i < ids.Count && shares is not null; i++)
+            {
+                result[i] = shares.TryGetValue(ids[i], out var share) ? share : null;
+            }
+
+            return result;
+        }
+
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
             ArgumentNullException.ThrowIfNull(ids);
