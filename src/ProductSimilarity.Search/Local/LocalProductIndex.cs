@@ -9,6 +9,7 @@ using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
 using Lucene.Net.Util;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
@@ -60,6 +61,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+    private readonly ConditionalWeakTable<object, SegmentPostings> _postings = [];
     private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
@@ -594,6 +596,19 @@ public sealed class LocalProductIndex : IProductIndex
         return (matrices, _graph.MemoryBytes);
     }
 
+    /// <summary>Bytes held in memory for keyword search (<see cref="KeywordScorerKind.Memory"/>): the postings of the terms
+    /// queried so far and the length norms of the fields queried, over the segments still referenced. Thread-safe.</summary>
+    public long KeywordMemoryBytes()
+    {
+        long bytes = 0;
+        foreach (var (_, postings) in _postings)
+        {
+            bytes += postings.MemoryBytes;
+        }
+
+        return bytes;
+    }
+
     /// <summary>The Lucene commit generation the in-memory HNSW graph reflects; null when vector search is exact.</summary>
     public long? VectorGraphGeneration => _graph.Generation;
 
@@ -609,8 +624,10 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The vector list is an exact scan of the in-memory segment matrices; the keyword list is Lucene BM25 over the analysed
-    /// text (<see cref="BuildTextQuery"/>). No list holds more products than the index.
+    /// The vector list is an exact scan of the in-memory segment matrices (or the HNSW graph); the keyword list is Lucene's
+    /// BM25 over the analysed text (<see cref="BuildTextQuery"/>), scored term at a time over postings in memory
+    /// (<see cref="MemoryKeywordScorer"/>, same hits and scores) unless <see cref="LocalProductIndexOptions.KeywordScorer"/>
+    /// asks for Lucene's searcher. No list holds more products than the index.
     /// </remarks>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
@@ -649,7 +666,11 @@ public sealed class LocalProductIndex : IProductIndex
                 keyword = KeywordSearch(searcher, query, candidates, docs);
             }
 
-            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs) };
+            // The per-candidate lean reads the unknown-token shares recorded at ingest, here while the reader is held.
+            var shares = query is { Mode: RankingMode.Hybrid, Fusion.LeanPerCandidate: true, CandidateReadableShare: not null, CandidateReadableShareOfRecorded: not null }
+                ? RecordedUnknownShares(searcher.IndexReader, docs)
+                : null;
+            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs, shares) };
         }, CandidateLists.Empty));
     }
 
@@ -875,20 +896,34 @@ public sealed class LocalProductIndex : IProductIndex
 
     private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<string, int> docs)
     {
-        var text = BuildTextQuery(query.Text!);
-        if (text is null)
+        var clauses = KeywordClauses(query.Text!);
+        if (clauses.Count == 0)
         {
             return [];
         }
 
-        var top = searcher.Search(text, BuildFilter(query), k);
-        var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
         var leaves = searcher.IndexReader.Leaves;
-        foreach (var hit in top.ScoreDocs)
+        var result = new List<ScoredCandidate>();
+        void Add(int doc, float score)
         {
-            var id = IdOf(leaves, hit.Doc);
-            docs.TryAdd(id, hit.Doc);
-            result.Add(new ScoredCandidate(id, hit.Score));
+            var id = IdOf(leaves, doc);
+            docs.TryAdd(id, doc);
+            result.Add(new ScoredCandidate(id, score));
+        }
+
+        if (_options.KeywordScorer == KeywordScorerKind.Lucene)
+        {
+            foreach (var hit in searcher.Search(TextQuery(clauses), BuildFilter(query), k).ScoreDocs)
+            {
+                Add(hit.Doc, hit.Score);
+            }
+        }
+        else
+        {
+            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings))
+            {
+                Add(doc, score);
+            }
         }
 
         return result;
@@ -897,6 +932,13 @@ public sealed class LocalProductIndex : IProductIndex
     /// <summary>SHOULD clauses of the analysed terms over the boosted fields; null when the text has no term.</summary>
     /// <remarks>No query parser: user text is only ever analysed, so quotes, colons or brackets cannot fail.</remarks>
     internal BooleanQuery? BuildTextQuery(string text)
+    {
+        var clauses = KeywordClauses(text);
+        return clauses.Count == 0 ? null : TextQuery(clauses);
+    }
+
+    /// <summary>The keyword query's clauses, in query order: each analysed term in each boosted field, then the codes.</summary>
+    internal List<KeywordClause> KeywordClauses(string text)
     {
         var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
         var codes = _options.ModelNumberBoost > 0 ? ProductCodes.Extract(text, _options.MaxQueryTerms) : [];
@@ -908,36 +950,48 @@ public sealed class LocalProductIndex : IProductIndex
             (ProductFields.Description, _options.DescriptionBoost),
         ];
 
-        var query = new BooleanQuery();
+        var clauses = new List<KeywordClause>();
         foreach (var term in terms)
         {
             foreach (var (field, boost) in fields)
             {
                 if (boost > 0)
                 {
-                    query.Add(new TermQuery(new Term(field, term)) { Boost = boost }, Occur.SHOULD);
+                    clauses.Add(new KeywordClause(field, term, boost));
                 }
             }
         }
 
         foreach (var code in codes)
         {
-            query.Add(new TermQuery(new Term(ProductFields.ModelCode, code)) { Boost = _options.ModelNumberBoost }, Occur.SHOULD);
+            clauses.Add(new KeywordClause(ProductFields.ModelCode, code, _options.ModelNumberBoost));
         }
 
         if (_options.NearCodeBoost > 0)
         {
             foreach (var code in ProductCodes.BaseForms(codes))
             {
-                query.Add(new TermQuery(new Term(ProductFields.ModelCodeBase, code)) { Boost = _options.NearCodeBoost }, Occur.SHOULD);
+                clauses.Add(new KeywordClause(ProductFields.ModelCodeBase, code, _options.NearCodeBoost));
             }
         }
 
-        return query.Clauses.Count == 0 ? null : query;
+        return clauses;
+    }
+
+    /// <summary>Lucene's query for <paramref name="clauses"/>: a <see cref="BooleanQuery"/> of SHOULD <see cref="TermQuery"/>s.</summary>
+    internal static BooleanQuery TextQuery(IReadOnlyList<KeywordClause> clauses)
+    {
+        var query = new BooleanQuery();
+        foreach (var clause in clauses)
+        {
+            query.Add(new TermQuery(new Term(clause.Field, clause.Term)) { Boost = clause.Boost }, Occur.SHOULD);
+        }
+
+        return query;
     }
 
     // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
-    private static BooleanFilter? BuildFilter(ProductQuery query)
+    internal static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
         var filter = new BooleanFilter();
@@ -1046,6 +1100,23 @@ public sealed class LocalProductIndex : IProductIndex
         return visitor.Document.Get(ProductFields.Id) ?? string.Empty;
     }
 
+    // The unknown-token shares recorded at ingest of the candidates found (doc values; no stored field is read).
+    private static Dictionary<string, double> RecordedUnknownShares(IndexReader reader, Dictionary<string, int> docs)
+    {
+        var shares = new Dictionary<string, double>(docs.Count, StringComparer.Ordinal);
+        var leaves = reader.Leaves;
+        foreach (var (id, doc) in docs)
+        {
+            var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+            if (ProductDocuments.UnknownTokenShare(leaf.AtomicReader, doc - leaf.DocBase) is { } share)
+            {
+                shares[id] = share;
+            }
+        }
+
+        return shares;
+    }
+
     // A product from its stored fields, but its vector from the segment's matrix when that is in memory (the stored
     // vector is then not read).
     private IndexedProduct ReadProduct(IndexReader reader, int doc)
@@ -1057,7 +1128,7 @@ public sealed class LocalProductIndex : IProductIndex
         bool fromMatrix = segment is { Dimensions: > 0 } && row < segment.Count && segment.HasVector[row];
         var visitor = new DocumentStoredFieldVisitor(fromMatrix ? ProductDocuments.FieldsWithoutVector : ProductDocuments.AllFields);
         leaf.AtomicReader.Document(row, visitor);
-        var product = ProductDocuments.Read(visitor.Document);
+        var product = ProductDocuments.Read(visitor.Document) with { UnknownTokenShare = ProductDocuments.UnknownTokenShare(leaf.AtomicReader, row) };
         return fromMatrix
             ? product with { Vector = segment!.Matrix.AsSpan(row * segment.Dimensions, segment.Dimensions).ToArray() }
             : product;
@@ -1069,11 +1140,24 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <summary>
     /// Reads the products of one query's candidates: by the doc ids found for them while that reader is still the
-    /// current one, else by id from the current commit (a product deleted since is null).
+    /// current one, else by id from the current commit (a product deleted since is null). Their recorded unknown-token
+    /// shares were read with the candidates, from the same reader.
     /// </summary>
     /// <remarks>Thread-safe.</remarks>
-    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs) : ICandidateProducts
+    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs, Dictionary<string, double>? shares) : ICandidateProducts
     {
+        public IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids)
+        {
+            ArgumentNullException.ThrowIfNull(ids);
+            var result = new double?[ids.Count];
+            for (int i = 0; i < ids.Count && shares is not null; i++)
+            {
+                result[i] = shares.TryGetValue(ids[i], out var share) ? share : null;
+            }
+
+            return result;
+        }
+
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
             ArgumentNullException.ThrowIfNull(ids);
@@ -1095,6 +1179,10 @@ public sealed class LocalProductIndex : IProductIndex
             }, empty);
         }
     }
+
+    // The segment's keyword postings in memory (read term by term as queries ask), shared by every reader of the segment.
+    private SegmentPostings Postings(AtomicReader reader)
+        => _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
 
     private SegmentVectors Segment(AtomicReader reader)
     {

@@ -1,3 +1,4 @@
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Text;
 
 namespace ProductSimilarity.Search.Local;
@@ -38,6 +39,12 @@ public sealed record LocalProductIndexOptions
     /// scores above a near one. 0 turns near matches off.
     /// </summary>
     public float NearCodeBoost { get; init; } = 0.5f;
+
+    /// <summary>
+    /// How keyword candidates are scored: in memory (the default; <see cref="MemoryKeywordScorer"/>) or by Lucene's
+    /// <c>IndexSearcher</c>. Same hits, same order, same scores.
+    /// </summary>
+    public KeywordScorerKind KeywordScorer { get; init; } = KeywordScorerKind.Memory;
 
     /// <summary>When vector queries use the HNSW graph instead of an exact scan, and its parameters.</summary>
     public HnswSettings Hnsw { get; init; } = HnswSettings.Default;
