@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Search.Local;
+using ProductSimilarity.Search.Local.Hnsw;
 using static ProductSimilarity.Search.Tests.Local.LocalIndexTestData;
 
 namespace ProductSimilarity.Search.Tests.Local;
@@ -92,6 +93,30 @@ public sealed class LocalProductIndexExactScanTests
 
         Assert.Equal(fp32Bytes + (products.Count * (dims + 16L)), int8.VectorMemoryBytes().Matrices);
         Assert.Equal(expected, (await int8.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score)));
+    }
+
+    [SkippableFact]
+    public async Task WarmUp_GraphInUse_BuildsNoInt8Copy()
+    {
+        Skip.If(HnswGraph.LibraryVersion().StartsWith("unavailable", StringComparison.Ordinal), $"USearch cannot load here: {HnswGraph.LibraryVersion()}");
+        const int dims = 32;
+        var random = new Random(13);
+        using var folder = new TempFolder();
+        var graph = new LocalProductIndexOptions { Hnsw = new HnswSettings { MinProducts = 100 } };
+        await using (var writer = LocalProductIndex.Open(folder.Path, options: graph))
+        {
+            await writer.UpsertAsync(Enumerable.Range(0, 300).Select(i => Product(random, i, dims)).ToList());
+            await writer.CommitAsync();
+        }
+
+        await using var served = LocalProductIndex.Open(folder.Path, readOnly: true, graph);
+        await using var exact = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { ExactScan = ExactScanMode.Fp32 });
+        served.WarmUp();
+        exact.WarmUp();
+
+        // The graph answers vector queries, so the segments hold their fp32 vectors only (what the graph is built from).
+        Assert.NotNull(served.VectorGraphGeneration);
+        Assert.Equal(exact.VectorMemoryBytes().Matrices, served.VectorMemoryBytes().Matrices);
     }
 
     private static ProductQuery Query(Random random, int dims, List<IndexedProduct> live, int n)
