@@ -95,6 +95,38 @@ public sealed class LocalProductIndexExactScanTests
         Assert.Equal(expected, (await int8.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score)));
     }
 
+    [Fact]
+    public async Task GetCandidatesAsync_ConcurrentQueriesWhileTheCopiesAreBuilt_AllSameAsFp32()
+    {
+        const int dims = 384;
+        var random = new Random(19);
+        using var folder = new TempFolder();
+        await using (var writer = LocalProductIndex.Open(folder.Path))
+        {
+            // Two segments, so queries can meet one with its copy and one still without.
+            await writer.UpsertAsync(Enumerable.Range(0, 3000).Select(i => Product(random, i, dims)).ToList());
+            await writer.CommitAsync();
+            await writer.UpsertAsync(Enumerable.Range(3000, 3000).Select(i => Product(random, i, dims)).ToList());
+            await writer.CommitAsync();
+        }
+
+        await using var fp32 = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { ExactScan = ExactScanMode.Fp32 });
+        var queries = Enumerable.Range(0, 48).Select(_ => new ProductQuery { Vector = RandomUnit(random, dims), Mode = RankingMode.Vector, Top = 20 }).ToList();
+        var expected = new List<List<(string, double)>>();
+        foreach (var query in queries)
+        {
+            expected.Add([.. (await fp32.GetCandidatesAsync(query)).Vector.Select(c => (c.Id, c.Score))]);
+        }
+
+        await using var int8 = LocalProductIndex.Open(folder.Path, readOnly: true);
+        var answers = await Task.WhenAll(queries.Select(q => Task.Run(async () => (await int8.GetCandidatesAsync(q)).Vector.Select(c => (c.Id, c.Score)).ToList())));
+
+        for (int i = 0; i < queries.Count; i++)
+        {
+            Assert.Equal(expected[i], answers[i]);
+        }
+    }
+
     [SkippableFact]
     public async Task WarmUp_GraphInUse_BuildsNoInt8Copy()
     {
