@@ -12,8 +12,8 @@ namespace ProductSimilarity.Search.Local;
 /// <remarks>
 /// Lucene segments are immutable, so this is loaded once per segment core and shared by every reader generation that
 /// contains the segment; deletions are applied at search time from the reader's live docs. Loaded rows include
-/// deleted documents (their stored fields stay readable until a merge drops them). Immutable after construction;
-/// thread-safe.
+/// deleted documents (their stored fields stay readable until a merge drops them). Immutable after construction, apart
+/// from the int8 copy (<see cref="Quantized"/>) built once under a lock; thread-safe.
 /// </remarks>
 internal sealed class SegmentVectors
 {
