@@ -104,9 +104,9 @@ public sealed class LocalProductIndexExactScanTests
         await using (var writer = LocalProductIndex.Open(folder.Path))
         {
             // Two segments, so queries can meet one with its copy and one still without.
-            await writer.UpsertAsync(Enumerable.Range(0, 3000).Select(i => Product(random, i, dims)).ToList());
+            await writer.UpsertAsync(Enumerable.Range(0, 1000).Select(i => Product(random, i, dims)).ToList());
             await writer.CommitAsync();
-            await writer.UpsertAsync(Enumerable.Range(3000, 3000).Select(i => Product(random, i, dims)).ToList());
+            await writer.UpsertAsync(Enumerable.Range(1000, 1000).Select(i => Product(random, i, dims)).ToList());
             await writer.CommitAsync();
         }
 
