@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 using ProductSimilarity.Core.Similarity;
 using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Onnx;
@@ -394,7 +395,15 @@ internal static class BenchCommand
             }
 
             o.WriteLine($"  keyword stage  p50 {F("similar_keyword_p50_ms_exact", "0.00")} ms, p99 {F("similar_keyword_p99_ms_exact", "0.00")} ms, {F("similar_keyword_share_exact", "0.000")} of the time (exact); p50 {F("similar_keyword_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_keyword_p99_ms_hnsw", "0.00")} ms, {F("similar_keyword_share_hnsw", "0.000")} (hnsw)");
-            o.WriteLine($"  keyword alone  in memory p50 {F("keyword_p50_ms_memory", "0.000")} ms, p99 {F("keyword_p99_ms_memory", "0.000")} ms; Lucene p50 {F("keyword_p50_ms_lucene", "0.000")} ms, p99 {F("keyword_p99_ms_lucene", "0.000")} ms; equal lists {F("keyword_lists_equal", "0.0000")}");
+            foreach (var kind in new[] { "exact", "hnsw" })
+            {
+                if (r.TryGetValue($"similar_stage_mean_ms_{kind}", out var st) && st is Dictionary<string, double> means)
+                {
+                    o.WriteLine($"  stages {kind,-7} mean ms: {string.Join(", ", means.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.00}")))}");
+                }
+            }
+
+            o.WriteLine($"  keyword A/B    keyword stage on the same queries: in memory p50 {F("keyword_p50_ms_memory", "0.000")} ms, p99 {F("keyword_p99_ms_memory", "0.000")} ms; Lucene p50 {F("keyword_p50_ms_lucene", "0.000")} ms, p99 {F("keyword_p99_ms_lucene", "0.000")} ms; equal lists {F("keyword_lists_equal", "0.0000")}");
             o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph, +{F("memory_bytes_per_product_keyword", "0")} B/product keyword postings and norms");
             o.WriteLine($"  disk           {F("disk_bytes_per_product_lucene", "0")} B/product Lucene, +{F("disk_bytes_per_product_hnsw_graph", "0")} B/product HNSW graph");
         }
@@ -430,11 +439,12 @@ internal static class BenchCommand
 
             console.Note($"search: exact, {sample.Count} similar-items queries...");
             var exactService = new SimilarityService(exact, generator, wrapped, TimeProvider.System);
-            var (exactLatencies, exactTop, exactKeyword) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
+            var (exactLatencies, exactTop, exactKeyword, exactStages) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
             result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
             result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
             result["similar_keyword_p50_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.50), 2);
             result["similar_keyword_p99_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.99), 2);
+            result["similar_stage_mean_ms_exact"] = exactStages;
             result["similar_keyword_share_exact"] = Math.Round(exactKeyword.Sum() / Math.Max(1e-9, exactLatencies.Sum()), 3);
             var truth = await VectorTopAsync(exact, sample, ct).ConfigureAwait(false);
             var sweep = new List<Dictionary<string, object?>>();
@@ -455,7 +465,7 @@ internal static class BenchCommand
 
                 console.Note($"search: HNSW (ef {ef}), {sample.Count} similar-items queries...");
                 var hnswService = new SimilarityService(hnsw, generator, wrapped, TimeProvider.System);
-                var (latencies, top, keyword) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var (latencies, top, keyword, stages) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
                 var found = await VectorTopAsync(hnsw, sample, ct).ConfigureAwait(false);
                 double recall = Overlap(truth, found);
                 double agreement = Overlap(exactTop, top);
@@ -478,6 +488,7 @@ internal static class BenchCommand
                     result["similar_p99_ms_hnsw"] = sweep[0]["p99_ms"];
                     result["similar_keyword_p50_ms_hnsw"] = Math.Round(Percentile(keyword, 0.50), 2);
                     result["similar_keyword_p99_ms_hnsw"] = Math.Round(Percentile(keyword, 0.99), 2);
+                    result["similar_stage_mean_ms_hnsw"] = stages;
                     result["similar_keyword_share_hnsw"] = Math.Round(keyword.Sum() / Math.Max(1e-9, latencies.Sum()), 3);
                     result["hnsw_recall_at_10"] = sweep[0]["recall_at_10"];
                     result["similar_top10_agreement"] = sweep[0]["similar_top10_agreement"];
@@ -498,7 +509,7 @@ internal static class BenchCommand
         }
 
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
+        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
         {
             foreach (var id in ids.Take(20))
             {
@@ -507,6 +518,7 @@ internal static class BenchCommand
 
             var latencies = new double[ids.Count];
             var keyword = new double[ids.Count];
+            var stages = Enum.GetValues<QueryStage>().ToDictionary(s => s.ToString().ToLowerInvariant(), _ => 0.0);
             var top = new List<HashSet<string>>(ids.Count);
             for (int i = 0; i < ids.Count; i++)
             {
@@ -516,12 +528,17 @@ internal static class BenchCommand
                 var similar = await service.SimilarAsync(new SimilarRequest { Id = ids[i] }, ct).ConfigureAwait(false);
                 latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 keyword[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                foreach (var stage in Enum.GetValues<QueryStage>())
+                {
+                    stages[stage.ToString().ToLowerInvariant()] += timed.Stages[stage].TotalMilliseconds / ids.Count;
+                }
+
                 top.Add(similar.Hits.Select(h => h.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
             }
 
             Array.Sort(latencies);
             Array.Sort(keyword);
-            return (latencies, top, keyword);
+            return (latencies, top, keyword, stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 3)));
         }
 
         // The keyword list alone, the in-memory scorer against Lucene's searcher on the same queries in the same process
@@ -563,17 +580,25 @@ internal static class BenchCommand
                 await lucene.GetCandidatesAsync(query, ct).ConfigureAwait(false);
             }
 
+            // The keyword stage's own time (analysis, scoring, ids), as the query's stage timer records it.
             var inMemory = new double[queries.Count];
             var byLucene = new double[queries.Count];
             int equal = 0;
             for (int i = 0; i < queries.Count; i++)
             {
-                var start = Stopwatch.GetTimestamp();
-                var a = (await memory.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
-                inMemory[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                start = Stopwatch.GetTimestamp();
-                var b = (await lucene.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
-                byLucene[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                IReadOnlyList<ScoredCandidate> a, b;
+                using (var timed = ProductSimilarityTelemetry.StartQuery("bench"))
+                {
+                    a = (await memory.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                    inMemory[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                }
+
+                using (var timed = ProductSimilarityTelemetry.StartQuery("bench"))
+                {
+                    b = (await lucene.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                    byLucene[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                }
+
                 equal += a.Select(c => (c.Id, c.Score)).SequenceEqual(b.Select(c => (c.Id, c.Score))) ? 1 : 0;
             }
 
