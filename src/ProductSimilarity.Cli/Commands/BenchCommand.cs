@@ -219,7 +219,8 @@ internal static class BenchCommand
                         if (!indexed)
                         {
                             console.Note($"search: writing {count} synthetic products with synthetic vectors directly (no model)...");
-                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), ct).ConfigureAwait(false);
+                            var coverage = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GetService<ITokenCoverage>();
+                            await SyntheticVectors.WriteIndexAsync(indexPath, count, LocalOptions(options, minProducts: null, options.Index.Local.Hnsw.ExpansionSearch), coverage, ct).ConfigureAwait(false);
                             result["search_vectors"] = "synthetic (title words hashed to vectors; no model)";
                         }
                         else
@@ -384,7 +385,8 @@ internal static class BenchCommand
                 o.WriteLine($"  hnsw           not measured: {why}");
             }
 
-            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms");
+            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms (fp32 scan of every row: p50 {F("similar_p50_ms_exact_fp32", "0.00")} ms, p99 {F("similar_p99_ms_exact_fp32", "0.00")} ms)");
+            o.WriteLine($"  exact vector   stage alone p50 {F("vector_p50_ms_exact", "0.00")} ms, p99 {F("vector_p99_ms_exact", "0.00")} ms (fp32 scan: p50 {F("vector_p50_ms_exact_fp32", "0.00")} ms, p99 {F("vector_p99_ms_exact_fp32", "0.00")} ms)");
             o.WriteLine($"  hnsw           p50 {F("similar_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_p99_ms_hnsw", "0.00")} ms, vector recall@10 {F("hnsw_recall_at_10", "0.0000")}, similar top-10 agreement {F("similar_top10_agreement", "0.0000")} (M {V("hnsw_connectivity")}, ef {V("hnsw_expansion_search")}; graph ready in {F("hnsw_ready_seconds", "0.00")} s)");
             if (r.TryGetValue("hnsw_sweep", out var s) && s is List<Dictionary<string, object?>> { Count: > 1 } sweep)
             {
@@ -424,7 +426,8 @@ internal static class BenchCommand
         {
             var generator = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
             var wrapped = services.GetRequiredService<IOptions<ProductSimilarityOptions>>();
-            await using var exact = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
+            await using var exact = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)));
+            exact.WarmUp(ct);
             var ids = new List<string>();
             await foreach (var id in exact.GetAllIdsAsync(ct).ConfigureAwait(false))
             {
@@ -446,13 +449,35 @@ internal static class BenchCommand
             result["similar_keyword_p99_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.99), 2);
             result["similar_stage_mean_ms_exact"] = exactStages;
             result["similar_keyword_share_exact"] = Math.Round(exactKeyword.Sum() / Math.Max(1e-9, exactLatencies.Sum()), 3);
+
+            // The same, and the vector stage alone, with the fp32 scan of every row (the scan before the int8 copy): the
+            // exact scan's baseline in this run.
+            await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 }))
+            {
+                console.Note($"search: exact with the fp32 scan (baseline), {sample.Count} similar-items queries...");
+                var (fp32Latencies, _, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
+                result["similar_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.50), 2);
+                result["similar_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.99), 2);
+
+                console.Note($"search: the exact vector stage alone, int8 and fp32 scans in turn, {sample.Count} queries each...");
+                int candidates = Math.Max(options.Ranking.CandidateCount, new SimilarRequest { Id = sample[0] }.Top);
+                var (int8Stage, fp32Stage) = await VectorStageAsync(exact, fp32, sample, candidates, ct).ConfigureAwait(false);
+                result["vector_p50_ms_exact"] = Math.Round(Percentile(int8Stage, 0.50), 2);
+                result["vector_p99_ms_exact"] = Math.Round(Percentile(int8Stage, 0.99), 2);
+                result["vector_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.50), 2);
+                result["vector_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.99), 2);
+            }
+
             var truth = await VectorTopAsync(exact, sample, ct).ConfigureAwait(false);
             var sweep = new List<Dictionary<string, object?>>();
             foreach (var ef in expansions.Select(e => e == 0 ? options.Index.Local.Hnsw.ExpansionSearch : e))
             {
-                await using var hnsw = LocalProductIndex.Open(indexPath, readOnly: true, LocalOptions(options, 0, ef));
+                await using var hnsw = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, 0, ef)));
                 console.Note($"search: HNSW (ef {ef}), loading or building the graph...");
                 var ready = Stopwatch.StartNew();
+
+                // As the server does before it listens (ServingWarmup): the graph is loaded or built off the request path.
+                hnsw.WarmUp(ct);
                 await hnsw.GetCandidatesAsync(new ProductQuery { Vector = (await exact.GetAsync(sample[0], ct).ConfigureAwait(false))!.Vector, Mode = RankingMode.Vector, Top = 1 }, ct).ConfigureAwait(false);
                 double readySeconds = ready.Elapsed.TotalSeconds;
                 if (hnsw.VectorGraphGeneration is null)
@@ -508,6 +533,12 @@ internal static class BenchCommand
             result["disk_bytes_per_product_hnsw_graph"] = Math.Round((double)graph / ids.Count, 0);
         }
 
+        // The index as `psim serve` opens it: a background task looks for new commits, so a query does not check the folder
+        // for one at each read (three times per similar-items query) as a one-shot CLI command does.
+        private static LocalProductIndexOptions Served(LocalProductIndexOptions local)
+            => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
+
+
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
         private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
         {
@@ -554,7 +585,7 @@ internal static class BenchCommand
             CancellationToken ct)
         {
             console.Note($"search: keyword list alone, in memory and by Lucene, {sample.Count} similar-items queries each...");
-            var local = LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch);
+            var local = Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
             await using var memory = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Memory });
             await using var lucene = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Lucene });
             var queries = new List<ProductQuery>(sample.Count);
@@ -610,6 +641,41 @@ internal static class BenchCommand
             result["keyword_p99_ms_lucene"] = Math.Round(Percentile(byLucene, 0.99), 3);
             result["keyword_lists_equal"] = Math.Round((double)equal / Math.Max(1, queries.Count), 4);
             result["memory_bytes_per_product_keyword"] = Math.Round((double)memory.KeywordMemoryBytes() / Math.Max(1, products), 0);
+        }
+
+        // The exact vector list of each sampled product's similar-items query (its vector, itself excluded), timed on two
+        // indexes in turn so that both see the same load.
+        private static async Task<(double[] First, double[] Second)> VectorStageAsync(
+            LocalProductIndex first, LocalProductIndex second, List<string> ids, int candidates, CancellationToken ct)
+        {
+            var queries = new List<ProductQuery>(ids.Count);
+            foreach (var id in ids)
+            {
+                var product = await first.GetAsync(id, ct).ConfigureAwait(false);
+                queries.Add(new ProductQuery { Vector = product!.Vector, Mode = RankingMode.Vector, Top = candidates, ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id } });
+            }
+
+            foreach (var query in queries.Take(10))
+            {
+                await first.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+                await second.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+            }
+
+            var a = new double[queries.Count];
+            var b = new double[queries.Count];
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await first.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                a[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                await second.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                b[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            Array.Sort(a);
+            Array.Sort(b);
+            return (a, b);
         }
 
         // The vector side alone: each product's 10 nearest others.

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Text;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Text;
 using ProductSimilarity.Search.Local;
 
 namespace ProductSimilarity.Cli.Commands;
@@ -16,8 +17,11 @@ internal static class SyntheticVectors
     public const int Dimensions = 384;
     private const int BatchSize = 1024;
 
-    /// <summary>Writes <paramref name="count"/> synthetic products into a new index at <paramref name="path"/>.</summary>
-    public static async Task WriteIndexAsync(string path, int count, LocalProductIndexOptions options, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="count"/> synthetic products into a new index at <paramref name="path"/>, each with the
+    /// unknown-token share <paramref name="coverage"/> gives its text, as an ingest records it.
+    /// </summary>
+    public static async Task WriteIndexAsync(string path, int count, LocalProductIndexOptions options, ITokenCoverage? coverage, CancellationToken ct)
     {
         await using var index = LocalProductIndex.Open(path, options: options);
         await index.EnsureCreatedAsync(Dimensions, ct).ConfigureAwait(false);
@@ -26,20 +30,22 @@ internal static class SyntheticVectors
         var batch = new List<IndexedProduct>(BatchSize);
         foreach (var row in SyntheticCatalog.Rows(count))
         {
+            var product = new Product
+            {
+                Id = row.Id,
+                Title = row.Title,
+                Description = row.Description,
+                Brand = row.Brand,
+                Category = row.Category,
+                Price = row.Price,
+                InStock = row.InStock,
+            };
             batch.Add(new IndexedProduct
             {
-                Product = new Product
-                {
-                    Id = row.Id,
-                    Title = row.Title,
-                    Description = row.Description,
-                    Brand = row.Brand,
-                    Category = row.Category,
-                    Price = row.Price,
-                    InStock = row.InStock,
-                },
+                Product = product,
                 ContentHash = row.Id,
                 Vector = Vector(row, words),
+                UnknownTokenShare = coverage?.UnknownTokenShare(ProductText.ForEmbedding(product)),
             });
             if (batch.Count == BatchSize)
             {

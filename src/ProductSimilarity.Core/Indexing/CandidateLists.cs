@@ -39,4 +39,12 @@ public interface ICandidateProducts
     /// </summary>
     /// <param name="ids">Candidate ids.</param>
     IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids);
+
+    /// <summary>
+    /// The unknown-token shares recorded at ingest (<see cref="IndexedProduct.UnknownTokenShare"/>) of
+    /// <paramref name="ids"/>, in the same order, without reading the products; null for an id with none recorded (or
+    /// one the store no longer holds). By default none is known, and the per-candidate lean reads the product.
+    /// </summary>
+    /// <param name="ids">Candidate ids.</param>
+    IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids) => new double?[ids.Count];
 }

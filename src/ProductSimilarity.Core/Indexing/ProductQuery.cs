@@ -238,6 +238,14 @@ public sealed record ProductQuery
     /// </summary>
     public Func<IndexedProduct, double>? CandidateReadableShare { get; init; }
 
+    /// <summary>
+    /// The same share as <see cref="CandidateReadableShare"/>, from a candidate's unknown-token share recorded at ingest
+    /// (<see cref="IndexedProduct.UnknownTokenShare"/>, <see cref="ICandidateProducts.UnknownTokenShares"/>), so that the
+    /// store need not read the candidate nor the model tokenise its text; null, or a candidate with none recorded, falls
+    /// back to <see cref="CandidateReadableShare"/> on the read product. Must agree with it and be thread-safe.
+    /// </summary>
+    public Func<double, double>? CandidateReadableShareOfRecorded { get; init; }
+
     /// <summary>Filters.</summary>
     public ProductFilter Filter { get; init; } = new();
 

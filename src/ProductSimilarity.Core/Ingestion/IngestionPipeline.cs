@@ -358,6 +358,11 @@ public sealed partial class IngestionPipeline(
         return [.. embeddings.Select(e => e.Vector)];
     }
 
+    // Recorded with the product, so that ranking reads it instead of tokenising each candidate's text at every query; the
+    // content hash holds the model id, so a model change re-embeds the product and records its share again.
+    private double? UnknownTokenShare(Product product)
+        => generator.GetService<ITokenCoverage>()?.UnknownTokenShare(ProductText.ForEmbedding(product));
+
     private async Task WriteBatchAsync(Work work, Run run, CancellationToken cancellationToken)
     {
         var toEmbed = work.ToEmbed;
@@ -366,7 +371,7 @@ public sealed partial class IngestionPipeline(
         {
             // Only stored fields changed: one call rewrites them and the store keeps each vector. (Gone since the hash
             // lookup? Then embed it like a new one, here: it is rare.)
-            var rewrites = work.ToRewrite.ConvertAll(x => new IndexedProduct { Product = x.Product, ContentHash = x.Hash, Vector = ReadOnlyMemory<float>.Empty });
+            var rewrites = work.ToRewrite.ConvertAll(x => new IndexedProduct { Product = x.Product, ContentHash = x.Hash, Vector = ReadOnlyMemory<float>.Empty, UnknownTokenShare = UnknownTokenShare(x.Product) });
             var missing = new HashSet<string>(await index.UpdateFieldsAsync(rewrites, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal);
             var gone = work.ToRewrite.FindAll(x => missing.Contains(x.Product.Id));
             run.Add(Counter.Updated, work.ToRewrite.Count - gone.Count);
@@ -390,7 +395,7 @@ public sealed partial class IngestionPipeline(
         var documents = new List<IndexedProduct>(toEmbed.Count);
         for (var i = 0; i < toEmbed.Count; i++)
         {
-            documents.Add(new IndexedProduct { Product = toEmbed[i].Product, ContentHash = toEmbed[i].Hash, Vector = vectors[i] });
+            documents.Add(new IndexedProduct { Product = toEmbed[i].Product, ContentHash = toEmbed[i].Hash, Vector = vectors[i], UnknownTokenShare = UnknownTokenShare(toEmbed[i].Product) });
         }
 
         run.Add(Counter.Embedded, toEmbed.Count);

@@ -74,7 +74,7 @@ public static class RankFusion
         {
             RankingMode.Vector => Scored(Merge(candidates.Vector, []), static e => e.VectorScore!.Value),
             RankingMode.Keyword => Scored(Merge([], candidates.Keyword), static e => e.KeywordScore!.Value),
-            _ => FuseHeads(candidates.Vector, candidates.Keyword, query.Fusion, query.CandidateReadableShare, products),
+            _ => FuseHeads(candidates.Vector, candidates.Keyword, query.Fusion, new Lean(query.CandidateReadableShare, query.CandidateReadableShareOfRecorded), products),
         };
         if (entries.Count > query.Top)
         {
@@ -89,18 +89,18 @@ public static class RankFusion
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         FusionOptions options,
-        Func<IndexedProduct, double>? candidateReadableShare,
+        Lean lean,
         ICandidateProducts? products)
     {
         var head = Math.Max(1, options.CandidateCount);
         if (vector.Count <= head && keyword.Count <= head)
         {
-            return FuseEntries(vector, keyword, options, candidateReadableShare, products);
+            return FuseEntries(vector, keyword, options, lean, products);
         }
 
-        var fused = FuseEntries(Head(vector, head), Head(keyword, head), options, candidateReadableShare, products);
+        var fused = FuseEntries(Head(vector, head), Head(keyword, head), options, lean, products);
         var seen = fused.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
-        fused.AddRange(FuseEntries(vector, keyword, options, candidateReadableShare, products).Where(e => !seen.Contains(e.Id)));
+        fused.AddRange(FuseEntries(vector, keyword, options, lean, products).Where(e => !seen.Contains(e.Id)));
         return fused;
     }
 
@@ -125,18 +125,20 @@ public static class RankFusion
         IReadOnlyList<ScoredCandidate> keyword,
         FusionOptions options,
         Func<IndexedProduct, double>? candidateReadableShare = null)
-        => ToHits(FuseEntries(vector, keyword, options, candidateReadableShare, products: null));
+        => ToHits(FuseEntries(vector, keyword, options, new Lean(candidateReadableShare, null), products: null));
 
     private static List<Entry> FuseEntries(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         FusionOptions options,
-        Func<IndexedProduct, double>? candidateReadableShare,
+        Lean lean,
         ICandidateProducts? products)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Func<IndexedProduct, double>? scale = options.LeanPerCandidate && candidateReadableShare is not null
-            ? p => Math.Pow(Math.Clamp(candidateReadableShare(p), 0, 1), options.UnknownTokenLeanExponent)
+        Scale? scale = options.LeanPerCandidate && lean.OfProduct is { } ofProduct
+            ? new Scale(
+                p => Math.Pow(Math.Clamp(ofProduct(p), 0, 1), options.UnknownTokenLeanExponent),
+                lean.OfRecorded is { } ofRecorded ? u => Math.Pow(Math.Clamp(ofRecorded(u), 0, 1), options.UnknownTokenLeanExponent) : null)
             : null;
         return options.Method switch
         {
@@ -195,13 +197,13 @@ public static class RankFusion
         IReadOnlyList<ScoredCandidate> keyword,
         double vectorWeight = 0.7,
         Func<IndexedProduct, double>? candidateScale = null)
-        => ToHits(WeightedEntries(vector, keyword, vectorWeight, candidateScale, products: null));
+        => ToHits(WeightedEntries(vector, keyword, vectorWeight, candidateScale is null ? null : new Scale(candidateScale, null), products: null));
 
     private static List<Entry> WeightedEntries(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         double vectorWeight,
-        Func<IndexedProduct, double>? candidateScale,
+        Scale? candidateScale,
         ICandidateProducts? products)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
@@ -254,14 +256,14 @@ public static class RankFusion
         double vectorWeight = 0.5,
         bool perQuery = false,
         Func<IndexedProduct, double>? candidateScale = null)
-        => ToHits(StandardizedEntries(vector, keyword, vectorWeight, perQuery, candidateScale, products: null));
+        => ToHits(StandardizedEntries(vector, keyword, vectorWeight, perQuery, candidateScale is null ? null : new Scale(candidateScale, null), products: null));
 
     private static List<Entry> StandardizedEntries(
         IReadOnlyList<ScoredCandidate> vector,
         IReadOnlyList<ScoredCandidate> keyword,
         double vectorWeight,
         bool perQuery,
-        Func<IndexedProduct, double>? candidateScale,
+        Scale? candidateScale,
         ICandidateProducts? products)
     {
         if (double.IsNaN(vectorWeight) || vectorWeight is < 0 or > 1)
@@ -305,19 +307,33 @@ public static class RankFusion
     public static IReadOnlyList<SearchHit> FromKeyword(IReadOnlyList<ScoredCandidate> keyword)
         => ToHits(Scored(Merge([], keyword), static e => e.KeywordScore!.Value));
 
-    // The per-candidate lean reads each candidate's text: candidates that came without their product are read first, all
-    // in one call, and keep it for the hits.
-    private static Func<Entry, double>? ScaleOf(Dictionary<string, Entry> merged, Func<IndexedProduct, double>? candidateScale, ICandidateProducts? products)
+    // The per-candidate lean: from the unknown-token share the store recorded at ingest where it has one (the candidate is
+    // then neither read nor tokenised), else from each candidate's text: candidates that came without their product are
+    // read first, all in one call, and keep it for the hits.
+    private static Func<Entry, double>? ScaleOf(Dictionary<string, Entry> merged, Scale? candidateScale, ICandidateProducts? products)
     {
         if (candidateScale is null)
         {
             return null;
         }
 
-        ReadMissing([.. merged.Values], products);
+        var (ofProduct, ofRecorded) = candidateScale;
+
+        List<Entry> entries = [.. merged.Values];
+        if (ofRecorded is not null && products is not null)
+        {
+            var unread = entries.FindAll(e => e.Product is null);
+            var shares = unread.Count == 0 ? [] : products.UnknownTokenShares(unread.ConvertAll(e => e.Id));
+            for (int i = 0; i < unread.Count && i < shares.Count; i++)
+            {
+                unread[i].RecordedUnknownShare = shares[i];
+            }
+        }
+
+        ReadMissing(ofRecorded is null ? entries : entries.FindAll(e => e.RecordedUnknownShare is null), products);
 
         // A candidate whose product is gone by now keeps the query's weight; it is dropped when the hits are read.
-        return e => e.Product is { } p ? candidateScale(p) : 1;
+        return e => e.RecordedUnknownShare is double u && ofRecorded is not null ? ofRecorded(u) : e.Product is { } p ? ofProduct(p) : 1;
     }
 
     internal static void ReadMissing(IReadOnlyList<Entry> entries, ICandidateProducts? products)
@@ -455,10 +471,32 @@ public static class RankFusion
         public double Z(double score) => (score - Mean) / Sd;
     }
 
+    // The per-candidate lean of a query: from a read product, and from an unknown-token share recorded at ingest.
+    private readonly record struct Lean(Func<IndexedProduct, double>? OfProduct, Func<double, double>? OfRecorded);
+
+    // The per-candidate weight scale (the lean's share raised to its exponent), from a read product or a recorded share.
+    private sealed record Scale(Func<IndexedProduct, double> OfProduct, Func<double, double>? OfRecorded);
+
     // Remembers what the store answered for each id, so that each candidate is read at most once per query.
     private sealed class ReadOnce(ICandidateProducts store) : ICandidateProducts
     {
         private readonly Dictionary<string, IndexedProduct?> _read = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, double?> _shares = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids)
+        {
+            var unknown = ids.Where(id => !_shares.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+            {
+                var shares = store.UnknownTokenShares(unknown);
+                for (int i = 0; i < unknown.Count; i++)
+                {
+                    _shares[unknown[i]] = i < shares.Count ? shares[i] : null;
+                }
+            }
+
+            return ids.Select(id => _shares[id]).ToList();
+        }
 
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
@@ -485,6 +523,9 @@ public static class RankFusion
 
         // The store was asked for the product (it may have answered null: gone since).
         public bool Read { get; set; }
+
+        // The unknown-token share the store recorded at ingest, when it gave one without reading the product.
+        public double? RecordedUnknownShare { get; set; }
 
         public double Score { get; set; }
 
@@ -555,5 +596,26 @@ public sealed class RankedCandidates
         }
 
         return hits;
+    }
+
+    /// <summary>
+    /// The hits at the given ranks (0-based, any order), with their products read in one call; null where the store no
+    /// longer holds the product.
+    /// </summary>
+    /// <param name="ranks">The ranks, 0-based.</param>
+    /// <returns>One entry per rank, in the same order.</returns>
+    public IReadOnlyList<SearchHit?> HitsAt(IReadOnlyList<int> ranks)
+    {
+        ArgumentNullException.ThrowIfNull(ranks);
+        var entries = new List<RankFusion.Entry>(ranks.Count);
+        foreach (var rank in ranks)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(rank, nameof(ranks));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, _entries.Count, nameof(ranks));
+            entries.Add(_entries[rank]);
+        }
+
+        RankFusion.ReadMissing(entries, _products);
+        return entries.ConvertAll(e => e.Product is { } product ? e.ToHit(product) : null);
     }
 }

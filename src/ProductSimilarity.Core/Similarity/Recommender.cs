@@ -20,7 +20,8 @@ namespace ProductSimilarity.Core.Similarity;
 /// interests: a product joins the first interest whose seed it resembles (cosine at least
 /// <see cref="RecommendationOptions.InterestMergeThreshold"/>), else starts one, up to
 /// <see cref="RecommendationOptions.MaxInterests"/> (then it joins its nearest). Each interest is one hybrid retrieval
-/// around its weighted mean vector and its strongest products' text, with the request's filters. A candidate scores
+/// around its weighted mean vector and its strongest products' text (at most <see cref="MaxInterestKeywordWords"/> words),
+/// with the request's filters. A candidate scores
 /// <c>max over interests (interest weight / strongest weight) x similarity</c>, where the similarity is its fused score
 /// in that interest's list scaled to 0..1 over the list (so keywords count where the model cannot read a text). A shopper
 /// with a knife and headphones gets both kinds rather than the midpoint between them.
@@ -39,6 +40,13 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
 {
     /// <summary>How many contributing history items an explanation lists.</summary>
     public const int ContributorsShown = 3;
+
+    /// <summary>
+    /// The most whitespace-separated words in one interest's keyword query: its strongest product's title and brand (as
+    /// a similar-items query for that product), then the words the next two members add, until the query holds this
+    /// many. Bounds a recommendation's keyword work whatever the history.
+    /// </summary>
+    public const int MaxInterestKeywordWords = 16;
 
     private readonly PopularProducts _popular = new(index, options, timeProvider);
 
@@ -197,7 +205,7 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
         var lists = await Task.WhenAll(interests.Select(interest => index.RankAsync(
             new ProductQuery
             {
-                Text = _text.ForKeywords(string.Join(' ', interest.Members.Take(3).Select(m => ProductText.ForKeywordQuery(m.Product.Product)))),
+                Text = _text.ForKeywords(KeywordText(interest)),
                 Vector = interest.Vector,
                 Mode = ranking.Mode,
                 Fusion = ranking.ToFusionOptions(index.TunedFusion),
@@ -238,18 +246,27 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
             }
         }
 
-        SearchHit? Read(string id) => best[id] is var (k, r, _) && lists[k].Hits(r, 1) is [var hit] ? hit : null;
+        // Reads the hits of ids, with one store call per interest list they come from.
+        void Read(IEnumerable<string> ids, Dictionary<string, SearchHit> into)
+        {
+            foreach (var fromList in ids.GroupBy(id => best[id].List))
+            {
+                var members = fromList.ToList();
+                var hits = lists[fromList.Key].HitsAt(members.ConvertAll(id => best[id].Rank));
+                for (var i = 0; i < members.Count; i++)
+                {
+                    if (hits[i] is { } hit)
+                    {
+                        into[members[i]] = hit;
+                    }
+                }
+            }
+        }
+
         var candidates = new Dictionary<string, SearchHit>(StringComparer.Ordinal);
         if (history.Negatives.Count > 0 || request.Explain)
         {
-            foreach (var id in best.Keys)
-            {
-                if (Read(id) is { } hit)
-                {
-                    candidates[id] = hit;
-                }
-            }
-
+            Read(best.Keys, candidates);
             await FillVectorsAsync(candidates, cancellationToken).ConfigureAwait(false);
         }
 
@@ -280,26 +297,29 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
         scored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Id, b.Id));
         var groups = new HashSet<string>(StringComparer.Ordinal);
         var kept = new List<SearchHit>(request.Top);
-        foreach (var (id, score) in scored)
+
+        // Read a page at a time, no more than could still be kept, one store call per interest list in the page.
+        for (var next = 0; kept.Count < request.Top && next < scored.Count;)
         {
-            if (kept.Count == request.Top)
+            var page = scored.GetRange(next, Math.Min(request.Top - kept.Count, scored.Count - next));
+            next += page.Count;
+            Read(page.Select(s => s.Id).Where(id => !candidates.ContainsKey(id)), candidates);
+            foreach (var (id, score) in page)
             {
-                break;
-            }
+                if (!candidates.TryGetValue(id, out var hit))
+                {
+                    continue;
+                }
 
-            if ((candidates.TryGetValue(id, out var read) ? read : Read(id)) is not { } hit)
-            {
-                continue;
-            }
+                var product = hit.Product.Product;
+                if ((product.Gtin is { } gtin && history.ExcludeGtins.Contains(gtin))
+                    || (product.GroupId is { Length: > 0 } group && !groups.Add(group)))
+                {
+                    continue;
+                }
 
-            var product = hit.Product.Product;
-            if ((product.Gtin is { } gtin && history.ExcludeGtins.Contains(gtin))
-                || (product.GroupId is { Length: > 0 } group && !groups.Add(group)))
-            {
-                continue;
+                kept.Add(hit with { Score = score });
             }
-
-            kept.Add(hit with { Score = score });
         }
 
         if (!request.Explain)
@@ -311,6 +331,39 @@ public sealed class Recommender(IProductIndex index, IOptions<ProductSimilarityO
         var explained = ResultExplainer.Explain(kept, reference, ProductText.ForKeywordQuery(reference));
         var weighted = history.Positives.ConvertAll(p => (p.Product, p.Weight));
         return [.. explained.Select(hit => hit with { Explanation = hit.Explanation! with { ContributingHistory = ResultExplainer.ContributingHistory(hit.Product, weighted, ContributorsShown) } })];
+    }
+
+    /// <summary>
+    /// The keyword text of one interest's query: its strongest member's title and brand, then the new words of the next
+    /// two, while the text holds fewer than <see cref="MaxInterestKeywordWords"/> words.
+    /// </summary>
+    private static string KeywordText(Interest interest)
+    {
+        var first = ProductText.ForKeywordQuery(interest.Members[0].Product.Product);
+        if (interest.Members.Count == 1)
+        {
+            return first;
+        }
+
+        var words = first.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var seen = new HashSet<string>(words, StringComparer.OrdinalIgnoreCase);
+        foreach (var member in interest.Members.Skip(1).Take(2))
+        {
+            foreach (var word in ProductText.ForKeywordQuery(member.Product.Product).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (words.Count >= MaxInterestKeywordWords)
+                {
+                    return string.Join(' ', words);
+                }
+
+                if (seen.Add(word))
+                {
+                    words.Add(word);
+                }
+            }
+        }
+
+        return string.Join(' ', words);
     }
 
     /// <summary>Groups the history (strongest first) into at most <paramref name="maxInterests"/> interests.</summary>

@@ -44,7 +44,7 @@ public sealed class SimilarityService(
         var product = await index.GetAsync(request.Id, cancellationToken).ConfigureAwait(false)
             ?? throw new ProductNotFoundException(request.Id);
         var mode = request.Mode ?? DefaultMode;
-        var (fusion, note) = FusionFor(ProductText.ForEmbedding(product.Product), request.Fusion ?? DefaultFusion, mode);
+        var (fusion, note) = FusionForProduct(product, request.Fusion ?? DefaultFusion, mode);
         var query = new ProductQuery
         {
             Text = _text.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
@@ -52,6 +52,7 @@ public sealed class SimilarityService(
             Mode = mode,
             Fusion = fusion,
             CandidateReadableShare = CandidateReadableShare(fusion, mode),
+            CandidateReadableShareOfRecorded = CandidateReadableShareOfRecorded(fusion, mode),
             Filter = request.Filter,
             Top = request.Top,
             ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id },
@@ -99,6 +100,15 @@ public sealed class SimilarityService(
     public (FusionOptions Fusion, string? Note) FusionFor(string embeddedText, FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
     {
         ArgumentNullException.ThrowIfNull(embeddedText);
+        return FusionForUnknownShare(coverage => coverage.UnknownTokenShare(embeddedText), fusion, mode);
+    }
+
+    // The same for a stored product: its unknown-token share recorded at ingest when there is one, else its text's.
+    private (FusionOptions Fusion, string? Note) FusionForProduct(IndexedProduct product, FusionOptions fusion, RankingMode mode)
+        => FusionForUnknownShare(coverage => product.UnknownTokenShare ?? coverage.UnknownTokenShare(ProductText.ForEmbedding(product.Product)), fusion, mode);
+
+    private (FusionOptions Fusion, string? Note) FusionForUnknownShare(Func<ITokenCoverage, double> unknownShare, FusionOptions fusion, RankingMode mode)
+    {
         ArgumentNullException.ThrowIfNull(fusion);
         var threshold = options.Value.Ranking.UnknownTokenThreshold;
         if (mode != RankingMode.Hybrid || threshold >= 1 || generator.GetService<ITokenCoverage>() is not { } coverage)
@@ -106,7 +116,7 @@ public sealed class SimilarityService(
             return (fusion, null);
         }
 
-        var unknown = 1 - ReadableShare(coverage, threshold, embeddedText);
+        var unknown = 1 - ReadableShare(threshold, unknownShare(coverage));
         if (unknown <= 0)
         {
             return (fusion, null);
@@ -122,28 +132,51 @@ public sealed class SimilarityService(
     /// <summary>
     /// The per-candidate lean of hybrid ranking (<see cref="FusionOptions.LeanPerCandidate"/>): for each candidate, the
     /// share of its embedded text the model can read (1 when its unknown-token share is under
-    /// <see cref="RankingOptions.UnknownTokenThreshold"/>); null when the fusion does not lean per candidate, the mode is
-    /// not hybrid, or the model cannot say.
+    /// <see cref="RankingOptions.UnknownTokenThreshold"/>), from the share recorded at ingest
+    /// (<see cref="IndexedProduct.UnknownTokenShare"/>) when the product has one, else from its text; null when the fusion
+    /// does not lean per candidate, the mode is not hybrid, or the model cannot say.
     /// </summary>
     /// <param name="fusion">The query's fusion.</param>
     /// <param name="mode">The ranking mode.</param>
     public Func<IndexedProduct, double>? CandidateReadableShare(FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
     {
-        ArgumentNullException.ThrowIfNull(fusion);
-        var threshold = options.Value.Ranking.UnknownTokenThreshold;
-        if (!fusion.LeanPerCandidate || mode != RankingMode.Hybrid || threshold >= 1 || generator.GetService<ITokenCoverage>() is not { } coverage)
+        if (LeanCoverage(fusion, mode) is not { } coverage)
         {
             return null;
         }
 
-        return p => ReadableShare(coverage, threshold, ProductText.ForEmbedding(p.Product));
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        return p => ReadableShare(threshold, p.UnknownTokenShare ?? coverage.UnknownTokenShare(ProductText.ForEmbedding(p.Product)));
     }
 
-    private static double ReadableShare(ITokenCoverage coverage, double threshold, string embeddedText)
+    /// <summary>
+    /// The same lean as <see cref="CandidateReadableShare"/>, from a candidate's unknown-token share recorded at ingest
+    /// (<see cref="ProductQuery.CandidateReadableShareOfRecorded"/>), so that its product need not be read; null when
+    /// <see cref="CandidateReadableShare"/> is.
+    /// </summary>
+    /// <param name="fusion">The query's fusion.</param>
+    /// <param name="mode">The ranking mode.</param>
+    public Func<double, double>? CandidateReadableShareOfRecorded(FusionOptions fusion, RankingMode mode = RankingMode.Hybrid)
     {
-        var unknown = coverage.UnknownTokenShare(embeddedText);
-        return unknown < threshold || unknown <= 0 ? 1 : 1 - unknown;
+        if (LeanCoverage(fusion, mode) is null)
+        {
+            return null;
+        }
+
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        return unknown => ReadableShare(threshold, unknown);
     }
+
+    private ITokenCoverage? LeanCoverage(FusionOptions fusion, RankingMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(fusion);
+        var threshold = options.Value.Ranking.UnknownTokenThreshold;
+        return !fusion.LeanPerCandidate || mode != RankingMode.Hybrid || threshold >= 1 ? null : generator.GetService<ITokenCoverage>();
+    }
+
+    // The share of a text the model can read, from the share of its tokens that are the unknown token.
+    private static double ReadableShare(double threshold, double unknown)
+        => unknown < threshold || unknown <= 0 ? 1 : 1 - unknown;
 
     /// <summary>Products matching free text.</summary>
     public Task<SimilarityResult> SearchAsync(string text, int top, ProductFilter? filter = null, RankingMode? mode = null, CancellationToken cancellationToken = default)
@@ -178,6 +211,7 @@ public sealed class SimilarityService(
             Mode = effectiveMode,
             Fusion = fusion,
             CandidateReadableShare = CandidateReadableShare(fusion, effectiveMode),
+            CandidateReadableShareOfRecorded = CandidateReadableShareOfRecorded(fusion, effectiveMode),
             Filter = filter,
             Top = top,
         };

@@ -40,9 +40,11 @@ namespace ProductSimilarity.Search.Local;
 /// while the graph catches up. This instance's own commits are visible at once in both modes.</para>
 /// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
 /// into one contiguous <c>float[]</c> matrix per segment and cached for as long as the segment lives, so a commit
-/// only loads the new segments. Search is an exact dot product (vectors are unit length) with
-/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> and a bounded heap for the top k;
-/// filters and exclusions are applied before a row can enter the heap.</para>
+/// only loads the new segments. Search is an exact dot product (vectors are unit length): by default
+/// (<see cref="ExactScanMode.Int8"/>) a scan of an int8 copy of each matrix with a proven error bound per row, and
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> in fp32 for the rows that can still reach
+/// the top k (<see cref="ExactVectorScan"/>), which gives the same top k and scores as an fp32 dot product of every row;
+/// filters and exclusions are applied before a row can enter the top k.</para>
 /// <para><b>Thread-safety.</b> Thread-safe. Searches and reads run concurrently; writes are serialised.</para>
 /// </remarks>
 public sealed class LocalProductIndex : IProductIndex
@@ -50,7 +52,6 @@ public sealed class LocalProductIndex : IProductIndex
     private const string DimensionsKey = "psim.dimensions";
     private const string EmbeddingModelKey = "psim.embedding-model";
     private const string TunedFusionKey = "psim.tuned-fusion";
-    private const int CancellationCheckInterval = 8192;
     private const int MaxWarmTerms = 20_000;
 
     private readonly string _path;
@@ -672,7 +673,11 @@ public sealed class LocalProductIndex : IProductIndex
                 keyword = KeywordSearch(searcher, query, candidates, docs);
             }
 
-            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs) };
+            // The per-candidate lean reads the unknown-token shares recorded at ingest, here while the reader is held.
+            var shares = query is { Mode: RankingMode.Hybrid, Fusion.LeanPerCandidate: true, CandidateReadableShare: not null, CandidateReadableShareOfRecorded: not null }
+                ? RecordedUnknownShares(searcher.IndexReader, docs)
+                : null;
+            return new CandidateLists(vector, keyword) { Products = new CandidateProducts(this, searcher.IndexReader, docs, shares) };
         }, CandidateLists.Empty));
     }
 
@@ -858,8 +863,8 @@ public sealed class LocalProductIndex : IProductIndex
             return fromGraph;
         }
 
-        // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
-        var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
+        var leaves = new List<ExactVectorScan.Leaf>(searcher.IndexReader.Leaves.Count);
+        Int8Kernel? kernel = _options.ExactScan == ExactScanMode.Int8 ? ExactVectorScan.DefaultKernel : null;
         foreach (var leaf in searcher.IndexReader.Leaves)
         {
             var segment = Segment(leaf.AtomicReader);
@@ -875,39 +880,22 @@ public sealed class LocalProductIndex : IProductIndex
                     nameof(query));
             }
 
-            var live = leaf.AtomicReader.LiveDocs;
-            var matrix = segment.Matrix.AsSpan();
-            int dims = segment.Dimensions;
-            for (int doc = 0; doc < segment.Count; doc++)
+            if (kernel is not null)
             {
-                if (doc % CancellationCheckInterval == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                if (!segment.HasVector[doc] || (live is not null && !live.Get(doc)) || !segment.Matches(doc, filter))
-                {
-                    continue;
-                }
-
-                float score = TensorPrimitives.Dot(matrix.Slice(doc * dims, dims), q);
-                if (heap.Count < k)
-                {
-                    heap.Enqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
-                else if (heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, segment.Ids[doc]), worst) > 0)
-                {
-                    heap.DequeueEnqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
+                // Until its int8 copy is built, the scan reads this segment in fp32 (same results).
+                segment.QuantizeInBackground();
             }
+
+            leaves.Add(new ExactVectorScan.Leaf(segment, leaf.DocBase, leaf.AtomicReader.LiveDocs));
         }
 
-        var result = new ScoredCandidate[heap.Count];
+        var top = ExactVectorScan.Search(leaves, q, k, filter, kernel, cancellationToken);
+        var result = new ScoredCandidate[top.Count];
         for (int i = result.Length - 1; i >= 0; i--)
         {
-            heap.TryDequeue(out int doc, out var priority);
-            docs.TryAdd(priority.Id, doc);
-            result[i] = new ScoredCandidate(priority.Id, priority.Score);
+            var (doc, score, id) = top[i];
+            docs.TryAdd(id, doc);
+            result[i] = new ScoredCandidate(id, score);
         }
 
         return [.. result];
@@ -1120,6 +1108,23 @@ public sealed class LocalProductIndex : IProductIndex
         return visitor.Document.Get(ProductFields.Id) ?? string.Empty;
     }
 
+    // The unknown-token shares recorded at ingest of the candidates found (doc values; no stored field is read).
+    private static Dictionary<string, double> RecordedUnknownShares(IndexReader reader, Dictionary<string, int> docs)
+    {
+        var shares = new Dictionary<string, double>(docs.Count, StringComparer.Ordinal);
+        var leaves = reader.Leaves;
+        foreach (var (id, doc) in docs)
+        {
+            var leaf = leaves[ReaderUtil.SubIndex(doc, leaves)];
+            if (ProductDocuments.UnknownTokenShare(leaf.AtomicReader, doc - leaf.DocBase) is { } share)
+            {
+                shares[id] = share;
+            }
+        }
+
+        return shares;
+    }
+
     // A product from its stored fields, but its vector from the segment's matrix when that is in memory (the stored
     // vector is then not read).
     private IndexedProduct ReadProduct(IndexReader reader, int doc)
@@ -1131,7 +1136,7 @@ public sealed class LocalProductIndex : IProductIndex
         bool fromMatrix = segment is { Dimensions: > 0 } && row < segment.Count && segment.HasVector[row];
         var visitor = new DocumentStoredFieldVisitor(fromMatrix ? ProductDocuments.FieldsWithoutVector : ProductDocuments.AllFields);
         leaf.AtomicReader.Document(row, visitor);
-        var product = ProductDocuments.Read(visitor.Document);
+        var product = ProductDocuments.Read(visitor.Document) with { UnknownTokenShare = ProductDocuments.UnknownTokenShare(leaf.AtomicReader, row) };
         return fromMatrix
             ? product with { Vector = segment!.Matrix.AsSpan(row * segment.Dimensions, segment.Dimensions).ToArray() }
             : product;
@@ -1143,11 +1148,24 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <summary>
     /// Reads the products of one query's candidates: by the doc ids found for them while that reader is still the
-    /// current one, else by id from the current commit (a product deleted since is null).
+    /// current one, else by id from the current commit (a product deleted since is null). Their recorded unknown-token
+    /// shares were read with the candidates, from the same reader.
     /// </summary>
     /// <remarks>Thread-safe.</remarks>
-    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs) : ICandidateProducts
+    private sealed class CandidateProducts(LocalProductIndex index, IndexReader reader, Dictionary<string, int> docs, Dictionary<string, double>? shares) : ICandidateProducts
     {
+        public IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids)
+        {
+            ArgumentNullException.ThrowIfNull(ids);
+            var result = new double?[ids.Count];
+            for (int i = 0; i < ids.Count && shares is not null; i++)
+            {
+                result[i] = shares.TryGetValue(ids[i], out var share) ? share : null;
+            }
+
+            return result;
+        }
+
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
             ArgumentNullException.ThrowIfNull(ids);
@@ -1244,6 +1262,15 @@ public sealed class LocalProductIndex : IProductIndex
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
                     _graph.Warm(reader, Segment, cancellationToken);
+                }
+
+                // Without a graph in use, searches scan the int8 copies: build them now rather than on a request.
+                if (_options.ExactScan == ExactScanMode.Int8 && _graph.Generation is null)
+                {
+                    foreach (var leaf in searcher.IndexReader.Leaves)
+                    {
+                        _ = Segment(leaf.AtomicReader).Quantized;
+                    }
                 }
             }
             finally

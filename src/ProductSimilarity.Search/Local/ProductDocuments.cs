@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Lucene.Net.Documents;
+using Lucene.Net.Index;
 using ProductSimilarity.Core.Catalog;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Text;
@@ -45,6 +46,10 @@ internal static class ProductFields
 
     // Untokenised, indexed only: one ProductFilter.AttributeTerms term per catalog column ("color=black").
     public const string Attribute = "attr";
+
+    // Numeric doc values only: the bits of IndexedProduct.UnknownTokenShare (a double), read per candidate without loading
+    // its stored fields; absent in documents written before it was recorded.
+    public const string UnknownTokenShare = "unknown_share";
 
     // Stored only.
     public const string Currency = "currency";
@@ -132,6 +137,11 @@ internal static class ProductDocuments
         AddStoredString(doc, ProductFields.Gtin, p.Gtin, indexed: true);
         AddStoredString(doc, ProductFields.Mpn, p.Mpn, indexed: true);
 
+        if (indexed.UnknownTokenShare is { } unknownShare)
+        {
+            doc.Add(new NumericDocValuesField(ProductFields.UnknownTokenShare, BitConverter.DoubleToInt64Bits(unknownShare)));
+        }
+
         if (p.Deleted)
         {
             doc.Add(new StoredField(ProductFields.Deleted, 1));
@@ -190,6 +200,22 @@ internal static class ProductDocuments
             ContentHash = doc.Get(ProductFields.ContentHash) ?? string.Empty,
             Vector = vector,
         };
+    }
+
+    /// <summary>
+    /// The unknown-token share recorded for the document at <paramref name="row"/> of a segment
+    /// (<see cref="IndexedProduct.UnknownTokenShare"/>), exactly as written; null when none was recorded.
+    /// </summary>
+    public static double? UnknownTokenShare(AtomicReader segment, int row)
+    {
+        if (segment.GetNumericDocValues(ProductFields.UnknownTokenShare) is not { } values
+            || segment.GetDocsWithField(ProductFields.UnknownTokenShare) is not { } recorded
+            || !recorded.Get(row))
+        {
+            return null;
+        }
+
+        return BitConverter.Int64BitsToDouble(values.Get(row));
     }
 
     private static void AddText(Document doc, TextNormalizer text, string name, string value)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using ProductSimilarity.Core.Indexing;
@@ -226,10 +227,14 @@ internal sealed class InMemoryProductIndex : IProductIndex
     /// <summary>The last query asked for candidates.</summary>
     public ProductQuery? LastQuery { get; private set; }
 
+    /// <summary>Every query asked for candidates, in order.</summary>
+    public ConcurrentQueue<ProductQuery> Queries { get; } = new();
+
     /// <summary>Vector candidates only (score = dot product), filtered with the Core's own predicate.</summary>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
         LastQuery = query;
+        Queries.Enqueue(query);
         var vector = query.Vector ?? throw new InvalidOperationException("the fake ranks by vector only");
         IReadOnlyList<ScoredCandidate> candidates = Committed
             .Where(p => query.Admits(p.Product))
@@ -252,6 +257,9 @@ internal sealed class InMemoryProductIndex : IProductIndex
     /// <summary>The ids read through <see cref="CandidateLists.Products"/>, in order.</summary>
     public List<string> CandidateReads { get; } = [];
 
+    /// <summary>How many calls read them.</summary>
+    public int CandidateReadCalls { get; private set; }
+
     private sealed class CountingReads(InMemoryProductIndex index) : ICandidateProducts
     {
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
@@ -259,6 +267,7 @@ internal sealed class InMemoryProductIndex : IProductIndex
             lock (index._gate)
             {
                 index.CandidateReads.AddRange(ids);
+                index.CandidateReadCalls++;
                 return [.. ids.Select(index._committed.GetValueOrDefault)];
             }
         }

@@ -89,6 +89,32 @@ public sealed class IngestionPipelineTests
     }
 
     [Fact]
+    public async Task IngestAsync_ModelReportsTokenCoverage_RecordsEachProductsUnknownShareAlsoOnRewrite()
+    {
+        var index = new InMemoryProductIndex();
+        var generator = new DigitsUnknownGenerator(new BagOfWordsEmbeddingGenerator());
+        var pipeline = new IngestionPipeline(index, generator, Options.Create(new ProductSimilarityOptions()), NullLogger<IngestionPipeline>.Instance);
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+
+        await pipeline.IngestAsync(Stream(Catalog.Replace("89.00", "79.00", StringComparison.Ordinal)), "shop.csv", new ListRowErrorSink());
+
+        Assert.All(index.Committed, p => Assert.Equal(generator.UnknownTokenShare(ProductSimilarity.Core.Text.ProductText.ForEmbedding(p.Product)), p.UnknownTokenShare));
+        Assert.Equal(0.0, index.Committed.Single(p => p.Id == "A1").UnknownTokenShare);
+        Assert.True(index.Committed.Single(p => p.Id == "A3").UnknownTokenShare > 0); // "5L", rewritten for its new price
+        Assert.Equal(79.00m, index.Committed.Single(p => p.Id == "A3").Product.Price);
+    }
+
+    [Fact]
+    public async Task IngestAsync_ModelCannotReportTokenCoverage_RecordsNoShare()
+    {
+        var (pipeline, index, _) = Create();
+
+        await pipeline.IngestAsync(Stream(Catalog), "shop.csv", new ListRowErrorSink());
+
+        Assert.All(index.Committed, p => Assert.Null(p.UnknownTokenShare));
+    }
+
+    [Fact]
     public async Task IngestAsync_ManyPricesChanged_OneFieldUpdatePerBatchAndNoGet()
     {
         var (pipeline, index, generator) = Create();
@@ -328,6 +354,20 @@ public sealed class IngestionPipelineTests
         }
 
         return rows.ToString();
+    }
+
+    // A model whose tokenizer does not know words holding a digit: its unknown share is the share of such words.
+    private sealed class DigitsUnknownGenerator(BagOfWordsEmbeddingGenerator inner)
+        : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner), ProductSimilarity.Core.Text.ITokenCoverage
+    {
+        public double UnknownTokenShare(string text)
+        {
+            var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return words.Length == 0 ? 0 : (double)words.Count(w => w.Any(char.IsDigit)) / words.Length;
+        }
+
+        public override object? GetService(Type serviceType, object? serviceKey = null)
+            => serviceType == typeof(ProductSimilarity.Core.Text.ITokenCoverage) ? this : base.GetService(serviceType, serviceKey);
     }
 
     private static MemoryStream Stream(string text) => new(Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\n")));

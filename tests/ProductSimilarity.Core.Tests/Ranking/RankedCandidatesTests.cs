@@ -59,6 +59,58 @@ public sealed class RankedCandidatesTests
         Assert.Equal(store.Asked.Count, store.Asked.Distinct().Count());
     }
 
+    [Theory]
+    [InlineData(FusionMethod.ZScore)]
+    [InlineData(FusionMethod.Confidence)]
+    [InlineData(FusionMethod.Weighted)]
+    public void Order_SharesRecordedAtIngest_SameHitsAndOnlyTheKeptOnesRead(FusionMethod method)
+    {
+        var recorded = new CountingProducts { Recorded = true };
+        var reading = new CountingProducts();
+        var query = Query(RankingMode.Hybrid, top: 3, lean: true) with { Fusion = FusionOptions.Default with { Method = method, CandidateCount = 3 } };
+
+        var fromRecorded = RankFusion.Order(IdOnly(recorded), query).Hits(0, 3);
+        var fromText = RankFusion.Order(IdOnly(reading), query with { CandidateReadableShareOfRecorded = null }).Hits(0, 3);
+        var eager = RankFusion.Rank(WithProducts(), query);
+
+        Assert.Equal(eager.Select(h => (h.Product.Id, h.Score)), fromRecorded.Select(h => (h.Product.Id, h.Score)));
+        Assert.Equal(fromText.Select(h => (h.Product.Id, h.Score)), fromRecorded.Select(h => (h.Product.Id, h.Score)));
+        Assert.Equal(7, reading.Asked.Count); // every candidate read for its text
+        Assert.Equal(fromRecorded.Select(h => h.Product.Id), recorded.Asked); // only the hits kept
+    }
+
+    [Fact]
+    public void Order_ShareNotRecordedForSome_ReadsOnlyThoseForTheLean()
+    {
+        var store = new CountingProducts { Recorded = true, NotRecorded = { "B", "G" } };
+        var reading = new CountingProducts();
+        var query = Query(RankingMode.Hybrid, top: 10, lean: true);
+
+        var ranked = RankFusion.Order(IdOnly(store), query);
+        var asked = store.Asked.ToList();
+        var hits = ranked.Hits(0, ranked.Count);
+
+        Assert.Equal(["B", "G"], asked.Order());
+        Assert.Equal(
+            RankFusion.Rank(IdOnly(reading), query with { CandidateReadableShareOfRecorded = null }).Select(h => (h.Product.Id, h.Score)),
+            hits.Select(h => (h.Product.Id, h.Score)));
+    }
+
+    [Fact]
+    public void HitsAt_RanksInAnyOrder_ReadInOneCallWithGoneAsNull()
+    {
+        var store = new CountingProducts { Gone = { "C" } };
+        var ranked = RankFusion.Order(IdOnly(store), Query(RankingMode.Vector, top: 5, lean: false));
+
+        var hits = ranked.HitsAt([3, 0, 2]);
+
+        Assert.Equal(["E", "A", null], hits.Select(h => h?.Product.Id));
+        Assert.Equal(["E", "A", "C"], store.Asked);
+        Assert.Equal(1, store.Calls);
+        Assert.Equal(ranked.Hits(0, 1)[0], hits[1]);
+        Assert.Equal(1, store.Calls); // A is not read again
+    }
+
     [Fact]
     public void Hits_ProductGoneSinceRanking_IsLeftOut()
     {
@@ -85,8 +137,9 @@ public sealed class RankedCandidatesTests
         Top = top,
         Fusion = FusionOptions.Default with { CandidateCount = 3, LeanPerCandidate = lean },
 
-        // Products whose title has a digit read half (a stand-in for unknown tokens).
+        // Products whose title has a digit read half (a stand-in for unknown tokens); recorded, that is an unknown share of 0.5.
         CandidateReadableShare = lean ? p => p.Product.Title.Any(char.IsDigit) ? 0.5 : 1 : null,
+        CandidateReadableShareOfRecorded = lean ? u => 1 - u : null,
     };
 
     private static CandidateLists IdOnly(CountingProducts store) => new(
@@ -113,10 +166,21 @@ public sealed class RankedCandidatesTests
 
         public HashSet<string> Gone { get; } = [];
 
+        // Whether the store recorded each product's unknown-token share at ingest (but for NotRecorded).
+        public bool Recorded { get; init; }
+
+        public HashSet<string> NotRecorded { get; } = [];
+
+        public int Calls { get; private set; }
+
         public IReadOnlyList<IndexedProduct?> Read(IReadOnlyList<string> ids)
         {
+            Calls++;
             Asked.AddRange(ids);
             return [.. ids.Select(id => Gone.Contains(id) ? null : P(id))];
         }
+
+        public IReadOnlyList<double?> UnknownTokenShares(IReadOnlyList<string> ids)
+            => [.. ids.Select(id => Recorded && !NotRecorded.Contains(id) && !Gone.Contains(id) ? P(id).Product.Title.Any(char.IsDigit) ? 0.5 : 0.0 : (double?)null)];
     }
 }

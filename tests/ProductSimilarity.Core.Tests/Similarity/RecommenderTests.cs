@@ -241,7 +241,43 @@ public sealed class RecommenderTests
 
         Assert.Equal(eager.Hits.Select(h => (h.Product.Id, h.Score, h.VectorRank)), lazy.Hits.Select(h => (h.Product.Id, h.Score, h.VectorRank)));
         Assert.Equal(3, _index.CandidateReads.Count);
-        Assert.Equal(Ids(lazy), _index.CandidateReads);
+        Assert.Equal(Ids(lazy).Order(StringComparer.Ordinal), _index.CandidateReads.Order(StringComparer.Ordinal));
+        Assert.True(_index.CandidateReadCalls <= 3, $"{_index.CandidateReadCalls} reads for one page over 3 interests");
+    }
+
+    [Fact]
+    public async Task RecommendAsync_IdOnlyCandidatesWithNegative_OneReadPerInterestList()
+    {
+        var request = Request([View("K0"), View("H0"), new HistoryEvent("H1", InteractionKind.NotInterested, null)], top: 4);
+        _index.IdOnlyCandidates = true;
+
+        await Recommender.RecommendAsync(request);
+
+        Assert.True(_index.CandidateReads.Count > 2);
+        Assert.Equal(2, _index.CandidateReadCalls); // two interests (knives, headphones): one read each, not one per candidate
+    }
+
+    [Fact]
+    public async Task RecommendAsync_OneProductInterest_KeywordQueryIsItsTitleAndBrand()
+    {
+        await Recommender.RecommendAsync(Request([View("K0"), View("H0")], top: 3));
+
+        Assert.Equal(["chef knife", "studio headphones"], _index.Queries.Select(q => q.Text!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task RecommendAsync_InterestOfLongTitles_KeywordQueryBoundedToStrongestTextThenNewWords()
+    {
+        Add("L1", "alpha beta gamma delta epsilon zeta eta theta iota kappa", "Long", [0, 0, 0, 0, 0, 0, 0, 1]);
+        Add("L2", "alpha lambda mu nu xi omicron pi rho", "Long", [0, 0, 0, 0, 0, 0, 0.1f, 1]);
+        Add("L3", "sigma tau upsilon phi chi psi omega", "Long", [0, 0, 0, 0, 0, 0, 0.15f, 1]);
+        await _index.CommitAsync();
+
+        await Recommender.RecommendAsync(Request([new HistoryEvent("L1", InteractionKind.Purchase, null), View("L2"), View("L3")], top: 3));
+
+        var text = Assert.Single(_index.Queries).Text!;
+        Assert.Equal(Recommender.MaxInterestKeywordWords, text.Split(' ').Length);
+        Assert.Equal("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi", text);
     }
 
     [Fact]

@@ -271,6 +271,40 @@ public sealed class SimilarityServiceTests
     }
 
     [Fact]
+    public async Task CandidateReadableShare_ShareRecordedAtIngest_UsedWithoutTokenisingAndAgreesWithRecordedForm()
+    {
+        var coverage = new CoverageGenerator(_generator, unknownShare: 0.6);
+        var leaning = new SimilarityService(_index, coverage, Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+        var product = (await _index.GetAsync("K1"))!;
+        var ofProduct = leaning.CandidateReadableShare(FusionOptions.Default)!;
+        var ofRecorded = leaning.CandidateReadableShareOfRecorded(FusionOptions.Default)!;
+
+        var tokenised = ofProduct(product);
+        var calls = coverage.Calls;
+        var recorded = ofProduct(product with { UnknownTokenShare = 0.25 });
+        var under = ofProduct(product with { UnknownTokenShare = 0.1 }); // under UnknownTokenThreshold: read in full
+
+        Assert.Equal(0.4, tokenised, 9);
+        Assert.Equal(calls, coverage.Calls);
+        Assert.Equal(0.75, recorded, 9);
+        Assert.Equal(1, under);
+        Assert.Equal(recorded, ofRecorded(0.25));
+        Assert.Equal(under, ofRecorded(0.1));
+        Assert.Equal(tokenised, ofRecorded(0.6));
+        Assert.Null(leaning.CandidateReadableShareOfRecorded(FusionOptions.Default, RankingMode.Vector));
+    }
+
+    [Fact]
+    public async Task SimilarAsync_LeanPerCandidate_QueryCarriesTheRecordedForm()
+    {
+        var leaning = new SimilarityService(_index, new CoverageGenerator(_generator, unknownShare: 0.6), Options.Create(new ProductSimilarityOptions()), new FakeTimeProvider(Now));
+
+        await leaning.SimilarAsync(new SimilarRequest { Id = "E1", Top = 3 });
+
+        Assert.Equal(0.4, _index.LastQuery!.CandidateReadableShareOfRecorded!(0.6), 9);
+    }
+
+    [Fact]
     public async Task SimilarAsync_ModelReadsText_ConfiguredFusionAndNoNote()
     {
         var coverage = new CoverageGenerator(_generator, unknownShare: 0.05);
@@ -296,7 +330,13 @@ public sealed class SimilarityServiceTests
     private sealed class CoverageGenerator(BagOfWordsEmbeddingGenerator inner, double unknownShare)
         : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner), ProductSimilarity.Core.Text.ITokenCoverage
     {
-        public double UnknownTokenShare(string text) => unknownShare;
+        public int Calls { get; private set; }
+
+        public double UnknownTokenShare(string text)
+        {
+            Calls++;
+            return unknownShare;
+        }
 
         public override object? GetService(Type serviceType, object? serviceKey = null) =>
             serviceType == typeof(ProductSimilarity.Core.Text.ITokenCoverage) ? this : base.GetService(serviceType, serviceKey);

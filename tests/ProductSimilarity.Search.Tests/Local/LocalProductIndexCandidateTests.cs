@@ -88,6 +88,68 @@ public sealed class LocalProductIndexCandidateTests : IDisposable
         Assert.Equal(expected.Select(h => h.Product.Vector.ToArray()), hits.Select(h => h.Product.Vector.ToArray()));
     }
 
+    [Fact]
+    public async Task UnknownTokenShare_RecordedOnSome_ReadBackExactlyAndNullWhereAbsent()
+    {
+        await using var index = await OpenAsync(Recorded);
+        var query = Leaning();
+
+        var lists = await index.GetCandidatesAsync(query);
+        var ids = lists.Vector.Concat(lists.Keyword).Select(c => c.Id).Distinct().ToList();
+        var shares = lists.Products!.UnknownTokenShares(ids);
+        var read = lists.Products.Read(ids);
+
+        Assert.Contains(ids, id => Recorded(id) is null);
+        Assert.Equal(ids.Select(Recorded), shares);
+        Assert.Equal(ids.Select(Recorded), read.Select(p => p!.UnknownTokenShare));
+        Assert.Equal(Recorded("a1"), (await index.GetAsync("a1"))!.UnknownTokenShare);
+        Assert.Null((await index.GetAsync("g1"))!.UnknownTokenShare);
+    }
+
+    [Fact]
+    public async Task SearchAsync_LeanPerCandidateFromRecordedShares_SameHitsAsTokenisingEachCandidate()
+    {
+        await using var recorded = await OpenAsync(Recorded);
+        var query = Leaning();
+
+        var fromRecorded = await recorded.SearchAsync(query);
+        var fromText = await recorded.SearchAsync(query with { CandidateReadableShareOfRecorded = null });
+
+        Assert.Equal(
+            fromText.Select(h => (h.Product.Id, h.Score, h.VectorRank, h.KeywordRank)),
+            fromRecorded.Select(h => (h.Product.Id, h.Score, h.VectorRank, h.KeywordRank)));
+        Assert.NotEqual( // the lean moves scores here, so the comparison above can fail
+            (await recorded.SearchAsync(query with { CandidateReadableShare = null, CandidateReadableShareOfRecorded = null })).Select(h => h.Score),
+            fromRecorded.Select(h => h.Score));
+    }
+
+    [Fact]
+    public async Task GetCandidatesAsync_NoLeanPerCandidate_ReadsNoShares()
+    {
+        await using var index = await OpenAsync(Recorded);
+
+        var lists = await index.GetCandidatesAsync(Leaning() with { Fusion = FusionOptions.Default with { LeanPerCandidate = false } });
+
+        Assert.All(lists.Products!.UnknownTokenShares(["a1", "a2"]), Assert.Null);
+    }
+
+    // Products whose title has a digit: half their tokens unknown (a stand-in for a model's tokenizer); recorded at ingest
+    // for every product but the g-s (written before shares were recorded).
+    private static double? Recorded(string id) => id.StartsWith('g') ? null : Share(Catalog().Single(p => p.Id == id).Product.Title);
+
+    private static double Share(string title) => title.Any(char.IsDigit) ? 0.5 : 0.0;
+
+    // The lean as SimilarityService builds it (1 - unknown share when over 0.2), from the product's recorded share or text.
+    private static ProductQuery Leaning() => Hybrid() with
+    {
+        Top = 8,
+        Fusion = FusionOptions.Default with { CandidateCount = 4, UnknownTokenLeanExponent = 1 },
+        CandidateReadableShare = p => Readable(p.UnknownTokenShare ?? Share(p.Product.Title)),
+        CandidateReadableShareOfRecorded = Readable,
+    };
+
+    private static double Readable(double unknown) => unknown < 0.2 ? 1 : 1 - unknown;
+
     private static ProductQuery Hybrid() => new()
     {
         Text = "sony wireless headphones",
@@ -96,11 +158,11 @@ public sealed class LocalProductIndexCandidateTests : IDisposable
         Top = 5,
     };
 
-    private async Task<LocalProductIndex> OpenAsync()
+    private async Task<LocalProductIndex> OpenAsync(Func<string, double?>? unknownShare = null)
     {
         var index = LocalProductIndex.Open(_folder.Path);
         await index.EnsureCreatedAsync(4);
-        await index.UpsertAsync(Catalog());
+        await index.UpsertAsync([.. Catalog().Select(p => p with { UnknownTokenShare = unknownShare?.Invoke(p.Id) })]);
         await index.CommitAsync();
         return index;
     }
