@@ -85,6 +85,7 @@ public static class ProductSimilarityServiceCollectionExtensions
                 {
                     ModelNumberBoost = (float)options.Local.ModelCodeBoost,
                     NearCodeBoost = (float)options.Local.NearCodeBoost,
+                    KeywordScorer = options.Local.KeywordScorer,
                     Text = TextNormalizer.For(all.Text),
                     RefreshInterval = options.Local.RefreshIntervalMilliseconds > 0
                         ? TimeSpan.FromMilliseconds(options.Local.RefreshIntervalMilliseconds)

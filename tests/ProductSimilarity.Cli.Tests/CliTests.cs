@@ -338,6 +338,9 @@ public sealed class CliTests
         Assert.True(root.GetProperty("ingest_products_per_s").GetDouble() > 0);
         Assert.True(root.GetProperty("similar_p99_ms_exact").GetDouble() >= root.GetProperty("similar_p50_ms_exact").GetDouble());
         Assert.True(root.GetProperty("similar_p99_ms_hnsw").GetDouble() >= root.GetProperty("similar_p50_ms_hnsw").GetDouble());
+        Assert.True(root.GetProperty("similar_p99_ms_exact_fp32").GetDouble() >= root.GetProperty("similar_p50_ms_exact_fp32").GetDouble());
+        Assert.True(root.GetProperty("vector_p99_ms_exact").GetDouble() >= root.GetProperty("vector_p50_ms_exact").GetDouble());
+        Assert.True(root.GetProperty("vector_p99_ms_exact_fp32").GetDouble() >= root.GetProperty("vector_p50_ms_exact_fp32").GetDouble());
         Assert.InRange(root.GetProperty("hnsw_recall_at_10").GetDouble(), 0, 1);
         Assert.Contains(root.GetProperty("int8_scheme").GetString(), new[] { "S8", "ReduceRange" });
         Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("cpu").GetString()));

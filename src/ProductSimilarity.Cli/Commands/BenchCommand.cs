@@ -5,6 +5,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
+using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Similarity;
 using ProductSimilarity.Core.Text;
@@ -256,6 +257,7 @@ internal static class BenchCommand
         var hnsw = options.Index.Local.Hnsw;
         return new LocalProductIndexOptions
         {
+            KeywordScorer = options.Index.Local.KeywordScorer,
             Hnsw = new HnswSettings
             {
                 MinProducts = minProducts ?? hnsw.MinProducts,
@@ -382,7 +384,8 @@ internal static class BenchCommand
                 o.WriteLine($"  hnsw           not measured: {why}");
             }
 
-            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms");
+            o.WriteLine($"  exact          p50 {F("similar_p50_ms_exact", "0.00")} ms, p99 {F("similar_p99_ms_exact", "0.00")} ms (fp32 scan of every row: p50 {F("similar_p50_ms_exact_fp32", "0.00")} ms, p99 {F("similar_p99_ms_exact_fp32", "0.00")} ms)");
+            o.WriteLine($"  exact vector   stage alone p50 {F("vector_p50_ms_exact", "0.00")} ms, p99 {F("vector_p99_ms_exact", "0.00")} ms (fp32 scan: p50 {F("vector_p50_ms_exact_fp32", "0.00")} ms, p99 {F("vector_p99_ms_exact_fp32", "0.00")} ms)");
             o.WriteLine($"  hnsw           p50 {F("similar_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_p99_ms_hnsw", "0.00")} ms, vector recall@10 {F("hnsw_recall_at_10", "0.0000")}, similar top-10 agreement {F("similar_top10_agreement", "0.0000")} (M {V("hnsw_connectivity")}, ef {V("hnsw_expansion_search")}; graph ready in {F("hnsw_ready_seconds", "0.00")} s)");
             if (r.TryGetValue("hnsw_sweep", out var s) && s is List<Dictionary<string, object?>> { Count: > 1 } sweep)
             {
@@ -392,7 +395,9 @@ internal static class BenchCommand
                 }
             }
 
-            o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph");
+            o.WriteLine($"  keyword stage  p50 {F("similar_keyword_p50_ms_exact", "0.00")} ms, p99 {F("similar_keyword_p99_ms_exact", "0.00")} ms, {F("similar_keyword_share_exact", "0.000")} of the time (exact); p50 {F("similar_keyword_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_keyword_p99_ms_hnsw", "0.00")} ms, {F("similar_keyword_share_hnsw", "0.000")} (hnsw)");
+            o.WriteLine($"  keyword alone  in memory p50 {F("keyword_p50_ms_memory", "0.000")} ms, p99 {F("keyword_p99_ms_memory", "0.000")} ms; Lucene p50 {F("keyword_p50_ms_lucene", "0.000")} ms, p99 {F("keyword_p99_ms_lucene", "0.000")} ms; equal lists {F("keyword_lists_equal", "0.0000")}");
+            o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors and filter columns), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph, +{F("memory_bytes_per_product_keyword", "0")} B/product keyword postings and norms");
             o.WriteLine($"  disk           {F("disk_bytes_per_product_lucene", "0")} B/product Lucene, +{F("disk_bytes_per_product_hnsw_graph", "0")} B/product HNSW graph");
         }
     }
@@ -428,9 +433,31 @@ internal static class BenchCommand
 
             console.Note($"search: exact, {sample.Count} similar-items queries...");
             var exactService = new SimilarityService(exact, generator, wrapped, TimeProvider.System);
-            var (exactLatencies, exactTop) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
+            var (exactLatencies, exactTop, exactKeyword) = await TimeAsync(exactService, sample, ct).ConfigureAwait(false);
             result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
             result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
+            result["similar_keyword_p50_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.50), 2);
+            result["similar_keyword_p99_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.99), 2);
+            result["similar_keyword_share_exact"] = Math.Round(exactKeyword.Sum() / Math.Max(1e-9, exactLatencies.Sum()), 3);
+
+            // The same, and the vector stage alone, with the fp32 scan of every row (the scan before the int8 copy): the
+            // exact scan's baseline in this run.
+            await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 }))
+            {
+                console.Note($"search: exact with the fp32 scan (baseline), {sample.Count} similar-items queries...");
+                var (fp32Latencies, _, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
+                result["similar_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.50), 2);
+                result["similar_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.99), 2);
+
+                console.Note($"search: the exact vector stage alone, int8 and fp32 scans in turn, {sample.Count} queries each...");
+                int candidates = Math.Max(options.Ranking.CandidateCount, new SimilarRequest { Id = sample[0] }.Top);
+                var (int8Stage, fp32Stage) = await VectorStageAsync(exact, fp32, sample, candidates, ct).ConfigureAwait(false);
+                result["vector_p50_ms_exact"] = Math.Round(Percentile(int8Stage, 0.50), 2);
+                result["vector_p99_ms_exact"] = Math.Round(Percentile(int8Stage, 0.99), 2);
+                result["vector_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.50), 2);
+                result["vector_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Stage, 0.99), 2);
+            }
+
             var truth = await VectorTopAsync(exact, sample, ct).ConfigureAwait(false);
             var sweep = new List<Dictionary<string, object?>>();
             foreach (var ef in expansions.Select(e => e == 0 ? options.Index.Local.Hnsw.ExpansionSearch : e))
@@ -453,7 +480,7 @@ internal static class BenchCommand
 
                 console.Note($"search: HNSW (ef {ef}), {sample.Count} similar-items queries...");
                 var hnswService = new SimilarityService(hnsw, generator, wrapped, TimeProvider.System);
-                var (latencies, top) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var (latencies, top, keyword) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
                 var found = await VectorTopAsync(hnsw, sample, ct).ConfigureAwait(false);
                 double recall = Overlap(truth, found);
                 double agreement = Overlap(exactTop, top);
@@ -474,6 +501,9 @@ internal static class BenchCommand
                     result["hnsw_ready_seconds"] = Math.Round(readySeconds, 2);
                     result["similar_p50_ms_hnsw"] = sweep[0]["p50_ms"];
                     result["similar_p99_ms_hnsw"] = sweep[0]["p99_ms"];
+                    result["similar_keyword_p50_ms_hnsw"] = Math.Round(Percentile(keyword, 0.50), 2);
+                    result["similar_keyword_p99_ms_hnsw"] = Math.Round(Percentile(keyword, 0.99), 2);
+                    result["similar_keyword_share_hnsw"] = Math.Round(keyword.Sum() / Math.Max(1e-9, latencies.Sum()), 3);
                     result["hnsw_recall_at_10"] = sweep[0]["recall_at_10"];
                     result["similar_top10_agreement"] = sweep[0]["similar_top10_agreement"];
                     var (_, graphBytes) = hnsw.VectorMemoryBytes();
@@ -482,6 +512,7 @@ internal static class BenchCommand
             }
 
             result["hnsw_sweep"] = sweep;
+            await KeywordScorersAsync(options, indexPath, exact, sample, ids.Count, console, result, ct).ConfigureAwait(false);
             var (matrices, _) = exact.VectorMemoryBytes();
             result["memory_bytes_per_product_exact"] = Math.Round((double)matrices / ids.Count, 0);
             long lucene = Directory.EnumerateFiles(indexPath).Sum(f => new FileInfo(f).Length);
@@ -496,7 +527,9 @@ internal static class BenchCommand
         private static LocalProductIndexOptions Served(LocalProductIndexOptions local)
             => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
 
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
+
+        // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
+        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
         {
             foreach (var id in ids.Take(20))
             {
@@ -504,17 +537,120 @@ internal static class BenchCommand
             }
 
             var latencies = new double[ids.Count];
+            var keyword = new double[ids.Count];
             var top = new List<HashSet<string>>(ids.Count);
             for (int i = 0; i < ids.Count; i++)
             {
+                // The query's stage timer, as the HTTP API starts one, so the keyword list's time is known.
+                using var timed = ProductSimilarityTelemetry.StartQuery("bench");
                 var start = Stopwatch.GetTimestamp();
                 var similar = await service.SimilarAsync(new SimilarRequest { Id = ids[i] }, ct).ConfigureAwait(false);
                 latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                keyword[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
                 top.Add(similar.Hits.Select(h => h.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
             }
 
             Array.Sort(latencies);
-            return (latencies, top);
+            Array.Sort(keyword);
+            return (latencies, top, keyword);
+        }
+
+        // The keyword list alone, the in-memory scorer against Lucene's searcher on the same queries in the same process
+        // (alternating, so both see the same machine noise), with how often the two lists are equal (ids, order, scores).
+        private static async Task KeywordScorersAsync(
+            ProductSimilarityOptions options,
+            string indexPath,
+            LocalProductIndex exact,
+            List<string> sample,
+            int products,
+            CliConsole console,
+            Dictionary<string, object?> result,
+            CancellationToken ct)
+        {
+            console.Note($"search: keyword list alone, in memory and by Lucene, {sample.Count} similar-items queries each...");
+            var local = Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch));
+            await using var memory = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Memory });
+            await using var lucene = LocalProductIndex.Open(indexPath, readOnly: true, local with { KeywordScorer = KeywordScorerKind.Lucene });
+            var queries = new List<ProductQuery>(sample.Count);
+            var keywords = TextNormalizer.For(options.Text);
+            foreach (var id in sample)
+            {
+                var product = (await exact.GetAsync(id, ct).ConfigureAwait(false))!;
+                queries.Add(new ProductQuery
+                {
+                    Text = keywords.ForKeywords(ProductText.ForKeywordQuery(product.Product)),
+                    Mode = RankingMode.Keyword,
+                    Top = Math.Max(FusionOptions.Default.CandidateCount, 10),
+                    ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id },
+                });
+            }
+
+            // Warm both (ids in memory for the hits, and the terms' postings for the in-memory side).
+            memory.WarmUp(ct);
+            lucene.WarmUp(ct);
+            foreach (var query in queries.Take(20))
+            {
+                await memory.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+                await lucene.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+            }
+
+            var inMemory = new double[queries.Count];
+            var byLucene = new double[queries.Count];
+            int equal = 0;
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var a = (await memory.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                inMemory[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                var b = (await lucene.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                byLucene[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                equal += a.Select(c => (c.Id, c.Score)).SequenceEqual(b.Select(c => (c.Id, c.Score))) ? 1 : 0;
+            }
+
+            Array.Sort(inMemory);
+            Array.Sort(byLucene);
+            result["keyword_p50_ms_memory"] = Math.Round(Percentile(inMemory, 0.50), 3);
+            result["keyword_p99_ms_memory"] = Math.Round(Percentile(inMemory, 0.99), 3);
+            result["keyword_p50_ms_lucene"] = Math.Round(Percentile(byLucene, 0.50), 3);
+            result["keyword_p99_ms_lucene"] = Math.Round(Percentile(byLucene, 0.99), 3);
+            result["keyword_lists_equal"] = Math.Round((double)equal / Math.Max(1, queries.Count), 4);
+            result["memory_bytes_per_product_keyword"] = Math.Round((double)memory.KeywordMemoryBytes() / Math.Max(1, products), 0);
+        }
+
+        // The exact vector list of each sampled product's similar-items query (its vector, itself excluded), timed on two
+        // indexes in turn so that both see the same load.
+        private static async Task<(double[] First, double[] Second)> VectorStageAsync(
+            LocalProductIndex first, LocalProductIndex second, List<string> ids, int candidates, CancellationToken ct)
+        {
+            var queries = new List<ProductQuery>(ids.Count);
+            foreach (var id in ids)
+            {
+                var product = await first.GetAsync(id, ct).ConfigureAwait(false);
+                queries.Add(new ProductQuery { Vector = product!.Vector, Mode = RankingMode.Vector, Top = candidates, ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { id } });
+            }
+
+            foreach (var query in queries.Take(10))
+            {
+                await first.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+                await second.GetCandidatesAsync(query, ct).ConfigureAwait(false);
+            }
+
+            var a = new double[queries.Count];
+            var b = new double[queries.Count];
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await first.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                a[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                await second.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false);
+                b[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            Array.Sort(a);
+            Array.Sort(b);
+            return (a, b);
         }
 
         // The vector side alone: each product's 10 nearest others.

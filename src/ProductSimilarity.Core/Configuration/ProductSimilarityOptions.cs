@@ -350,6 +350,13 @@ public sealed class LocalIndexOptions
     [Range(0.0, 10.0)]
     public double NearCodeBoost { get; set; } = 0.5;
 
+    /// <summary>
+    /// How keyword (BM25) candidates are scored: <see cref="KeywordScorerKind.Memory"/> (default), term at a time over
+    /// postings held in memory, or <see cref="KeywordScorerKind.Lucene"/>, Lucene's own searcher (the reference). Both give
+    /// the same hits with the same scores.
+    /// </summary>
+    public KeywordScorerKind KeywordScorer { get; set; } = KeywordScorerKind.Memory;
+
     /// <summary>The HNSW graph used for vector search in large catalogs.</summary>
     [ValidateObjectMembers]
     public LocalHnswOptions Hnsw { get; set; } = new();
@@ -391,6 +398,17 @@ public sealed class LocalHnswOptions
 
     /// <summary>How the graph stores its copy of the vectors (scores always come from the exact float32 vectors).</summary>
     public HnswScalar Scalar { get; set; } = HnswScalar.F16;
+}
+
+/// <summary>How the local index scores keyword (BM25) candidates (<c>ProductSimilarity:Index:Local:KeywordScorer</c>).</summary>
+public enum KeywordScorerKind
+{
+    /// <summary>Term at a time over the queried terms' postings and the length norms held in memory per segment: Lucene's
+    /// BM25 scores and order, without Lucene's one-document-at-a-time scoring.</summary>
+    Memory,
+
+    /// <summary>Lucene's <c>IndexSearcher</c>: the reference the in-memory scorer is tested against.</summary>
+    Lucene,
 }
 
 /// <summary>The number format of the HNSW graph's copy of the vectors (<c>ProductSimilarity:Index:Local:Hnsw:Scalar</c>).</summary>

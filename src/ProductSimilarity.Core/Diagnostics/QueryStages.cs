@@ -15,7 +15,7 @@ public enum QueryStage
     /// on every read; a background refresh keeps this at zero).</summary>
     Refresh,
 
-    /// <summary>Loading a segment's vectors into memory on the request thread.</summary>
+    /// <summary>Loading a segment's vectors, or a queried term's postings and a field's norms, into memory on the request thread.</summary>
     SegmentLoad,
 
     /// <summary>Bringing the HNSW graph up to the reader's commit on the request thread.</summary>

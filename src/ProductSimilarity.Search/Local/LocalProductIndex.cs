@@ -9,6 +9,7 @@ using Lucene.Net.Search;
 using Lucene.Net.Search.Similarities;
 using Lucene.Net.Store;
 using Lucene.Net.Util;
+using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
 using ProductSimilarity.Core.Ranking;
@@ -39,9 +40,11 @@ namespace ProductSimilarity.Search.Local;
 /// while the graph catches up. This instance's own commits are visible at once in both modes.</para>
 /// <para><b>Vectors.</b> The stored vectors of each Lucene segment are loaded on the first vector query that needs them
 /// into one contiguous <c>float[]</c> matrix per segment and cached for as long as the segment lives, so a commit
-/// only loads the new segments. Search is an exact dot product (vectors are unit length) with
-/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> and a bounded heap for the top k;
-/// filters and exclusions are applied before a row can enter the heap.</para>
+/// only loads the new segments. Search is an exact dot product (vectors are unit length): by default
+/// (<see cref="ExactScanMode.Int8"/>) a scan of an int8 copy of each matrix with a proven error bound per row, and
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> in fp32 for the rows that can still reach
+/// the top k (<see cref="ExactVectorScan"/>), which gives the same top k and scores as an fp32 dot product of every row;
+/// filters and exclusions are applied before a row can enter the top k.</para>
 /// <para><b>Thread-safety.</b> Thread-safe. Searches and reads run concurrently; writes are serialised.</para>
 /// </remarks>
 public sealed class LocalProductIndex : IProductIndex
@@ -49,7 +52,6 @@ public sealed class LocalProductIndex : IProductIndex
     private const string DimensionsKey = "psim.dimensions";
     private const string EmbeddingModelKey = "psim.embedding-model";
     private const string TunedFusionKey = "psim.tuned-fusion";
-    private const int CancellationCheckInterval = 8192;
 
     private readonly string _path;
     private readonly bool _readOnly;
@@ -59,6 +61,7 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
+    private readonly ConditionalWeakTable<object, SegmentPostings> _postings = [];
     private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
@@ -593,6 +596,19 @@ public sealed class LocalProductIndex : IProductIndex
         return (matrices, _graph.MemoryBytes);
     }
 
+    /// <summary>Bytes held in memory for keyword search (<see cref="KeywordScorerKind.Memory"/>): the postings of the terms
+    /// queried so far and the length norms of the fields queried, over the segments still referenced. Thread-safe.</summary>
+    public long KeywordMemoryBytes()
+    {
+        long bytes = 0;
+        foreach (var (_, postings) in _postings)
+        {
+            bytes += postings.MemoryBytes;
+        }
+
+        return bytes;
+    }
+
     /// <summary>The Lucene commit generation the in-memory HNSW graph reflects; null when vector search is exact.</summary>
     public long? VectorGraphGeneration => _graph.Generation;
 
@@ -608,8 +624,10 @@ public sealed class LocalProductIndex : IProductIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The vector list is an exact scan of the in-memory segment matrices; the keyword list is Lucene BM25 over the analysed
-    /// text (<see cref="BuildTextQuery"/>). No list holds more products than the index.
+    /// The vector list is an exact scan of the in-memory segment matrices (or the HNSW graph); the keyword list is Lucene's
+    /// BM25 over the analysed text (<see cref="BuildTextQuery"/>), scored term at a time over postings in memory
+    /// (<see cref="MemoryKeywordScorer"/>, same hits and scores) unless <see cref="LocalProductIndexOptions.KeywordScorer"/>
+    /// asks for Lucene's searcher. No list holds more products than the index.
     /// </remarks>
     public Task<CandidateLists> GetCandidatesAsync(ProductQuery query, CancellationToken cancellationToken = default)
     {
@@ -838,8 +856,8 @@ public sealed class LocalProductIndex : IProductIndex
             return fromGraph;
         }
 
-        // Min-heap of the best k so far: the root is the worst kept row (lowest score; on equal scores the larger id).
-        var heap = new PriorityQueue<int, (float Score, string Id)>(k + 1, WorstFirst.Instance);
+        var leaves = new List<ExactVectorScan.Leaf>(searcher.IndexReader.Leaves.Count);
+        Int8Kernel? kernel = _options.ExactScan == ExactScanMode.Int8 ? ExactVectorScan.DefaultKernel : null;
         foreach (var leaf in searcher.IndexReader.Leaves)
         {
             var segment = Segment(leaf.AtomicReader);
@@ -855,39 +873,22 @@ public sealed class LocalProductIndex : IProductIndex
                     nameof(query));
             }
 
-            var live = leaf.AtomicReader.LiveDocs;
-            var matrix = segment.Matrix.AsSpan();
-            int dims = segment.Dimensions;
-            for (int doc = 0; doc < segment.Count; doc++)
+            if (kernel is not null)
             {
-                if (doc % CancellationCheckInterval == 0)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                if (!segment.HasVector[doc] || (live is not null && !live.Get(doc)) || !segment.Matches(doc, filter))
-                {
-                    continue;
-                }
-
-                float score = TensorPrimitives.Dot(matrix.Slice(doc * dims, dims), q);
-                if (heap.Count < k)
-                {
-                    heap.Enqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
-                else if (heap.TryPeek(out _, out var worst) && WorstFirst.Instance.Compare((score, segment.Ids[doc]), worst) > 0)
-                {
-                    heap.DequeueEnqueue(leaf.DocBase + doc, (score, segment.Ids[doc]));
-                }
+                // Until its int8 copy is built, the scan reads this segment in fp32 (same results).
+                segment.QuantizeInBackground();
             }
+
+            leaves.Add(new ExactVectorScan.Leaf(segment, leaf.DocBase, leaf.AtomicReader.LiveDocs));
         }
 
-        var result = new ScoredCandidate[heap.Count];
+        var top = ExactVectorScan.Search(leaves, q, k, filter, kernel, cancellationToken);
+        var result = new ScoredCandidate[top.Count];
         for (int i = result.Length - 1; i >= 0; i--)
         {
-            heap.TryDequeue(out int doc, out var priority);
-            docs.TryAdd(priority.Id, doc);
-            result[i] = new ScoredCandidate(priority.Id, priority.Score);
+            var (doc, score, id) = top[i];
+            docs.TryAdd(id, doc);
+            result[i] = new ScoredCandidate(id, score);
         }
 
         return [.. result];
@@ -895,20 +896,34 @@ public sealed class LocalProductIndex : IProductIndex
 
     private List<ScoredCandidate> KeywordSearch(IndexSearcher searcher, ProductQuery query, int k, Dictionary<string, int> docs)
     {
-        var text = BuildTextQuery(query.Text!);
-        if (text is null)
+        var clauses = KeywordClauses(query.Text!);
+        if (clauses.Count == 0)
         {
             return [];
         }
 
-        var top = searcher.Search(text, BuildFilter(query), k);
-        var result = new List<ScoredCandidate>(top.ScoreDocs.Length);
         var leaves = searcher.IndexReader.Leaves;
-        foreach (var hit in top.ScoreDocs)
+        var result = new List<ScoredCandidate>();
+        void Add(int doc, float score)
         {
-            var id = IdOf(leaves, hit.Doc);
-            docs.TryAdd(id, hit.Doc);
-            result.Add(new ScoredCandidate(id, hit.Score));
+            var id = IdOf(leaves, doc);
+            docs.TryAdd(id, doc);
+            result.Add(new ScoredCandidate(id, score));
+        }
+
+        if (_options.KeywordScorer == KeywordScorerKind.Lucene)
+        {
+            foreach (var hit in searcher.Search(TextQuery(clauses), BuildFilter(query), k).ScoreDocs)
+            {
+                Add(hit.Doc, hit.Score);
+            }
+        }
+        else
+        {
+            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings))
+            {
+                Add(doc, score);
+            }
         }
 
         return result;
@@ -917,6 +932,13 @@ public sealed class LocalProductIndex : IProductIndex
     /// <summary>SHOULD clauses of the analysed terms over the boosted fields; null when the text has no term.</summary>
     /// <remarks>No query parser: user text is only ever analysed, so quotes, colons or brackets cannot fail.</remarks>
     internal BooleanQuery? BuildTextQuery(string text)
+    {
+        var clauses = KeywordClauses(text);
+        return clauses.Count == 0 ? null : TextQuery(clauses);
+    }
+
+    /// <summary>The keyword query's clauses, in query order: each analysed term in each boosted field, then the codes.</summary>
+    internal List<KeywordClause> KeywordClauses(string text)
     {
         var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
         var codes = _options.ModelNumberBoost > 0 ? ProductCodes.Extract(text, _options.MaxQueryTerms) : [];
@@ -928,36 +950,48 @@ public sealed class LocalProductIndex : IProductIndex
             (ProductFields.Description, _options.DescriptionBoost),
         ];
 
-        var query = new BooleanQuery();
+        var clauses = new List<KeywordClause>();
         foreach (var term in terms)
         {
             foreach (var (field, boost) in fields)
             {
                 if (boost > 0)
                 {
-                    query.Add(new TermQuery(new Term(field, term)) { Boost = boost }, Occur.SHOULD);
+                    clauses.Add(new KeywordClause(field, term, boost));
                 }
             }
         }
 
         foreach (var code in codes)
         {
-            query.Add(new TermQuery(new Term(ProductFields.ModelCode, code)) { Boost = _options.ModelNumberBoost }, Occur.SHOULD);
+            clauses.Add(new KeywordClause(ProductFields.ModelCode, code, _options.ModelNumberBoost));
         }
 
         if (_options.NearCodeBoost > 0)
         {
             foreach (var code in ProductCodes.BaseForms(codes))
             {
-                query.Add(new TermQuery(new Term(ProductFields.ModelCodeBase, code)) { Boost = _options.NearCodeBoost }, Occur.SHOULD);
+                clauses.Add(new KeywordClause(ProductFields.ModelCodeBase, code, _options.NearCodeBoost));
             }
         }
 
-        return query.Clauses.Count == 0 ? null : query;
+        return clauses;
+    }
+
+    /// <summary>Lucene's query for <paramref name="clauses"/>: a <see cref="BooleanQuery"/> of SHOULD <see cref="TermQuery"/>s.</summary>
+    internal static BooleanQuery TextQuery(IReadOnlyList<KeywordClause> clauses)
+    {
+        var query = new BooleanQuery();
+        foreach (var clause in clauses)
+        {
+            query.Add(new TermQuery(new Term(clause.Field, clause.Term)) { Boost = clause.Boost }, Occur.SHOULD);
+        }
+
+        return query;
     }
 
     // The Lucene translation of ProductQuery.Admits (category and brand against the ProductFilter.Key-folded key fields).
-    private static BooleanFilter? BuildFilter(ProductQuery query)
+    internal static BooleanFilter? BuildFilter(ProductQuery query)
     {
         var f = query.Filter;
         var filter = new BooleanFilter();
@@ -1146,6 +1180,10 @@ public sealed class LocalProductIndex : IProductIndex
         }
     }
 
+    // The segment's keyword postings in memory (read term by term as queries ask), shared by every reader of the segment.
+    private SegmentPostings Postings(AtomicReader reader)
+        => _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
+
     private SegmentVectors Segment(AtomicReader reader)
     {
         var lazy = _segments.GetValue(reader.CoreCacheKey, _ => new Lazy<SegmentVectors>(() => SegmentVectors.Load(reader)));
@@ -1187,6 +1225,15 @@ public sealed class LocalProductIndex : IProductIndex
                 if (searcher.IndexReader is DirectoryReader reader)
                 {
                     _graph.Warm(reader, Segment, cancellationToken);
+                }
+
+                // Without a graph in use, searches scan the int8 copies: build them now rather than on a request.
+                if (_options.ExactScan == ExactScanMode.Int8 && _graph.Generation is null)
+                {
+                    foreach (var leaf in searcher.IndexReader.Leaves)
+                    {
+                        _ = Segment(leaf.AtomicReader).Quantized;
+                    }
                 }
             }
             finally

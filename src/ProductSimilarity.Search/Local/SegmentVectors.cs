@@ -23,6 +23,10 @@ internal sealed class SegmentVectors
         ProductFields.InStock, ProductFields.Source, ProductFields.GroupId,
     ];
 
+    private readonly System.Threading.Lock _quantizeGate = new();
+    private QuantizedMatrix? _quantized;
+    private int _quantizeStarted;
+
     private SegmentVectors(int count, int dimensions)
     {
         Count = count;
@@ -76,12 +80,49 @@ internal sealed class SegmentVectors
     /// <summary>Variant group ids.</summary>
     public string?[] GroupIds { get; }
 
-    /// <summary>Approximate bytes this segment holds in memory (matrix, columns; strings counted at their length).</summary>
+    /// <summary>Whether <see cref="Quantized"/> has been built.</summary>
+    public bool IsQuantized => Volatile.Read(ref _quantized) is not null;
+
+    /// <summary>The int8 copy of <see cref="Matrix"/> that the exact scan reads first (<see cref="QuantizedMatrix"/>),
+    /// built on first use: an index served by its HNSW graph never needs it.</summary>
+    public QuantizedMatrix Quantized
+    {
+        get
+        {
+            if (Volatile.Read(ref _quantized) is { } built)
+            {
+                return built;
+            }
+
+            lock (_quantizeGate)
+            {
+                return _quantized ??= QuantizedMatrix.Build(Matrix, HasVector, Count, Dimensions);
+            }
+        }
+    }
+
+    /// <summary>Starts building <see cref="Quantized"/> on the thread pool, once; meanwhile scans read this segment in fp32.
+    /// So the first query of a process, or the first after a commit, never waits for the int8 copy.</summary>
+    public void QuantizeInBackground()
+    {
+        if (Volatile.Read(ref _quantized) is null && Interlocked.Exchange(ref _quantizeStarted, 1) == 0)
+        {
+            _ = Task.Run(() => Quantized);
+        }
+    }
+
+    /// <summary>Approximate bytes this segment holds in memory (matrix, its int8 copy once built, columns; strings
+    /// counted at their length).</summary>
     public long MemoryBytes
     {
         get
         {
             long bytes = (Matrix.LongLength * sizeof(float)) + (Count * (1L + 8 + 8 + 1 + (6 * 8)));
+            if (Volatile.Read(ref _quantized) is { } quantized)
+            {
+                bytes += quantized.MemoryBytes;
+            }
+
             foreach (var id in Ids)
             {
                 bytes += 24 + (2L * id.Length);
@@ -89,6 +130,28 @@ internal sealed class SegmentVectors
 
             return bytes;
         }
+    }
+
+    /// <summary>A segment built from rows in memory (tests and benchmarks; the index reads segments with
+    /// <see cref="Load"/>). A null vector is a row without one; filter columns start empty and can be set.</summary>
+    internal static SegmentVectors Create(IReadOnlyList<string> ids, IReadOnlyList<float[]?> vectors)
+    {
+        int dimensions = vectors.FirstOrDefault(v => v is { Length: > 0 })?.Length ?? 0;
+        var segment = new SegmentVectors(ids.Count, dimensions);
+        for (int doc = 0; doc < ids.Count; doc++)
+        {
+            segment.Ids[doc] = ids[doc];
+            segment.Prices[doc] = double.NaN;
+            segment.InStock[doc] = -1;
+            if (vectors[doc] is { } v && v.Length == dimensions && dimensions > 0)
+            {
+                v.CopyTo(segment.Matrix.AsSpan(doc * dimensions, dimensions));
+                segment.HasVector[doc] = true;
+                segment.Hashes[doc] = Fingerprint(MemoryMarshal.AsBytes(v.AsSpan()));
+            }
+        }
+
+        return segment;
     }
 
     /// <summary>Reads every document of the segment.</summary>
@@ -161,8 +224,13 @@ internal sealed class SegmentVectors
     /// <summary>Whether row <paramref name="doc"/> passes the filter and exclusions of <paramref name="query"/>: the columnar
     /// translation of <see cref="ProductQuery.Admits"/>, same rules, no per-row product object.</summary>
     public bool Matches(int doc, in VectorFilter query)
+        => query.IsEmpty || (MatchesColumns(doc, query) && !IsExcluded(doc, query));
+
+    /// <summary>Whether row <paramref name="doc"/> passes the filter of <paramref name="query"/>, leaving out the excluded
+    /// ids and groups (<see cref="IsExcluded"/>); <see cref="Matches"/> is both.</summary>
+    public bool MatchesColumns(int doc, in VectorFilter query)
     {
-        if (query.IsEmpty)
+        if (!query.HasColumnConditions)
         {
             return true;
         }
@@ -203,18 +271,13 @@ internal sealed class SegmentVectors
             return false;
         }
 
-        if (query.AttributeDocs is { } attributeDocs && (!attributeDocs.TryGetValue(this, out var rows) || !rows.Get(doc)))
-        {
-            return false;
-        }
-
-        if (query.ExcludeIds.Count > 0 && query.ExcludeIds.Contains(Ids[doc]))
-        {
-            return false;
-        }
-
-        return query.ExcludeGroupIds.Count == 0 || GroupIds[doc] is not { } group || !query.ExcludeGroupIds.Contains(group);
+        return query.AttributeDocs is not { } attributeDocs || (attributeDocs.TryGetValue(this, out var rows) && rows.Get(doc));
     }
+
+    /// <summary>Whether row <paramref name="doc"/> is one of the query's excluded ids or in one of its excluded groups.</summary>
+    public bool IsExcluded(int doc, in VectorFilter query)
+        => (query.ExcludeIds.Count > 0 && query.ExcludeIds.Contains(Ids[doc]))
+            || (query.ExcludeGroupIds.Count > 0 && GroupIds[doc] is { } group && query.ExcludeGroupIds.Contains(group));
 
     private sealed class Row
     {
@@ -273,7 +336,9 @@ internal readonly struct VectorFilter
         MaxPrice = query.Filter.MaxPrice is { } max ? (double)max : null;
         ExcludeIds = query.ExcludeIds;
         ExcludeGroupIds = query.ExcludeGroupIds;
-        IsEmpty = query.Filter.IsEmpty && ExcludeIds.Count == 0 && ExcludeGroupIds.Count == 0;
+        HasColumnConditions = !query.Filter.IsEmpty || attributeDocs is not null;
+        HasExclusions = ExcludeIds.Count > 0 || ExcludeGroupIds.Count > 0;
+        IsEmpty = !HasColumnConditions && !HasExclusions;
     }
 
     public ProductFilter Filter { get; }
@@ -294,4 +359,10 @@ internal readonly struct VectorFilter
     public IReadOnlyDictionary<SegmentVectors, Lucene.Net.Util.FixedBitSet>? AttributeDocs { get; }
 
     public bool IsEmpty { get; }
+
+    // Conditions on the rows' columns (category, price, attributes...), apart from the exclusions.
+    public bool HasColumnConditions { get; }
+
+    // Excluded ids or groups.
+    public bool HasExclusions { get; }
 }

@@ -100,3 +100,60 @@ public sealed class LocalProductIndexBenchmark(ITestOutputHelper output)
         return watch.Elapsed.TotalMilliseconds / runs;
     }
 }
+
+/// <summary>
+/// The exact vector scan alone over 100,000 random 384-dimensional unit vectors, k 20 with one excluded id (a similar-items
+/// query's vector list): the fp32 scan of every row against the int8 scan with each kernel this CPU runs, in one process.
+/// Run with <c>PSIM_BENCH=1 dotnet test tests/ProductSimilarity.Search.Tests -c Release --filter "FullyQualifiedName~ExactVectorScanBenchmark" --logger "console;verbosity=detailed"</c>.
+/// </summary>
+public sealed class ExactVectorScanBenchmark(ITestOutputHelper output)
+{
+    [BenchmarkFact]
+    public void Search_100kRandom384_ReportsTimingsPerKernel()
+    {
+        const int count = 100_000, dims = 384, queries = 60;
+        var random = new Random(7);
+        var ids = Enumerable.Range(0, count).Select(i => $"p{i:D6}").ToList();
+        var vectors = Enumerable.Range(0, count).Select(_ => (float[]?)RandomUnit(random, dims)).ToList();
+        var segment = SegmentVectors.Create(ids, vectors);
+        var build = Stopwatch.StartNew();
+        _ = segment.Quantized;
+        build.Stop();
+        var again = Stopwatch.StartNew();
+        _ = QuantizedMatrix.Build(segment.Matrix, segment.HasVector, count, dims);
+        again.Stop();
+        output.WriteLine($"int8 copy built again (warm code): {again.Elapsed.TotalMilliseconds:F0} ms");
+        ExactVectorScan.Leaf[] leaves = [new(segment, 0, null)];
+        var sample = Enumerable.Range(0, queries).Select(_ => random.Next(count)).ToList();
+
+        output.WriteLine($"int8 copy of {count} x {dims}: built in {build.Elapsed.TotalMilliseconds:F0} ms, {segment.Quantized.MemoryBytes / (double)count:F0} B/row");
+        Int8Kernel?[] kernels = [null, .. Enum.GetValues<Int8Kernel>().Where(Int8Dot.IsSupported).Cast<Int8Kernel?>()];
+        var times = kernels.ToDictionary(k => k?.ToString() ?? "fp32", _ => new List<double>());
+        var rescored = new List<int>();
+        foreach (int row in sample)
+        {
+            var query = new ProductQuery { Vector = vectors[row], ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { ids[row] } };
+            var filter = new VectorFilter(query);
+            foreach (var kernel in kernels)
+            {
+                var watch = Stopwatch.StartNew();
+                var top = ExactVectorScan.Search(leaves, vectors[row], 20, filter, kernel, CancellationToken.None);
+                watch.Stop();
+                Assert.Equal(20, top.Count);
+                times[kernel?.ToString() ?? "fp32"].Add(watch.Elapsed.TotalMilliseconds);
+                if (kernel is not null)
+                {
+                    rescored.Add(ExactVectorScan.LastRescored);
+                }
+            }
+        }
+
+        foreach (var (name, list) in times)
+        {
+            list.Sort();
+            output.WriteLine($"{name,-7} p50 {list[list.Count / 2]:F2} ms, mean {list.Average():F2} ms, max {list[^1]:F2} ms");
+        }
+
+        output.WriteLine($"rows rescored in fp32 per query: mean {rescored.Average():F0}, max {rescored.Max()}");
+    }
+}

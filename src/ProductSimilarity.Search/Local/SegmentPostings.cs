@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Util;
+using ProductSimilarity.Core.Diagnostics;
+
+namespace ProductSimilarity.Search.Local;
+
+/// <summary>One SHOULD clause of a keyword query: an analysed term in one field, with that field's boost.</summary>
+/// <param name="Field">The Lucene field.</param>
+/// <param name="Term">The analysed term.</param>
+/// <param name="Boost">The clause's boost (Lucene's <c>TermQuery.Boost</c>).</param>
+internal readonly record struct KeywordClause(string Field, string Term, float Boost);
+
+/// <summary>
+/// The postings (segment doc ids and term frequencies) of the keyword terms queried so far in one Lucene segment, and the
+/// segment's one-byte length norms of the fields queried, held in memory for <see cref="MemoryKeywordScorer"/>.
+/// </summary>
+/// <remarks>
+/// Lucene segments are immutable, so this is kept per segment core (like <see cref="SegmentVectors"/>) and shared by every
+/// reader generation that contains the segment. A term's postings are read from Lucene the first time a query asks for
+/// the term in this segment and kept for as long as the segment lives, so memory grows with the terms queried, up to the
+/// postings of the keyword fields. Terms in fewer than <see cref="RareDocs"/> of the segment's documents (and terms it does
+/// not hold: a model code, a typo) are kept only up to a count proportional to the segment's size, past which they are
+/// read again at each query (cheap: a seek and a few postings), so a stream of distinct rare terms cannot grow memory
+/// without bound. Postings include deleted documents (Lucene's document frequency counts them too);
+/// deletions are applied at search time from the reader's live docs. Thread-safe: concurrent first reads of a term may
+/// both read it, and one copy is kept.
+/// </remarks>
+/// <param name="maxDoc">The segment's max doc.</param>
+/// <param name="rareCap">The most rare or absent terms kept; by default a quarter of the documents plus 1,024.</param>
+internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
+{
+    /// <summary>Postings shorter than this count against the segment's cap on rare entries.</summary>
+    public const int RareDocs = 16;
+
+    // Dictionary entry, key strings and array headers, roughly.
+    private const int EntryOverhead = 96;
+
+    private readonly ConcurrentDictionary<(string Field, string Term), TermPostings> _terms = new();
+    private readonly ConcurrentDictionary<string, FieldNorms> _norms = new(StringComparer.Ordinal);
+    private readonly int _rareCap = rareCap ?? ((maxDoc / 4) + 1024);
+    private long _bytes;
+    private int _rare;
+
+    /// <summary>Documents in the segment, deleted ones included (its max doc).</summary>
+    public int MaxDoc { get; } = maxDoc;
+
+    /// <summary>Approximate bytes held: postings, frequencies and norms.</summary>
+    public long MemoryBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>The postings of <paramref name="term"/> in <paramref name="field"/>, read from <paramref name="reader"/>
+    /// (a reader of this segment) on first use.</summary>
+    /// <param name="reader">A reader of this segment.</param>
+    /// <param name="field">The field.</param>
+    /// <param name="term">The term.</param>
+    /// <param name="enums">The terms enumerators of one query in this segment, by field, reused across its terms; null
+    /// for none.</param>
+    public TermPostings Term(AtomicReader reader, string field, string term, Dictionary<string, TermsEnum?>? enums = null)
+    {
+        if (_terms.TryGetValue((field, term), out var cached))
+        {
+            return cached;
+        }
+
+        using var timer = QueryStages.Time(QueryStage.SegmentLoad);
+        TermsEnum? termsEnum;
+        if (enums is null || !enums.TryGetValue(field, out termsEnum))
+        {
+            termsEnum = reader.GetTerms(field)?.GetEnumerator();
+            enums?.Add(field, termsEnum);
+        }
+
+        var loaded = termsEnum is null ? TermPostings.Empty : TermPostings.Read(termsEnum, term);
+        if (loaded.Docs.Length < RareDocs && (Volatile.Read(ref _rare) >= _rareCap || Interlocked.Increment(ref _rare) > _rareCap))
+        {
+            return loaded;
+        }
+
+        if (_terms.TryAdd((field, term), loaded))
+        {
+            Interlocked.Add(ref _bytes, loaded.MemoryBytes + EntryOverhead + (2L * (field.Length + term.Length)));
+            return loaded;
+        }
+
+        return _terms[(field, term)];
+    }
+
+    /// <summary>The one-byte length norm of every document for <paramref name="field"/>; null when the field has none
+    /// (an untokenised field, or a field this segment does not hold), which BM25 scores as if <c>b</c> were 0.</summary>
+    public byte[]? Norms(AtomicReader reader, string field)
+    {
+        if (_norms.TryGetValue(field, out var cached))
+        {
+            return cached.Values;
+        }
+
+        using var timer = QueryStages.Time(QueryStage.SegmentLoad);
+        byte[]? values = null;
+        if (reader.GetNormValues(field) is { } norms)
+        {
+            values = new byte[MaxDoc];
+            for (int doc = 0; doc < values.Length; doc++)
+            {
+                // BM25Similarity reads the norm as (sbyte)norms.Get(doc) & 0xFF: its low byte.
+                values[doc] = (byte)norms.Get(doc);
+            }
+        }
+
+        if (_norms.TryAdd(field, new FieldNorms(values)))
+        {
+            Interlocked.Add(ref _bytes, (values?.Length ?? 0) + EntryOverhead);
+            return values;
+        }
+
+        return _norms[field].Values;
+    }
+
+    private sealed record FieldNorms(byte[]? Values);
+}
+
+/// <summary>One term's postings in one segment: ascending segment doc ids and their term frequencies.</summary>
+/// <remarks>Immutable; thread-safe.</remarks>
+internal sealed class TermPostings
+{
+    private TermPostings(int[] docs, int[]? freqs)
+    {
+        Docs = docs;
+        Freqs = freqs;
+    }
+
+    /// <summary>No posting: the term is not in the segment.</summary>
+    public static TermPostings Empty { get; } = new([], null);
+
+    /// <summary>Segment doc ids, ascending, deleted documents included; the length is the segment's document frequency.</summary>
+    public int[] Docs { get; }
+
+    /// <summary>Term frequency of each doc in <see cref="Docs"/>; null when every frequency is 1 (always so for an
+    /// untokenised field, which records no frequencies).</summary>
+    public int[]? Freqs { get; }
+
+    /// <summary>Approximate bytes of the arrays.</summary>
+    public long MemoryBytes => (4L * Docs.Length) + (4L * (Freqs?.Length ?? 0));
+
+    /// <summary>Reads the postings of <paramref name="term"/> through a segment's terms enumerator of the field.</summary>
+    public static TermPostings Read(TermsEnum termsEnum, string term)
+    {
+        if (!termsEnum.SeekExact(new BytesRef(term)))
+        {
+            return Empty;
+        }
+
+        // No live docs: deleted documents are kept (the document frequency counts them) and filtered at search time.
+        var postings = termsEnum.Docs(null, null, DocsFlags.FREQS);
+        var docs = new List<int>(termsEnum.DocFreq);
+        List<int>? freqs = null;
+        int doc;
+        while ((doc = postings.NextDoc()) != DocIdSetIterator.NO_MORE_DOCS)
+        {
+            int freq = postings.Freq;
+            if (freq != 1 && freqs is null)
+            {
+                freqs = new List<int>(docs.Capacity);
+                freqs.AddRange(Enumerable.Repeat(1, docs.Count));
+            }
+
+            docs.Add(doc);
+            freqs?.Add(freq);
+        }
+
+        return docs.Count == 0 ? Empty : new TermPostings([.. docs], freqs is null ? null : [.. freqs]);
+    }
+}
