@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
+using ProductSimilarity.Core.Ranking;
 using ProductSimilarity.Core.Similarity;
 using ProductSimilarity.Core.Text;
 using ProductSimilarity.Embeddings.Onnx;
@@ -396,6 +397,14 @@ internal static class BenchCommand
             }
 
             o.WriteLine($"  keyword stage  p50 {F("similar_keyword_p50_ms_exact", "0.00")} ms, p99 {F("similar_keyword_p99_ms_exact", "0.00")} ms, {F("similar_keyword_share_exact", "0.000")} of the time (exact); p50 {F("similar_keyword_p50_ms_hnsw", "0.00")} ms, p99 {F("similar_keyword_p99_ms_hnsw", "0.00")} ms, {F("similar_keyword_share_hnsw", "0.000")} (hnsw)");
+            foreach (var kind in new[] { "exact", "hnsw" })
+            {
+                if (r.TryGetValue($"similar_stage_mean_ms_{kind}", out var st) && st is Dictionary<string, double> means)
+                {
+                    o.WriteLine($"  stages {kind,-7} mean ms: {string.Join(", ", means.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.00}")))}");
+                }
+            }
+
             o.WriteLine($"  keyword alone  in memory p50 {F("keyword_p50_ms_memory", "0.000")} ms, p99 {F("keyword_p99_ms_memory", "0.000")} ms; Lucene p50 {F("keyword_p50_ms_lucene", "0.000")} ms, p99 {F("keyword_p99_ms_lucene", "0.000")} ms; equal lists {F("keyword_lists_equal", "0.0000")}");
             o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors, their int8 copies and filter columns; {F("memory_bytes_per_product_exact_fp32", "0")} with the fp32 scan), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph, +{F("memory_bytes_per_product_keyword", "0")} B/product keyword postings and norms");
             o.WriteLine($"  disk           {F("disk_bytes_per_product_lucene", "0")} B/product Lucene, +{F("disk_bytes_per_product_hnsw_graph", "0")} B/product HNSW graph");
@@ -436,7 +445,7 @@ internal static class BenchCommand
             // figures are taken.
             var exactService = new SimilarityService(exact, generator, wrapped, TimeProvider.System);
             int candidates = Math.Max(options.Ranking.CandidateCount, new SimilarRequest { Id = sample[0] }.Top);
-            (double[] Latencies, List<HashSet<string>> Top, double[] Keyword)[] timed;
+            (double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)[] timed;
             (double[] Int8, double[] Fp32) stage;
             long fp32Bytes;
             var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 });
@@ -454,11 +463,12 @@ internal static class BenchCommand
                 await fp32.DisposeAsync().ConfigureAwait(false);
             }
 
-            var (exactLatencies, exactTop, exactKeyword) = timed[0];
+            var (exactLatencies, exactTop, exactKeyword, exactStages) = timed[0];
             result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
             result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
             result["similar_keyword_p50_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.50), 2);
             result["similar_keyword_p99_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.99), 2);
+            result["similar_stage_mean_ms_exact"] = exactStages;
             result["similar_keyword_share_exact"] = Math.Round(exactKeyword.Sum() / Math.Max(1e-9, exactLatencies.Sum()), 3);
             result["similar_p50_ms_exact_fp32"] = Math.Round(Percentile(timed[1].Latencies, 0.50), 2);
             result["similar_p99_ms_exact_fp32"] = Math.Round(Percentile(timed[1].Latencies, 0.99), 2);
@@ -490,7 +500,7 @@ internal static class BenchCommand
 
                 console.Note($"search: HNSW (ef {ef}), {sample.Count} similar-items queries...");
                 var hnswService = new SimilarityService(hnsw, generator, wrapped, TimeProvider.System);
-                var (latencies, top, keyword) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var (latencies, top, keyword, stages) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
                 var found = await VectorTopAsync(hnsw, sample, ct).ConfigureAwait(false);
                 double recall = Overlap(truth, found);
                 double agreement = Overlap(exactTop, top);
@@ -513,6 +523,7 @@ internal static class BenchCommand
                     result["similar_p99_ms_hnsw"] = sweep[0]["p99_ms"];
                     result["similar_keyword_p50_ms_hnsw"] = Math.Round(Percentile(keyword, 0.50), 2);
                     result["similar_keyword_p99_ms_hnsw"] = Math.Round(Percentile(keyword, 0.99), 2);
+                    result["similar_stage_mean_ms_hnsw"] = stages;
                     result["similar_keyword_share_hnsw"] = Math.Round(keyword.Sum() / Math.Max(1e-9, latencies.Sum()), 3);
                     result["hnsw_recall_at_10"] = sweep[0]["recall_at_10"];
                     result["similar_top10_agreement"] = sweep[0]["similar_top10_agreement"];
@@ -539,11 +550,11 @@ internal static class BenchCommand
 
 
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
+        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
             => (await TimeInTurnAsync([service], ids, ct).ConfigureAwait(false))[0];
 
         // Each query asked of every service in turn (so they share the machine's noise), after 20 warm-up queries each.
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword)[]> TimeInTurnAsync(
+        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)[]> TimeInTurnAsync(
             SimilarityService[] services, List<string> ids, CancellationToken ct)
         {
             foreach (var id in ids.Take(20))
@@ -554,7 +565,7 @@ internal static class BenchCommand
                 }
             }
 
-            var results = services.Select(_ => (Latencies: new double[ids.Count], Top: new List<HashSet<string>>(ids.Count), Keyword: new double[ids.Count])).ToArray();
+            var results = services.Select(_ => (Latencies: new double[ids.Count], Top: new List<HashSet<string>>(ids.Count), Keyword: new double[ids.Count], Stages: Enum.GetValues<QueryStage>().ToDictionary(s => s.ToString().ToLowerInvariant(), _ => 0.0))).ToArray();
             for (int i = 0; i < ids.Count; i++)
             {
                 for (int s = 0; s < services.Length; s++)
@@ -565,17 +576,22 @@ internal static class BenchCommand
                     var similar = await services[s].SimilarAsync(new SimilarRequest { Id = ids[i] }, ct).ConfigureAwait(false);
                     results[s].Latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                     results[s].Keyword[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                    foreach (var stage in Enum.GetValues<QueryStage>())
+                    {
+                        results[s].Stages[stage.ToString().ToLowerInvariant()] += timed.Stages[stage].TotalMilliseconds / ids.Count;
+                    }
+
                     results[s].Top.Add(similar.Hits.Select(h => h.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
                 }
             }
 
-            foreach (var (latencies, _, keyword) in results)
+            foreach (var (latencies, _, keyword, _) in results)
             {
                 Array.Sort(latencies);
                 Array.Sort(keyword);
             }
 
-            return results;
+            return [.. results.Select(r => (r.Latencies, r.Top, r.Keyword, r.Stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 3))))];
         }
 
         // The keyword list alone, the in-memory scorer against Lucene's searcher on the same queries in the same process
@@ -617,17 +633,25 @@ internal static class BenchCommand
                 await lucene.GetCandidatesAsync(query, ct).ConfigureAwait(false);
             }
 
+            // The keyword stage's own time (analysis, scoring, ids), as the query's stage timer records it.
             var inMemory = new double[queries.Count];
             var byLucene = new double[queries.Count];
             int equal = 0;
             for (int i = 0; i < queries.Count; i++)
             {
-                var start = Stopwatch.GetTimestamp();
-                var a = (await memory.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
-                inMemory[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                start = Stopwatch.GetTimestamp();
-                var b = (await lucene.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
-                byLucene[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                IReadOnlyList<ScoredCandidate> a, b;
+                using (var timed = ProductSimilarityTelemetry.StartQuery("bench"))
+                {
+                    a = (await memory.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                    inMemory[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                }
+
+                using (var timed = ProductSimilarityTelemetry.StartQuery("bench"))
+                {
+                    b = (await lucene.GetCandidatesAsync(queries[i], ct).ConfigureAwait(false)).Keyword;
+                    byLucene[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
+                }
+
                 equal += a.Select(c => (c.Id, c.Score)).SequenceEqual(b.Select(c => (c.Id, c.Score))) ? 1 : 0;
             }
 

@@ -52,6 +52,7 @@ public sealed class LocalProductIndex : IProductIndex
     private const string DimensionsKey = "psim.dimensions";
     private const string EmbeddingModelKey = "psim.embedding-model";
     private const string TunedFusionKey = "psim.tuned-fusion";
+    private const int MaxWarmTerms = 20_000;
 
     private readonly string _path;
     private readonly bool _readOnly;
@@ -62,6 +63,12 @@ public sealed class LocalProductIndex : IProductIndex
     private readonly System.Threading.Lock _readerGate = new();
     private readonly ConditionalWeakTable<object, Lazy<SegmentVectors>> _segments = [];
     private readonly ConditionalWeakTable<object, SegmentPostings> _postings = [];
+
+    // Frequent keyword terms queries have asked for (at most MaxWarmTerms): with a background refresh they are read into a
+    // new segment's postings before queries reach it, as its vectors are (a merge can make a segment holding most of the
+    // catalog, whose common terms would otherwise be read on the request thread).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Field, string Term), byte> _frequentTerms = new();
+    private int _frequentTermCount;
     private readonly VectorGraph _graph;
 
     // Ids written (with their vectors) or deleted since the last commit, so DeleteAsync can count what it removes and
@@ -920,7 +927,8 @@ public sealed class LocalProductIndex : IProductIndex
         }
         else
         {
-            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings))
+            Action<KeywordClause>? frequent = BackgroundRefresh ? NoteFrequentTerm : null;
+            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings, frequent))
             {
                 Add(doc, score);
             }
@@ -1183,6 +1191,35 @@ public sealed class LocalProductIndex : IProductIndex
     // The segment's keyword postings in memory (read term by term as queries ask), shared by every reader of the segment.
     private SegmentPostings Postings(AtomicReader reader)
         => _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
+
+    private void NoteFrequentTerm(KeywordClause clause)
+    {
+        if (Volatile.Read(ref _frequentTermCount) < MaxWarmTerms && _frequentTerms.TryAdd((clause.Field, clause.Term), 0))
+        {
+            Interlocked.Increment(ref _frequentTermCount);
+        }
+    }
+
+    // A segment new to this process: the frequent terms' postings and their fields' norms, read before queries see it.
+    private void WarmPostings(AtomicReader reader)
+    {
+        if (_options.KeywordScorer != KeywordScorerKind.Memory || _frequentTerms.IsEmpty || _postings.TryGetValue(reader.CoreCacheKey, out _))
+        {
+            return;
+        }
+
+        var postings = Postings(reader);
+        var enums = new Dictionary<string, TermsEnum?>(StringComparer.Ordinal);
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var ((field, term), _) in _frequentTerms)
+        {
+            postings.Term(reader, field, term, enums);
+            if (fields.Add(field))
+            {
+                postings.Norms(reader, field);
+            }
+        }
+    }
 
     private SegmentVectors Segment(AtomicReader reader)
     {
@@ -1481,7 +1518,7 @@ public sealed class LocalProductIndex : IProductIndex
     private sealed class Factory(LocalProductIndex owner) : SearcherFactory
     {
         // Runs before the SearcherManager hands the new reader out, so with a background refresh reads never load a
-        // segment's vectors themselves (a merged segment can hold most of the catalog).
+        // segment's vectors themselves (a merged segment can hold most of the catalog), nor the frequent terms' postings.
         public override IndexSearcher NewSearcher(IndexReader reader)
         {
             owner.OnNewReader(reader);
@@ -1490,6 +1527,7 @@ public sealed class LocalProductIndex : IProductIndex
                 foreach (var leaf in reader.Leaves)
                 {
                     owner.Segment(leaf.AtomicReader);
+                    owner.WarmPostings(leaf.AtomicReader);
                 }
             }
 

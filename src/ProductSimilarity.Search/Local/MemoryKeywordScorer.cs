@@ -41,6 +41,10 @@ internal static class MemoryKeywordScorer
     private static readonly float[] NormTable = BuildNormTable();
     private static readonly ConcurrentBag<Scratch> Pool = [];
 
+    /// <summary>A term in at least this many documents (over all segments) is a frequent one, worth reading into a new
+    /// segment's postings before queries reach it.</summary>
+    public const int FrequentDocs = 64;
+
     // Clauses with at least this many postings get a per-norm-byte score table (256 divisions instead of one a posting).
     private const int UnitTableMinPostings = 512;
 
@@ -51,12 +55,14 @@ internal static class MemoryKeywordScorer
     /// <param name="filter">The filter, or null.</param>
     /// <param name="k">The most hits to return.</param>
     /// <param name="postingsOf">The in-memory postings of a segment.</param>
+    /// <param name="frequent">Told of each clause whose term is in at least <see cref="FrequentDocs"/> documents; null for none.</param>
     public static List<(int Doc, float Score)> Search(
         IndexReader reader,
         IReadOnlyList<KeywordClause> clauses,
         Filter? filter,
         int k,
-        Func<AtomicReader, SegmentPostings> postingsOf)
+        Func<AtomicReader, SegmentPostings> postingsOf,
+        Action<KeywordClause>? frequent = null)
     {
         var leaves = reader.Leaves;
         if (clauses.Count == 0 || k <= 0 || leaves.Count == 0 || reader.MaxDoc == 0)
@@ -89,6 +95,11 @@ internal static class MemoryKeywordScorer
             if (docFreq[c] == 0)
             {
                 continue;
+            }
+
+            if (docFreq[c] >= FrequentDocs)
+            {
+                frequent?.Invoke(clauses[c]);
             }
 
             var field = clauses[c].Field;

@@ -301,6 +301,38 @@ public sealed class MemoryKeywordScorerTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WarmUp_NewSegmentWithBackgroundRefresh_ReadsFrequentTermsBeforeAnyQuery(bool background)
+    {
+        var random = new Random(31);
+        using var folder = new TempFolder();
+        await using var writer = LocalProductIndex.Open(folder.Path);
+        await writer.UpsertAsync([.. Enumerable.Range(0, 300).Select(i => RandomProduct(random, $"w{i:D3}"))]);
+        await writer.CommitAsync();
+        var options = new LocalProductIndexOptions { RefreshInterval = background ? TimeSpan.FromHours(1) : null };
+        await using var server = LocalProductIndex.Open(folder.Path, readOnly: true, options);
+        server.WarmUp();
+        var query = new ProductQuery { Text = "wireless black pro", Mode = RankingMode.Keyword, Top = 10 };
+        await server.GetCandidatesAsync(query);
+
+        // Another process's commit: a new segment. The refresh brings the reader to it; no query has run on it yet.
+        await writer.UpsertAsync([.. Enumerable.Range(0, 300).Select(i => RandomProduct(random, $"x{i:D3}"))]);
+        await writer.CommitAsync();
+        long before = server.KeywordMemoryBytes();
+        server.WarmUp();
+        long warmed = server.KeywordMemoryBytes();
+
+        // With a background refresh the new segment's frequent terms are in memory already; without, they wait for a query.
+        Assert.Equal(background, warmed > before);
+        await using var lucene = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { KeywordScorer = KeywordScorerKind.Lucene });
+        var expected = (await lucene.GetCandidatesAsync(query)).Keyword;
+        var actual = (await server.GetCandidatesAsync(query)).Keyword;
+        Assert.Equal(expected.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))), actual.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))));
+        Assert.True(server.KeywordMemoryBytes() > before);
+    }
+
     private static void AssertSameHits(IndexSearcher searcher, IReadOnlyList<KeywordClause> clauses, Filter? filter, int k, Func<AtomicReader, SegmentPostings> postings)
     {
         var expected = searcher.Search(LocalProductIndex.TextQuery(clauses), filter, k).ScoreDocs;
