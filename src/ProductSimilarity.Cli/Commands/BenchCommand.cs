@@ -455,7 +455,7 @@ internal static class BenchCommand
             await using (var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 }))
             {
                 console.Note($"search: exact with the fp32 scan (baseline), {sample.Count} similar-items queries...");
-                var (fp32Latencies, _, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
+                var (fp32Latencies, _, _, _) = await TimeAsync(new SimilarityService(fp32, generator, wrapped, TimeProvider.System), sample, ct).ConfigureAwait(false);
                 result["similar_p50_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.50), 2);
                 result["similar_p99_ms_exact_fp32"] = Math.Round(Percentile(fp32Latencies, 0.99), 2);
 
@@ -537,7 +537,6 @@ internal static class BenchCommand
         // for one at each read (three times per similar-items query) as a one-shot CLI command does.
         private static LocalProductIndexOptions Served(LocalProductIndexOptions local)
             => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
-
 
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
         private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
