@@ -548,7 +548,6 @@ internal static class BenchCommand
         private static LocalProductIndexOptions Served(LocalProductIndexOptions local)
             => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
 
-
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
         private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
             => (await TimeInTurnAsync([service], ids, ct).ConfigureAwait(false))[0];

@@ -1200,24 +1200,62 @@ public sealed class LocalProductIndex : IProductIndex
         }
     }
 
-    // A segment new to this process: the frequent terms' postings and their fields' norms, read before queries see it.
+    // Once per segment (WarmUp, and the background refresh before a new reader is handed out): the postings a keyword
+    // query is likely to ask for, read off the request path. Those are every title or brand term in at least
+    // SegmentPostings.RareDocs of the segment's documents (a similar-items query is a product's title and brand) in each
+    // boosted text field, and the frequent terms queries have asked for; plus the text fields' norms. Rarer terms are
+    // cheap to read on a query.
     private void WarmPostings(AtomicReader reader)
     {
-        if (_options.KeywordScorer != KeywordScorerKind.Memory || _frequentTerms.IsEmpty || _postings.TryGetValue(reader.CoreCacheKey, out _))
+        if (_options.KeywordScorer != KeywordScorerKind.Memory || !Postings(reader).StartWarm())
         {
             return;
         }
 
         var postings = Postings(reader);
+        (string Field, float Boost)[] boosted =
+        [
+            (ProductFields.Title, _options.TitleBoost),
+            (ProductFields.Brand, _options.BrandBoost),
+            (ProductFields.Category, _options.CategoryBoost),
+            (ProductFields.Description, _options.DescriptionBoost),
+        ];
+        var fields = boosted.Where(f => f.Boost > 0).Select(f => f.Field).ToList();
         var enums = new Dictionary<string, TermsEnum?>(StringComparer.Ordinal);
-        var fields = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in (string[])[ProductFields.Title, ProductFields.Brand])
+        {
+            if (reader.GetTerms(source)?.GetEnumerator() is not { } vocabulary)
+            {
+                continue;
+            }
+
+            while (vocabulary.MoveNext())
+            {
+                if (vocabulary.DocFreq < SegmentPostings.RareDocs)
+                {
+                    continue;
+                }
+
+                var term = vocabulary.Term.Utf8ToString();
+                if (seen.Add(term))
+                {
+                    foreach (var field in fields)
+                    {
+                        postings.Term(reader, field, term, enums);
+                    }
+                }
+            }
+        }
+
         foreach (var ((field, term), _) in _frequentTerms)
         {
             postings.Term(reader, field, term, enums);
-            if (fields.Add(field))
-            {
-                postings.Norms(reader, field);
-            }
+        }
+
+        foreach (var field in fields)
+        {
+            postings.Norms(reader, field);
         }
     }
 
@@ -1257,6 +1295,7 @@ public sealed class LocalProductIndex : IProductIndex
                 foreach (var leaf in searcher.IndexReader.Leaves)
                 {
                     Segment(leaf.AtomicReader);
+                    WarmPostings(leaf.AtomicReader);
                 }
 
                 if (searcher.IndexReader is DirectoryReader reader)

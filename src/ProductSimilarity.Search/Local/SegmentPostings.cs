@@ -42,9 +42,13 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
     private readonly int _rareCap = rareCap ?? ((maxDoc / 4) + 1024);
     private long _bytes;
     private int _rare;
+    private int _warmed;
 
     /// <summary>Documents in the segment, deleted ones included (its max doc).</summary>
     public int MaxDoc { get; } = maxDoc;
+
+    /// <summary>True for the first caller only: the one that reads the segment's likely terms ahead of queries.</summary>
+    public bool StartWarm() => Interlocked.Exchange(ref _warmed, 1) == 0;
 
     /// <summary>Approximate bytes held: postings, frequencies and norms.</summary>
     public long MemoryBytes => Interlocked.Read(ref _bytes);

@@ -99,6 +99,22 @@ public sealed class KeywordScorerBenchmark(ITestOutputHelper output)
                 }
 
                 filtered.Stop();
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                for (int i = 0; i < clauses.Count; i++)
+                {
+                    MemoryKeywordScorer.Search(reader, clauses[i], filters[i], 20, of);
+                }
+
+                double scorerCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / clauses.Count;
+                cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var searcher = new Lucene.Net.Search.IndexSearcher(reader) { Similarity = new Lucene.Net.Search.Similarities.BM25Similarity() };
+                for (int i = 0; i < clauses.Count; i++)
+                {
+                    searcher.Search(LocalProductIndex.TextQuery(clauses[i]), filters[i], 20);
+                }
+
+                double luceneCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / clauses.Count;
+                output.WriteLine($"scorer pass {pass}: CPU per query, filtered: in memory {scorerCpu:F3} ms, IndexSearcher {luceneCpu:F3} ms");
                 output.WriteLine($"scorer pass {pass}: lookups {lookup.Elapsed.TotalMilliseconds / clauses.Count:F3} ms/query, search {plain.Elapsed.TotalMilliseconds / clauses.Count:F3} ms, filtered {filtered.Elapsed.TotalMilliseconds / clauses.Count:F3} ms");
             }
         }
@@ -118,6 +134,21 @@ public sealed class KeywordScorerBenchmark(ITestOutputHelper output)
                 Assert.Equal(b.Select(c => (c.Id, c.Score)), a.Select(c => (c.Id, c.Score)));
             }
 
+            // CPU time per query, one side after the other: less sensitive than wall time to other work on the machine.
+            var cpu = new double[2];
+            for (int side = 0; side < 2; side++)
+            {
+                var index = side == 0 ? memory : lucene;
+                var before = Process.GetCurrentProcess().TotalProcessorTime;
+                foreach (var query in queries)
+                {
+                    await index.GetCandidatesAsync(query);
+                }
+
+                cpu[side] = (Process.GetCurrentProcess().TotalProcessorTime - before).TotalMilliseconds / queries.Count;
+            }
+
+            output.WriteLine($"pass {pass}: CPU per query: memory {cpu[0]:F3} ms, lucene {cpu[1]:F3} ms");
             Array.Sort(inMemory);
             Array.Sort(byLucene);
             output.WriteLine(

@@ -304,7 +304,7 @@ public sealed class MemoryKeywordScorerTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task WarmUp_NewSegmentWithBackgroundRefresh_ReadsFrequentTermsBeforeAnyQuery(bool background)
+    public async Task Refresh_NewSegment_WithBackgroundRefreshReadsItsLikelyTermsBeforeAnyQuery(bool background)
     {
         var random = new Random(31);
         using var folder = new TempFolder();
@@ -321,16 +321,57 @@ public sealed class MemoryKeywordScorerTests
         await writer.UpsertAsync([.. Enumerable.Range(0, 300).Select(i => RandomProduct(random, $"x{i:D3}"))]);
         await writer.CommitAsync();
         long before = server.KeywordMemoryBytes();
-        server.WarmUp();
+        if (background)
+        {
+            // What the background refresh runs at its next tick.
+            server.WarmUp();
+        }
+        else
+        {
+            // A read brings the reader to the new commit on the request thread.
+            Assert.Equal(600, await server.CountAsync());
+        }
+
         long warmed = server.KeywordMemoryBytes();
 
-        // With a background refresh the new segment's frequent terms are in memory already; without, they wait for a query.
+        // With a background refresh the new segment's likely terms are in memory already; without, they wait for a query.
         Assert.Equal(background, warmed > before);
         await using var lucene = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { KeywordScorer = KeywordScorerKind.Lucene });
         var expected = (await lucene.GetCandidatesAsync(query)).Keyword;
         var actual = (await server.GetCandidatesAsync(query)).Keyword;
         Assert.Equal(expected.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))), actual.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))));
         Assert.True(server.KeywordMemoryBytes() > before);
+    }
+
+    [Fact]
+    public async Task WarmUp_BeforeAnyQuery_ReadsTitleTermsPostingsAndRanksLikeLucene()
+    {
+        var random = new Random(41);
+        using var folder = new TempFolder();
+        await using (var writer = LocalProductIndex.Open(folder.Path))
+        {
+            await writer.UpsertAsync([.. Enumerable.Range(0, 400).Select(i => RandomProduct(random, $"u{i:D3}"))]);
+            await writer.CommitAsync();
+        }
+
+        await using var server = LocalProductIndex.Open(folder.Path, readOnly: true);
+        Assert.Equal(400, await server.CountAsync());
+        Assert.Equal(0, server.KeywordMemoryBytes());
+        server.WarmUp();
+        long warmed = server.KeywordMemoryBytes();
+        Assert.True(warmed > 0);
+
+        // A second warm-up reads nothing again.
+        server.WarmUp();
+        Assert.Equal(warmed, server.KeywordMemoryBytes());
+        await using var lucene = LocalProductIndex.Open(folder.Path, readOnly: true, new LocalProductIndexOptions { KeywordScorer = KeywordScorerKind.Lucene });
+        foreach (var text in new[] { "wireless black", "pro usb cable", "Sony", "cases charger WH-1000XM4" })
+        {
+            var query = new ProductQuery { Text = text, Mode = RankingMode.Keyword, Top = 25 };
+            var expected = (await lucene.GetCandidatesAsync(query)).Keyword;
+            var actual = (await server.GetCandidatesAsync(query)).Keyword;
+            Assert.Equal(expected.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))), actual.Select(c => (c.Id, BitConverter.DoubleToInt64Bits(c.Score))));
+        }
     }
 
     private static void AssertSameHits(IndexSearcher searcher, IReadOnlyList<KeywordClause> clauses, Filter? filter, int k, Func<AtomicReader, SegmentPostings> postings)
