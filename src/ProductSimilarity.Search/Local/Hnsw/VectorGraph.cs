@@ -234,7 +234,8 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             return;
         }
 
-        TrySync(reader, segments, inline: true, cancellationToken, locate: true);
+        // A server's refresh: leave a core to the queries, which search exactly until the graph is in step.
+        TrySync(reader, segments, inline: true, cancellationToken, locate: true, threads: Math.Max(1, Environment.ProcessorCount - 1));
     }
 
     /// <summary>Applies the writer's own changes to a graph that reflects the commit they were made on and that no query
@@ -562,7 +563,8 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
     // ---- sync -------------------------------------------------------------------------------------------------
 
-    private bool TrySync(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, bool inline, CancellationToken cancellationToken, bool locate = true)
+    // threads: at most this many add to the graph at once (besides settings.Threads); null for every core.
+    private bool TrySync(DirectoryReader reader, Func<AtomicReader, SegmentVectors> segments, bool inline, CancellationToken cancellationToken, bool locate = true, int? threads = null)
     {
         if (_background is { IsCompleted: false })
         {
@@ -605,7 +607,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             var plan = Plan(_state, live);
             if (inline || plan.Changes <= settings.InlineSyncLimit)
             {
-                Apply(ToAdds(plan, live), locate ? live : null, generation, version, cancellationToken);
+                Apply(ToAdds(plan, live), locate ? live : null, generation, version, cancellationToken, threads);
                 return true;
             }
 
@@ -617,7 +619,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
                     _lock.EnterWriteLock();
                     try
                     {
-                        Apply(ToAdds(Plan(_state, live), live), live, generation, version, stopping);
+                        Apply(ToAdds(Plan(_state, live), live), live, generation, version, stopping, threads);
                         Save(_state!);
                         _dirty = false;
                     }
@@ -700,7 +702,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
 
     // Callers hold the write lock. On failure the in-memory graph is dropped (it may be half-updated). With live, the
     // graph learns where each product is in the segments (for searches); without, its locations are left unknown.
-    private void Apply(ApplyPlan plan, Dictionary<string, Row>? live, long generation, long version, CancellationToken cancellationToken)
+    private void Apply(ApplyPlan plan, Dictionary<string, Row>? live, long generation, long version, CancellationToken cancellationToken, int? threads = null)
     {
         try
         {
@@ -737,7 +739,7 @@ internal sealed class VectorGraph(string folder, HnswSettings settings, bool syn
             Parallel.For(
                 0,
                 added.Length,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, settings.Threads), CancellationToken = cancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Math.Min(Environment.ProcessorCount, threads ?? int.MaxValue), settings.Threads), CancellationToken = cancellationToken },
                 i => state.Graph.Add(added[i].Key, added[i].Vector.Span));
 
             Location?[]? locations = null;
