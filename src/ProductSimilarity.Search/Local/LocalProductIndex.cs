@@ -1221,6 +1221,11 @@ public sealed class LocalProductIndex : IProductIndex
             (ProductFields.Description, _options.DescriptionBoost),
         ];
         var fields = boosted.Where(f => f.Boost > 0).Select(f => f.Field).ToList();
+        foreach (var field in fields.Concat([ProductFields.ModelCode, ProductFields.ModelCodeBase]))
+        {
+            postings.Vocabulary(reader, field);
+        }
+
         var enums = new Dictionary<string, TermsEnum?>(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var source in (string[])[ProductFields.Title, ProductFields.Brand])

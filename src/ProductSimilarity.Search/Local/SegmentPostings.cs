@@ -39,6 +39,7 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
 
     private readonly ConcurrentDictionary<(string Field, string Term), TermPostings> _terms = new();
     private readonly ConcurrentDictionary<string, FieldNorms> _norms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ulong[]> _vocabularies = new(StringComparer.Ordinal);
     private readonly int _rareCap = rareCap ?? ((maxDoc / 4) + 1024);
     private long _bytes;
     private int _rare;
@@ -50,7 +51,7 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
     /// <summary>True for the first caller only: the one that reads the segment's likely terms ahead of queries.</summary>
     public bool StartWarm() => Interlocked.Exchange(ref _warmed, 1) == 0;
 
-    /// <summary>Approximate bytes held: postings, frequencies and norms.</summary>
+    /// <summary>Approximate bytes held: postings, frequencies, norms and term hashes.</summary>
     public long MemoryBytes => Interlocked.Read(ref _bytes);
 
     /// <summary>The postings of <paramref name="term"/> in <paramref name="field"/>, read from <paramref name="reader"/>
@@ -68,6 +69,14 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
         }
 
         using var timer = QueryStages.Time(QueryStage.SegmentLoad);
+        var bytes = new BytesRef(term);
+
+        // A term the segment's field does not hold (most of a query's rare terms in most segments) needs no seek.
+        if (Array.BinarySearch(Vocabulary(reader, field), Hash(bytes)) < 0)
+        {
+            return TermPostings.Empty;
+        }
+
         TermsEnum? termsEnum;
         if (enums is null || !enums.TryGetValue(field, out termsEnum))
         {
@@ -75,7 +84,7 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
             enums?.Add(field, termsEnum);
         }
 
-        var loaded = termsEnum is null ? TermPostings.Empty : TermPostings.Read(termsEnum, term);
+        var loaded = termsEnum is null ? TermPostings.Empty : TermPostings.Read(termsEnum, bytes);
         if (loaded.Docs.Length < RareDocs && (Volatile.Read(ref _rare) >= _rareCap || Interlocked.Increment(ref _rare) > _rareCap))
         {
             return loaded;
@@ -120,6 +129,50 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
         return _norms[field].Values;
     }
 
+    /// <summary>The sorted 64-bit hashes of every term of <paramref name="field"/> in the segment, read once: a term whose
+    /// hash is not there is not in the field (a hash can only make a term look present, never absent).</summary>
+    public ulong[] Vocabulary(AtomicReader reader, string field)
+    {
+        if (_vocabularies.TryGetValue(field, out var cached))
+        {
+            return cached;
+        }
+
+        var hashes = new List<ulong>();
+        if (reader.GetTerms(field)?.GetEnumerator() is { } terms)
+        {
+            while (terms.MoveNext())
+            {
+                hashes.Add(Hash(terms.Term));
+            }
+        }
+
+        var sorted = hashes.ToArray();
+        Array.Sort(sorted);
+        if (_vocabularies.TryAdd(field, sorted))
+        {
+            Interlocked.Add(ref _bytes, (8L * sorted.Length) + EntryOverhead);
+            return sorted;
+        }
+
+        return _vocabularies[field];
+    }
+
+    // FNV-1a over the term's UTF-8 bytes, then SplitMix64's avalanche.
+    private static ulong Hash(BytesRef term)
+    {
+        ulong hash = 14695981039346656037UL;
+        var bytes = term.Bytes;
+        for (int i = term.Offset; i < term.Offset + term.Length; i++)
+        {
+            hash = (hash ^ bytes[i]) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        return hash ^ (hash >> 31);
+    }
+
     private sealed record FieldNorms(byte[]? Values);
 }
 
@@ -147,9 +200,9 @@ internal sealed class TermPostings
     public long MemoryBytes => (4L * Docs.Length) + (4L * (Freqs?.Length ?? 0));
 
     /// <summary>Reads the postings of <paramref name="term"/> through a segment's terms enumerator of the field.</summary>
-    public static TermPostings Read(TermsEnum termsEnum, string term)
+    public static TermPostings Read(TermsEnum termsEnum, BytesRef term)
     {
-        if (!termsEnum.SeekExact(new BytesRef(term)))
+        if (!termsEnum.SeekExact(term))
         {
             return Empty;
         }
