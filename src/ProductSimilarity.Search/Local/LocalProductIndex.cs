@@ -945,19 +945,22 @@ public sealed class LocalProductIndex : IProductIndex
         return clauses.Count == 0 ? null : TextQuery(clauses);
     }
 
+    // The analysed text fields a keyword query searches, with their boosts, in query order (a boost of 0 leaves one out):
+    // the one list both the query (KeywordClauses) and the postings warm-up (WarmPostings) read.
+    private (string Field, float Boost)[] BoostedTextFields() =>
+    [
+        (ProductFields.Title, _options.TitleBoost),
+        (ProductFields.Brand, _options.BrandBoost),
+        (ProductFields.Category, _options.CategoryBoost),
+        (ProductFields.Description, _options.DescriptionBoost),
+    ];
+
     /// <summary>The keyword query's clauses, in query order: each analysed term in each boosted field, then the codes.</summary>
     internal List<KeywordClause> KeywordClauses(string text)
     {
         var terms = _analyzer.Terms(text, _options.MaxQueryTerms);
         var codes = _options.ModelNumberBoost > 0 ? ProductCodes.Extract(text, _options.MaxQueryTerms) : [];
-        (string Field, float Boost)[] fields =
-        [
-            (ProductFields.Title, _options.TitleBoost),
-            (ProductFields.Brand, _options.BrandBoost),
-            (ProductFields.Category, _options.CategoryBoost),
-            (ProductFields.Description, _options.DescriptionBoost),
-        ];
-
+        var fields = BoostedTextFields();
         var clauses = new List<KeywordClause>();
         foreach (var term in terms)
         {
@@ -1216,14 +1219,7 @@ public sealed class LocalProductIndex : IProductIndex
         }
 
         var postings = Postings(reader);
-        (string Field, float Boost)[] boosted =
-        [
-            (ProductFields.Title, _options.TitleBoost),
-            (ProductFields.Brand, _options.BrandBoost),
-            (ProductFields.Category, _options.CategoryBoost),
-            (ProductFields.Description, _options.DescriptionBoost),
-        ];
-        var fields = boosted.Where(f => f.Boost > 0).Select(f => f.Field).ToList();
+        var fields = BoostedTextFields().Where(f => f.Boost > 0).Select(f => f.Field).ToList();
         foreach (var field in fields.Concat([ProductFields.ModelCode, ProductFields.ModelCodeBase]))
         {
             postings.Vocabulary(reader, field);
