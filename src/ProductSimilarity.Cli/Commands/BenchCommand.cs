@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using ProductSimilarity.Api;
 using ProductSimilarity.Core.Configuration;
 using ProductSimilarity.Core.Diagnostics;
 using ProductSimilarity.Core.Indexing;
@@ -118,6 +119,7 @@ internal static class BenchCommand
                         ["cpu"] = EmbeddingBench.CpuModel(),
                         ["cpu_features"] = CpuInt8Features.Current.Describe(),
                         ["cpus"] = Environment.ProcessorCount,
+                        ["gc_mode"] = (System.Runtime.GCSettings.IsServerGC ? "server" : "workstation") + (System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? ", non-concurrent" : ", concurrent"),
                         ["load_average_start"] = LoadAverage(),
                         ["int8_scheme"] = scheme.Scheme.ToString(),
                         ["int8_scheme_reason"] = scheme.Reason,
@@ -403,7 +405,14 @@ internal static class BenchCommand
                 {
                     o.WriteLine($"  stages {kind,-7} mean ms: {string.Join(", ", means.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value:0.00}")))}");
                 }
+
+                if (r.TryGetValue($"similar_gc_{kind}", out var g) && g is Dictionary<string, object?> gc)
+                {
+                    o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  gc {kind,-11} {gc["queries_with_a_collection"]} queries met a garbage collection ({gc["pause_ms_in_queries"]} ms of pauses in all); {gc["allocated_kb_per_query"]} KB allocated per query ({gc["process_allocated_kb_per_query"]} by the whole process)"));
+                }
             }
+
+            o.WriteLine($"  gc mode        {V("gc_mode")}");
 
             o.WriteLine($"  keyword alone  in memory p50 {F("keyword_p50_ms_memory", "0.000")} ms, p99 {F("keyword_p99_ms_memory", "0.000")} ms; Lucene p50 {F("keyword_p50_ms_lucene", "0.000")} ms, p99 {F("keyword_p99_ms_lucene", "0.000")} ms; equal lists {F("keyword_lists_equal", "0.0000")}");
             o.WriteLine($"  memory         {F("memory_bytes_per_product_exact", "0")} B/product exact (vectors, their int8 copies and filter columns; {F("memory_bytes_per_product_exact_fp32", "0")} with the fp32 scan), +{F("memory_bytes_per_product_hnsw_graph", "0")} B/product for the HNSW graph, +{F("memory_bytes_per_product_keyword", "0")} B/product keyword postings and norms");
@@ -445,13 +454,14 @@ internal static class BenchCommand
             // figures are taken.
             var exactService = new SimilarityService(exact, generator, wrapped, TimeProvider.System);
             int candidates = Math.Max(options.Ranking.CandidateCount, new SimilarRequest { Id = sample[0] }.Top);
-            (double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)[] timed;
+            TimedQueries[] timed;
             (double[] Int8, double[] Fp32) stage;
             long fp32Bytes;
             var fp32 = LocalProductIndex.Open(indexPath, readOnly: true, Served(LocalOptions(options, int.MaxValue, options.Index.Local.Hnsw.ExpansionSearch)) with { ExactScan = ExactScanMode.Fp32 });
             try
             {
                 fp32.WarmUp(ct);
+                ServingWarmup.SettleHeap();
                 console.Note($"search: exact, {sample.Count} similar-items queries, with the int8 scan and the fp32 scan in turn...");
                 timed = await TimeInTurnAsync([exactService, new SimilarityService(fp32, generator, wrapped, TimeProvider.System)], sample, ct).ConfigureAwait(false);
                 console.Note($"search: the exact vector stage alone, int8 and fp32 scans in turn, {sample.Count} queries each...");
@@ -463,7 +473,9 @@ internal static class BenchCommand
                 await fp32.DisposeAsync().ConfigureAwait(false);
             }
 
-            var (exactLatencies, exactTop, exactKeyword, exactStages) = timed[0];
+            var (exactLatencies, exactTop, exactKeyword, exactStages) = (timed[0].Latencies, timed[0].Top, timed[0].Keyword, timed[0].Stages);
+            result["similar_slowest_exact"] = timed[0].Slowest();
+            result["similar_gc_exact"] = timed[0].Collections();
             result["similar_p50_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.50), 2);
             result["similar_p99_ms_exact"] = Math.Round(Percentile(exactLatencies, 0.99), 2);
             result["similar_keyword_p50_ms_exact"] = Math.Round(Percentile(exactKeyword, 0.50), 2);
@@ -490,6 +502,7 @@ internal static class BenchCommand
                 hnsw.WarmUp(ct);
                 await hnsw.GetCandidatesAsync(new ProductQuery { Vector = (await exact.GetAsync(sample[0], ct).ConfigureAwait(false))!.Vector, Mode = RankingMode.Vector, Top = 1 }, ct).ConfigureAwait(false);
                 double readySeconds = ready.Elapsed.TotalSeconds;
+                ServingWarmup.SettleHeap();
                 if (hnsw.VectorGraphGeneration is null)
                 {
                     // E.g. no USearch native library for this platform: the product searches exactly, and so does this run.
@@ -500,7 +513,8 @@ internal static class BenchCommand
 
                 console.Note($"search: HNSW (ef {ef}), {sample.Count} similar-items queries...");
                 var hnswService = new SimilarityService(hnsw, generator, wrapped, TimeProvider.System);
-                var (latencies, top, keyword, stages) = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var hnswTimed = await TimeAsync(hnswService, sample, ct).ConfigureAwait(false);
+                var (latencies, top, keyword, stages) = (hnswTimed.Latencies, hnswTimed.Top, hnswTimed.Keyword, hnswTimed.Stages);
                 var found = await VectorTopAsync(hnsw, sample, ct).ConfigureAwait(false);
                 double recall = Overlap(truth, found);
                 double agreement = Overlap(exactTop, top);
@@ -524,6 +538,9 @@ internal static class BenchCommand
                     result["similar_keyword_p50_ms_hnsw"] = Math.Round(Percentile(keyword, 0.50), 2);
                     result["similar_keyword_p99_ms_hnsw"] = Math.Round(Percentile(keyword, 0.99), 2);
                     result["similar_stage_mean_ms_hnsw"] = stages;
+                    result["similar_slowest_hnsw"] = hnswTimed.Slowest();
+                    result["similar_gc_hnsw"] = hnswTimed.Collections();
+                    result["managed_heap_mb"] = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1);
                     result["similar_keyword_share_hnsw"] = Math.Round(keyword.Sum() / Math.Max(1e-9, latencies.Sum()), 3);
                     result["hnsw_recall_at_10"] = sweep[0]["recall_at_10"];
                     result["similar_top10_agreement"] = sweep[0]["similar_top10_agreement"];
@@ -549,12 +566,11 @@ internal static class BenchCommand
             => local with { RefreshInterval = TimeSpan.FromMilliseconds(new LocalIndexOptions().RefreshIntervalMilliseconds) };
 
         // Similar-items latencies (sorted), each query's top ids, and the keyword stage's share of each query (sorted).
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
+        private static async Task<TimedQueries> TimeAsync(SimilarityService service, List<string> ids, CancellationToken ct)
             => (await TimeInTurnAsync([service], ids, ct).ConfigureAwait(false))[0];
 
         // Each query asked of every service in turn (so they share the machine's noise), after 20 warm-up queries each.
-        private static async Task<(double[] Latencies, List<HashSet<string>> Top, double[] Keyword, Dictionary<string, double> Stages)[]> TimeInTurnAsync(
-            SimilarityService[] services, List<string> ids, CancellationToken ct)
+        private static async Task<TimedQueries[]> TimeInTurnAsync(SimilarityService[] services, List<string> ids, CancellationToken ct)
         {
             foreach (var id in ids.Take(20))
             {
@@ -564,33 +580,115 @@ internal static class BenchCommand
                 }
             }
 
-            var results = services.Select(_ => (Latencies: new double[ids.Count], Top: new List<HashSet<string>>(ids.Count), Keyword: new double[ids.Count], Stages: Enum.GetValues<QueryStage>().ToDictionary(s => s.ToString().ToLowerInvariant(), _ => 0.0))).ToArray();
+            var results = services.Select(_ => new TimedQueries(ids.Count)).ToArray();
+            long process = GC.GetTotalAllocatedBytes(precise: true);
             for (int i = 0; i < ids.Count; i++)
             {
                 for (int s = 0; s < services.Length; s++)
                 {
-                    // The query's stage timer, as the HTTP API starts one, so the keyword list's time is known.
+                    // The query's stage timer, as the HTTP API starts one, so the keyword list's time is known; and the
+                    // collections and GC pause that happened during the query, for the slowest queries' breakdown. Kept in
+                    // preallocated arrays, so that this bookkeeping adds next to nothing to what the collector has to do.
                     using var timed = ProductSimilarityTelemetry.StartQuery("bench");
+                    int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+                    var paused = GC.GetTotalPauseDuration();
+                    long allocated = GC.GetAllocatedBytesForCurrentThread();
                     var start = Stopwatch.GetTimestamp();
                     var similar = await services[s].SimilarAsync(new SimilarRequest { Id = ids[i] }, ct).ConfigureAwait(false);
-                    results[s].Latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    results[s].Keyword[i] = timed.Stages[QueryStage.Keyword].TotalMilliseconds;
-                    foreach (var stage in Enum.GetValues<QueryStage>())
-                    {
-                        results[s].Stages[stage.ToString().ToLowerInvariant()] += timed.Stages[stage].TotalMilliseconds / ids.Count;
-                    }
-
-                    results[s].Top.Add(similar.Hits.Select(h => h.Product.Product.Id).ToHashSet(StringComparer.Ordinal));
+                    results[s].Record(
+                        i,
+                        Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+                        timed,
+                        (GC.GetTotalPauseDuration() - paused).TotalMilliseconds,
+                        (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2),
+                        GC.GetAllocatedBytesForCurrentThread() - allocated,
+                        similar);
                 }
             }
 
-            foreach (var (latencies, _, keyword, _) in results)
+            process = GC.GetTotalAllocatedBytes(precise: true) - process;
+            foreach (var r in results)
             {
-                Array.Sort(latencies);
-                Array.Sort(keyword);
+                r.ProcessAllocatedBytes = process / results.Length;
             }
 
-            return [.. results.Select(r => (r.Latencies, r.Top, r.Keyword, r.Stages.ToDictionary(p => p.Key, p => Math.Round(p.Value, 3))))];
+            return results;
+        }
+
+        // One service's timed similar-items queries: each query's time, stages, GC activity and top ids in the order asked.
+        private sealed class TimedQueries(int count)
+        {
+            private static readonly QueryStage[] StageKinds = Enum.GetValues<QueryStage>();
+            private readonly double[] _ms = new double[count];
+            private readonly double[,] _stages = new double[count, StageKinds.Length];
+            private readonly double[] _pause = new double[count];
+            private readonly (int Gen0, int Gen1, int Gen2)[] _collections = new (int, int, int)[count];
+            private readonly long[] _allocated = new long[count];
+            private readonly string[][] _top = new string[count][];
+
+            // Latencies, sorted.
+            public double[] Latencies => [.. _ms.Order()];
+
+            // Keyword-stage times, sorted.
+            public double[] Keyword => [.. Enumerable.Range(0, count).Select(i => _stages[i, (int)QueryStage.Keyword]).Order()];
+
+            // Each query's top ids.
+            public List<HashSet<string>> Top => [.. _top.Select(t => t.ToHashSet(StringComparer.Ordinal))];
+
+            // The mean time of each stage.
+            public Dictionary<string, double> Stages => StageKinds.ToDictionary(
+                s => s.ToString().ToLowerInvariant(),
+                s => Math.Round(Enumerable.Range(0, count).Average(i => _stages[i, (int)s]), 3));
+
+            // Bytes the whole process allocated meanwhile (shared evenly when several services were timed in turn).
+            public long ProcessAllocatedBytes { get; set; }
+
+            public void Record(int i, double ms, ProductSimilarityTelemetry.Query timed, double pause, (int, int, int) collections, long allocated, SimilarityResult similar)
+            {
+                _ms[i] = ms;
+                foreach (var stage in StageKinds)
+                {
+                    _stages[i, (int)stage] = timed.Stages[stage].TotalMilliseconds;
+                }
+
+                _pause[i] = pause;
+                _collections[i] = collections;
+                _allocated[i] = allocated;
+                _top[i] = [.. similar.Hits.Select(h => h.Product.Product.Id)];
+            }
+
+            // The garbage collections during the timed queries (on any thread), and the GC pauses they added to the queries.
+            public Dictionary<string, object?> Collections() => new()
+            {
+                ["queries_with_a_collection"] = _collections.Count(c => c != default),
+                ["pause_ms_in_queries"] = Math.Round(_pause.Sum(), 1),
+                ["allocated_kb_per_query"] = Math.Round(_allocated.Sum() / 1024.0 / Math.Max(1, count), 1),
+                ["process_allocated_kb_per_query"] = Math.Round(ProcessAllocatedBytes / 1024.0 / Math.Max(1, count), 1),
+            };
+
+            // The slowest 1% (at least 3) with their stages and GC activity: what the p99 is made of.
+            public List<Dictionary<string, object?>> Slowest()
+                => [.. Enumerable.Range(0, count).OrderByDescending(i => _ms[i]).Take(Math.Max(3, count / 100)).Select(Query)];
+
+            private Dictionary<string, object?> Query(int i)
+            {
+                var query = new Dictionary<string, object?>
+                {
+                    ["ms"] = Math.Round(_ms[i], 2),
+                    ["gc_pause_ms"] = Math.Round(_pause[i], 2),
+                    ["gc"] = $"{_collections[i].Gen0}/{_collections[i].Gen1}/{_collections[i].Gen2}",
+                    ["allocated_kb"] = Math.Round(_allocated[i] / 1024.0, 1),
+                };
+                foreach (var stage in StageKinds)
+                {
+                    if (_stages[i, (int)stage] > 0)
+                    {
+                        query[stage.ToString().ToLowerInvariant()] = Math.Round(_stages[i, (int)stage], 2);
+                    }
+                }
+
+                return query;
+            }
         }
 
         // The keyword list alone, the in-memory scorer against Lucene's searcher on the same queries in the same process

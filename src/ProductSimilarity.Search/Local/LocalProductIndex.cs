@@ -765,7 +765,7 @@ public sealed class LocalProductIndex : IProductIndex
     }
 
     // The stored vectors of those ids that exist in the searcher's commit.
-    private static Dictionary<string, ReadOnlyMemory<float>> StoredVectors(IndexSearcher searcher, IReadOnlyList<string> ids)
+    private Dictionary<string, ReadOnlyMemory<float>> StoredVectors(IndexSearcher searcher, IReadOnlyList<string> ids)
     {
         var vectors = new Dictionary<string, ReadOnlyMemory<float>>(ids.Count, StringComparer.Ordinal);
         if (ids.Count == 0)
@@ -785,13 +785,25 @@ public sealed class LocalProductIndex : IProductIndex
         return vectors;
     }
 
-    // The global doc id of a live product, or -1.
-    private static int FindDoc(IndexReader reader, string id)
+    // The global doc id of a live product, or -1: from the ids in memory of a segment whose vectors are loaded (no seek,
+    // nothing allocated), else from the segment's id terms.
+    private int FindDoc(IndexReader reader, string id)
     {
-        var term = new Term(ProductFields.Id, id);
+        Term? term = null;
         foreach (var leaf in reader.Leaves)
         {
-            var docs = leaf.AtomicReader.GetTermDocsEnum(term);
+            if (LoadedSegment(leaf.AtomicReader) is { } segment)
+            {
+                int row = segment.FindRow(id, leaf.AtomicReader.LiveDocs);
+                if (row >= 0)
+                {
+                    return leaf.DocBase + row;
+                }
+
+                continue;
+            }
+
+            var docs = leaf.AtomicReader.GetTermDocsEnum(term ??= new Term(ProductFields.Id, id));
             if (docs is not null && docs.NextDoc() is var doc && doc != DocIdSetIterator.NO_MORE_DOCS)
             {
                 return leaf.DocBase + doc;
@@ -801,8 +813,9 @@ public sealed class LocalProductIndex : IProductIndex
         return -1;
     }
 
-    // One terms enumerator per segment, seeking the ids in sorted order: cheap for ingestion batches.
-    private static List<(string Id, int Doc)> FindDocs(IndexReader reader, IReadOnlyList<string> ids)
+    // The live docs of the ids found: in memory for a segment whose vectors are loaded, else with one terms enumerator per
+    // segment, seeking the ids in sorted order (cheap for ingestion batches).
+    private List<(string Id, int Doc)> FindDocs(IndexReader reader, IReadOnlyList<string> ids)
     {
         var sorted = ids.Where(id => !string.IsNullOrEmpty(id)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var found = new List<(string, int)>(sorted.Count);
@@ -813,6 +826,22 @@ public sealed class LocalProductIndex : IProductIndex
             if (remaining.Count == 0)
             {
                 break;
+            }
+
+            if (LoadedSegment(leaf.AtomicReader) is { } segment)
+            {
+                var live = leaf.AtomicReader.LiveDocs;
+                foreach (var id in sorted)
+                {
+                    int row = remaining.Contains(id) ? segment.FindRow(id, live) : -1;
+                    if (row >= 0)
+                    {
+                        found.Add((id, leaf.DocBase + row));
+                        remaining.Remove(id);
+                    }
+                }
+
+                continue;
             }
 
             var terms = leaf.AtomicReader.GetTerms(ProductFields.Id);
@@ -928,7 +957,7 @@ public sealed class LocalProductIndex : IProductIndex
         else
         {
             Action<KeywordClause>? frequent = BackgroundRefresh ? NoteFrequentTerm : null;
-            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, BuildFilter(query), k, Postings, frequent))
+            foreach (var (doc, score) in MemoryKeywordScorer.Search(searcher.IndexReader, clauses, ColumnFilter.For(query, LoadedSegment), k, Postings, frequent))
             {
                 Add(doc, score);
             }
@@ -1141,7 +1170,7 @@ public sealed class LocalProductIndex : IProductIndex
         leaf.AtomicReader.Document(row, visitor);
         var product = ProductDocuments.Read(visitor.Document) with { UnknownTokenShare = ProductDocuments.UnknownTokenShare(leaf.AtomicReader, row) };
         return fromMatrix
-            ? product with { Vector = segment!.Matrix.AsSpan(row * segment.Dimensions, segment.Dimensions).ToArray() }
+            ? product with { Vector = segment!.Matrix.AsMemory(row * segment.Dimensions, segment.Dimensions) }
             : product;
     }
 
@@ -1179,7 +1208,7 @@ public sealed class LocalProductIndex : IProductIndex
                 var current = searcher.IndexReader;
                 var docIds = ReferenceEquals(current, reader)
                     ? docs
-                    : FindDocs(current, ids).ToDictionary(f => f.Id, f => f.Doc, StringComparer.Ordinal);
+                    : index.FindDocs(current, ids).ToDictionary(f => f.Id, f => f.Doc, StringComparer.Ordinal);
                 var products = new IndexedProduct?[ids.Count];
                 for (int i = 0; i < ids.Count; i++)
                 {
@@ -1225,7 +1254,7 @@ public sealed class LocalProductIndex : IProductIndex
             postings.Vocabulary(reader, field);
         }
 
-        var enums = new Dictionary<string, TermsEnum?>(StringComparer.Ordinal);
+        Dictionary<string, TermsEnum?>? enums = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var source in (string[])[ProductFields.Title, ProductFields.Brand])
         {
@@ -1246,7 +1275,7 @@ public sealed class LocalProductIndex : IProductIndex
                 {
                     foreach (var field in fields)
                     {
-                        postings.Term(reader, field, term, enums);
+                        postings.Term(reader, field, term, ref enums);
                     }
                 }
             }
@@ -1254,7 +1283,7 @@ public sealed class LocalProductIndex : IProductIndex
 
         foreach (var ((field, term), _) in _frequentTerms)
         {
-            postings.Term(reader, field, term, enums);
+            postings.Term(reader, field, term, ref enums);
         }
 
         foreach (var field in fields)
@@ -1332,13 +1361,24 @@ public sealed class LocalProductIndex : IProductIndex
     {
         var stopping = _stopRefresh.Token;
         using var timer = new PeriodicTimer(interval);
+        long warmed = -1;
         try
         {
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
                 try
                 {
+                    // A commit already warmed brings nothing new. Listing the folder opens no file, where Lucene's reopen
+                    // check reads the whole commit file through a new memory map: at every tick, objects with finalizers
+                    // and handles that each garbage collection of a serving process then had to walk.
+                    long generation = SegmentInfos.GetLastCommitGeneration(_directory);
+                    if (generation >= 0 && generation == warmed)
+                    {
+                        continue;
+                    }
+
                     WarmUp(stopping);
+                    warmed = generation;
                     Volatile.Write(ref _refreshError, null);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -81,7 +81,7 @@ internal static class MemoryKeywordScorer
             Dictionary<string, TermsEnum?>? enums = null;
             for (int c = 0; c < clauses.Count; c++)
             {
-                var p = segments[s].Term(segment, clauses[c].Field, clauses[c].Term, enums ??= new(StringComparer.Ordinal));
+                var p = segments[s].Term(segment, clauses[c].Field, clauses[c].Term, ref enums);
                 postings[c, s] = p;
                 docFreq[c] += p.Docs.Length;
             }

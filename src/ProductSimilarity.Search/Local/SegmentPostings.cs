@@ -39,7 +39,7 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
 
     private readonly ConcurrentDictionary<(string Field, string Term), TermPostings> _terms = new();
     private readonly ConcurrentDictionary<string, FieldNorms> _norms = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ulong[]> _vocabularies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FieldVocabulary> _vocabularies = new(StringComparer.Ordinal);
     private readonly int _rareCap = rareCap ?? ((maxDoc / 4) + 1024);
     private long _bytes;
     private int _rare;
@@ -59,9 +59,10 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
     /// <param name="reader">A reader of this segment.</param>
     /// <param name="field">The field.</param>
     /// <param name="term">The term.</param>
-    /// <param name="enums">The terms enumerators of one query in this segment, by field, reused across its terms; null
+    /// <param name="enums">The terms enumerators of one query in this segment, by field, reused across its terms; created
+    /// here at the first seek when null.
     /// for none.</param>
-    public TermPostings Term(AtomicReader reader, string field, string term, Dictionary<string, TermsEnum?>? enums = null)
+    public TermPostings Term(AtomicReader reader, string field, string term, ref Dictionary<string, TermsEnum?>? enums)
     {
         if (_terms.TryGetValue((field, term), out var cached))
         {
@@ -69,19 +70,29 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
         }
 
         using var timer = QueryStages.Time(QueryStage.SegmentLoad);
-        var bytes = new BytesRef(term);
 
-        // A term the segment's field does not hold (most of a query's rare terms in most segments) needs no seek.
-        if (Array.BinarySearch(Vocabulary(reader, field), Hash(bytes)) < 0)
+        // A term the segment's field does not hold (most of a query's rare terms in most segments) needs no seek, and a term
+        // in one document (most of a query's rare terms where they occur) is read from the vocabulary; neither allocates
+        // more than the answer.
+        var vocabulary = Vocabulary(reader, field);
+        int at = vocabulary.Find(Hash(term));
+        if (at < 0)
         {
             return TermPostings.Empty;
         }
 
+        if (vocabulary.SingleDocs[at] >= 0)
+        {
+            return TermPostings.Single(vocabulary.SingleDocs[at], vocabulary.SingleFreqs[at]);
+        }
+
+        var bytes = new BytesRef(term);
         TermsEnum? termsEnum;
-        if (enums is null || !enums.TryGetValue(field, out termsEnum))
+        enums ??= new(StringComparer.Ordinal);
+        if (!enums.TryGetValue(field, out termsEnum))
         {
             termsEnum = reader.GetTerms(field)?.GetEnumerator();
-            enums?.Add(field, termsEnum);
+            enums.Add(field, termsEnum);
         }
 
         var loaded = termsEnum is null ? TermPostings.Empty : TermPostings.Read(termsEnum, bytes);
@@ -129,43 +140,55 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
         return _norms[field].Values;
     }
 
-    /// <summary>The sorted 64-bit hashes of every term of <paramref name="field"/> in the segment, read once: a term whose
-    /// hash is not there is not in the field (a hash can only make a term look present, never absent).</summary>
-    public ulong[] Vocabulary(AtomicReader reader, string field)
+    /// <summary>The sorted 64-bit hashes of every term of <paramref name="field"/> in the segment, with the posting of each
+    /// term in a single document, read once in one pass over the field's terms: a term whose hash is not there is not in
+    /// the field (a hash can only make a term look present, never absent).</summary>
+    public FieldVocabulary Vocabulary(AtomicReader reader, string field)
     {
         if (_vocabularies.TryGetValue(field, out var cached))
         {
             return cached;
         }
 
-        var hashes = new List<ulong>();
-        if (reader.GetTerms(field)?.GetEnumerator() is { } terms)
+        var built = FieldVocabulary.Read(reader, field);
+        if (_vocabularies.TryAdd(field, built))
         {
-            while (terms.MoveNext())
-            {
-                hashes.Add(Hash(terms.Term));
-            }
-        }
-
-        var sorted = hashes.ToArray();
-        Array.Sort(sorted);
-        if (_vocabularies.TryAdd(field, sorted))
-        {
-            Interlocked.Add(ref _bytes, (8L * sorted.Length) + EntryOverhead);
-            return sorted;
+            Interlocked.Add(ref _bytes, built.MemoryBytes + EntryOverhead);
+            return built;
         }
 
         return _vocabularies[field];
     }
 
+    // The hash of a term as the terms dictionary holds it: its UTF-8 bytes (as Lucene's UnicodeUtil writes them; both put
+    // U+FFFD for a lone surrogate), encoded on the stack for a term of usual length.
+    internal static ulong Hash(string term)
+    {
+        int most = System.Text.Encoding.UTF8.GetMaxByteCount(term.Length);
+        byte[]? rented = most > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(most) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[512];
+        try
+        {
+            return Hash(buffer[..System.Text.Encoding.UTF8.GetBytes(term, buffer)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    internal static ulong Hash(BytesRef term) => Hash(term.Bytes.AsSpan(term.Offset, term.Length));
+
     // FNV-1a over the term's UTF-8 bytes, then SplitMix64's avalanche.
-    private static ulong Hash(BytesRef term)
+    private static ulong Hash(ReadOnlySpan<byte> bytes)
     {
         ulong hash = 14695981039346656037UL;
-        var bytes = term.Bytes;
-        for (int i = term.Offset; i < term.Offset + term.Length; i++)
+        foreach (byte b in bytes)
         {
-            hash = (hash ^ bytes[i]) * 1099511628211UL;
+            hash = (hash ^ b) * 1099511628211UL;
         }
 
         hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
@@ -174,6 +197,86 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
     }
 
     private sealed record FieldNorms(byte[]? Values);
+}
+
+/// <summary>
+/// One field's terms in one segment, by hash: <see cref="Hashes"/> ascending (<see cref="SegmentPostings.Hash(string)"/>
+/// of each term's UTF-8 bytes), and for a term in exactly one document, that document and the term's frequency there
+/// (most of a catalog's rare words, model codes and typos), so that a query asking for one needs no seek.
+/// </summary>
+/// <remarks>
+/// A term is known by its 64-bit hash alone: a term the field does not hold whose hash equals that of a term in one
+/// document (about one lookup in 10^14 for a segment of 100,000 terms) would be scored as that term. Immutable;
+/// thread-safe.
+/// </remarks>
+internal sealed class FieldVocabulary
+{
+    private FieldVocabulary(ulong[] hashes, int[] singleDocs, int[] singleFreqs)
+    {
+        Hashes = hashes;
+        SingleDocs = singleDocs;
+        SingleFreqs = singleFreqs;
+    }
+
+    /// <summary>The terms' hashes, ascending.</summary>
+    public ulong[] Hashes { get; }
+
+    /// <summary>For each hash, the one document (segment doc id, deleted or not) of a term in a single document; -1 for
+    /// a term in several.</summary>
+    public int[] SingleDocs { get; }
+
+    /// <summary>For each hash, the term's frequency in its single document (0 for a term in several).</summary>
+    public int[] SingleFreqs { get; }
+
+    /// <summary>Approximate bytes of the arrays.</summary>
+    public long MemoryBytes => 16L * Hashes.Length;
+
+    /// <summary>The index of <paramref name="hash"/> in <see cref="Hashes"/>, or a negative number.</summary>
+    public int Find(ulong hash) => Array.BinarySearch(Hashes, hash);
+
+    /// <summary>Reads every term of <paramref name="field"/> in the segment of <paramref name="reader"/>.</summary>
+    public static FieldVocabulary Read(AtomicReader reader, string field)
+    {
+        var hashes = new List<ulong>();
+        var docs = new List<int>();
+        var freqs = new List<int>();
+        if (reader.GetTerms(field)?.GetEnumerator() is { } terms)
+        {
+            DocsEnum? postings = null;
+            while (terms.MoveNext())
+            {
+                hashes.Add(SegmentPostings.Hash(terms.Term));
+                if (terms.DocFreq == 1)
+                {
+                    // No live docs: deleted documents are kept, as TermPostings.Read keeps them.
+                    postings = terms.Docs(null, postings, DocsFlags.FREQS);
+                    int doc = postings.NextDoc();
+                    docs.Add(doc);
+                    freqs.Add(doc == DocIdSetIterator.NO_MORE_DOCS ? 0 : postings.Freq);
+                }
+                else
+                {
+                    docs.Add(-1);
+                    freqs.Add(0);
+                }
+            }
+        }
+
+        var sortedHashes = hashes.ToArray();
+        var order = Enumerable.Range(0, sortedHashes.Length).ToArray();
+        Array.Sort(sortedHashes, order);
+        var singleDocs = new int[order.Length];
+        var singleFreqs = new int[order.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            // A hash shared by two terms of the field (never seen in practice) is read from the postings: not a single.
+            bool shared = (i > 0 && sortedHashes[i - 1] == sortedHashes[i]) || (i + 1 < order.Length && sortedHashes[i + 1] == sortedHashes[i]);
+            singleDocs[i] = shared || docs[order[i]] == DocIdSetIterator.NO_MORE_DOCS ? -1 : docs[order[i]];
+            singleFreqs[i] = singleDocs[i] < 0 ? 0 : freqs[order[i]];
+        }
+
+        return new FieldVocabulary(sortedHashes, singleDocs, singleFreqs);
+    }
 }
 
 /// <summary>One term's postings in one segment: ascending segment doc ids and their term frequencies.</summary>
@@ -198,6 +301,9 @@ internal sealed class TermPostings
 
     /// <summary>Approximate bytes of the arrays.</summary>
     public long MemoryBytes => (4L * Docs.Length) + (4L * (Freqs?.Length ?? 0));
+
+    /// <summary>The postings of a term in one document.</summary>
+    public static TermPostings Single(int doc, int freq) => new([doc], freq == 1 ? null : [freq]);
 
     /// <summary>Reads the postings of <paramref name="term"/> through a segment's terms enumerator of the field.</summary>
     public static TermPostings Read(TermsEnum termsEnum, BytesRef term)

@@ -25,6 +25,10 @@ internal sealed class SegmentVectors
 
     private readonly System.Threading.Lock _quantizeGate = new();
     private QuantizedMatrix? _quantized;
+
+    // The rows by product id: IdHash of each row's id, ascending, and the rows in that order (IndexIds).
+    private ulong[] _idHashes = [];
+    private int[] _idRows = [];
     private int _quantizeStarted;
 
     private SegmentVectors(int count, int dimensions)
@@ -117,7 +121,7 @@ internal sealed class SegmentVectors
     {
         get
         {
-            long bytes = (Matrix.LongLength * sizeof(float)) + (Count * (1L + 8 + 8 + 1 + (6 * 8)));
+            long bytes = (Matrix.LongLength * sizeof(float)) + (Count * (1L + 8 + 8 + 1 + (6 * 8) + 8 + 4));
             if (Volatile.Read(ref _quantized) is { } quantized)
             {
                 bytes += quantized.MemoryBytes;
@@ -151,6 +155,7 @@ internal sealed class SegmentVectors
             }
         }
 
+        segment.IndexIds();
         return segment;
     }
 
@@ -196,7 +201,70 @@ internal sealed class SegmentVectors
             }
         }
 
+        segment.IndexIds();
         return segment;
+    }
+
+    /// <summary>The row of product <paramref name="id"/> that <paramref name="live"/> holds live (any row when null), or
+    /// -1: a lookup in memory, with no seek in the segment's terms (a row's id is compared, so a hash collision cannot
+    /// return another product).</summary>
+    /// <param name="id">The product id.</param>
+    /// <param name="live">The reader's live docs of this segment; null when none is deleted.</param>
+    public int FindRow(string id, Lucene.Net.Util.IBits? live)
+    {
+        ulong hash = IdHash(id);
+        int i = Array.BinarySearch(_idHashes, hash);
+        if (i < 0)
+        {
+            return -1;
+        }
+
+        // The first row with this hash, then each in turn (an updated product's old row is deleted, its new one live).
+        while (i > 0 && _idHashes[i - 1] == hash)
+        {
+            i--;
+        }
+
+        for (; i < _idHashes.Length && _idHashes[i] == hash; i++)
+        {
+            int row = _idRows[i];
+            if ((live is null || live.Get(row)) && string.Equals(Ids[row], id, StringComparison.Ordinal))
+            {
+                return row;
+            }
+        }
+
+        return -1;
+    }
+
+    // FNV-1a over the id's UTF-16 code units, then SplitMix64's avalanche (in-process only; never stored).
+    private static ulong IdHash(string id)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (char c in id)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        return hash ^ (hash >> 31);
+    }
+
+    private void IndexIds()
+    {
+        var hashes = new ulong[Count];
+        var rows = new int[Count];
+        for (int row = 0; row < Count; row++)
+        {
+            hashes[row] = IdHash(Ids[row]);
+            rows[row] = row;
+        }
+
+        // Among equal hashes the order does not matter: a segment holds one live row per id.
+        Array.Sort(hashes, rows);
+        _idHashes = hashes;
+        _idRows = rows;
     }
 
     /// <summary>A 64-bit fingerprint of a vector's bytes, stable across processes and machines (not a security hash:

@@ -77,9 +77,10 @@ public sealed class KeywordScorerBenchmark(ITestOutputHelper output)
                 {
                     foreach (var leaf in reader.Leaves)
                     {
+                        Dictionary<string, Lucene.Net.Index.TermsEnum?>? enums = null;
                         foreach (var clause in c)
                         {
-                            of(leaf.AtomicReader).Term(leaf.AtomicReader, clause.Field, clause.Term);
+                            of(leaf.AtomicReader).Term(leaf.AtomicReader, clause.Field, clause.Term, ref enums);
                         }
                     }
                 }

@@ -51,6 +51,11 @@ public sealed class MemoryKeywordScorerTests
         await writer.CommitAsync();
         await using var lucene = LocalProductIndex.Open(folder.Path, readOnly: true, options with { KeywordScorer = KeywordScorerKind.Lucene });
         await using var memory = LocalProductIndex.Open(folder.Path, readOnly: true, options with { KeywordScorer = KeywordScorerKind.Memory });
+
+        // Warmed, as a server is: the filter and exclusions are read from the segments' columns in memory, and products are
+        // found by id in memory too.
+        await using var warmed = LocalProductIndex.Open(folder.Path, readOnly: true, options with { KeywordScorer = KeywordScorerKind.Memory });
+        var deleted = new List<string>();
         var postings = new ConditionalWeakTable<object, SegmentPostings>();
         var catalog = new Dictionary<string, IndexedProduct>(StringComparer.Ordinal);
         catalog["first"] = firstProduct;
@@ -84,9 +89,11 @@ public sealed class MemoryKeywordScorerTests
                     var gone = catalog.Keys.Where(_ => random.Next(8) == 0).ToList();
                     await writer.DeleteAsync(gone);
                     gone.ForEach(id => catalog.Remove(id));
+                    deleted.AddRange(gone);
                 }
 
                 await writer.CommitAsync();
+                warmed.WarmUp();
 
                 // The reader moves to the new commit; unchanged segments keep their postings in memory.
                 reader = reader is null ? DirectoryReader.Open(directory) : Reopen(reader);
@@ -107,9 +114,23 @@ public sealed class MemoryKeywordScorerTests
                         : $"{product.Title} {product.Brand}";
                     var query = RandomQuery(random, catalog, text) with { ExcludeIds = new HashSet<string>(StringComparer.Ordinal) { product.Id } };
                     var expected = (await lucene.GetCandidatesAsync(query)).Keyword;
-                    var actual = (await memory.GetCandidatesAsync(query)).Keyword;
-                    Assert.Equal(expected.Select(c => c.Id), actual.Select(c => c.Id));
-                    Assert.Equal(expected.Select(c => BitConverter.DoubleToInt64Bits(c.Score)), actual.Select(c => BitConverter.DoubleToInt64Bits(c.Score)));
+                    foreach (var index in new[] { memory, warmed })
+                    {
+                        var actual = (await index.GetCandidatesAsync(query)).Keyword;
+                        Assert.Equal(expected.Select(c => c.Id), actual.Select(c => c.Id));
+                        Assert.Equal(expected.Select(c => BitConverter.DoubleToInt64Bits(c.Score)), actual.Select(c => BitConverter.DoubleToInt64Bits(c.Score)));
+                    }
+                }
+
+                // By id, in memory on the warmed index and from the id terms on the other: the live version of a rewritten
+                // product, and nothing for a deleted one.
+                foreach (var id in catalog.Keys.Where(_ => random.Next(3) == 0).Concat(deleted))
+                {
+                    var expected = await lucene.GetAsync(id);
+                    var found = await warmed.GetAsync(id);
+                    Assert.Equal(catalog.TryGetValue(id, out var live) ? live.Product.Title : null, found?.Product.Title);
+                    Assert.Equivalent(expected?.Product, found?.Product, strict: true);
+                    Assert.Equal(expected?.Vector.ToArray(), found?.Vector.ToArray());
                 }
             }
 
