@@ -1221,8 +1221,11 @@ public sealed class LocalProductIndex : IProductIndex
     }
 
     // The segment's keyword postings in memory (read term by term as queries ask), shared by every reader of the segment.
+    // A lookup first: GetValue's factory closure would be allocated for every segment of every query.
     private SegmentPostings Postings(AtomicReader reader)
-        => _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
+        => _postings.TryGetValue(reader.CoreCacheKey, out var postings)
+            ? postings
+            : _postings.GetValue(reader.CoreCacheKey, _ => new SegmentPostings(reader.MaxDoc));
 
     private void NoteFrequentTerm(KeywordClause clause)
     {

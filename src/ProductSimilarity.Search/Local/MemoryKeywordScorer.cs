@@ -70,62 +70,73 @@ internal static class MemoryKeywordScorer
             return [];
         }
 
-        // Every clause's postings in every segment first: the document frequency is their total.
-        var segments = new SegmentPostings[leaves.Count];
-        var postings = new TermPostings[clauses.Count, leaves.Count];
-        var docFreq = new long[clauses.Count];
-        for (int s = 0; s < leaves.Count; s++)
+        int maxRows = 0;
+        foreach (var leaf in leaves)
         {
-            var segment = leaves[s].AtomicReader;
-            segments[s] = postingsOf(segment);
-            Dictionary<string, TermsEnum?>? enums = null;
-            for (int c = 0; c < clauses.Count; c++)
-            {
-                var p = segments[s].Term(segment, clauses[c].Field, clauses[c].Term, ref enums);
-                postings[c, s] = p;
-                docFreq[c] += p.Docs.Length;
-            }
+            maxRows = Math.Max(maxRows, leaf.AtomicReader.MaxDoc);
         }
 
-        long maxDoc = reader.MaxDoc;
-        var caches = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var scorers = new ClauseScorer[clauses.Count];
-        for (int c = 0; c < clauses.Count; c++)
-        {
-            if (docFreq[c] == 0)
-            {
-                continue;
-            }
-
-            if (docFreq[c] >= FrequentDocs)
-            {
-                frequent?.Invoke(clauses[c]);
-            }
-
-            var field = clauses[c].Field;
-            if (!caches.TryGetValue(field, out var cache))
-            {
-                cache = LengthCache(AverageFieldLength(leaves, field, maxDoc));
-                caches[field] = cache;
-            }
-
-            // BM25Stats.Normalize: weight = idf * queryBoost * topLevelBoost (1); BM25DocScorer: weight * (k1 + 1).
-            float idf = Idf(docFreq[c], maxDoc);
-            float weight = idf * clauses[c].Boost * 1f;
-            scorers[c] = new ClauseScorer(weight * (K1 + 1), cache, docFreq[c] >= UnitTableMinPostings);
-        }
-
-        var top = new TopHits(Math.Min(k, reader.MaxDoc));
-        var scratch = Rent(leaves.Max(l => l.AtomicReader.MaxDoc));
+        // The per-query arrays (postings, score tables) come from the pooled scratch too, so that a query allocates
+        // little beyond its hits.
+        var scratch = Rent(maxRows, clauses.Count, leaves.Count);
         bool clean = false;
         try
         {
+            // Every clause's postings in every segment first: the document frequency is their total.
+            var segments = scratch.Segments;
+            var postings = scratch.Postings;
+            var docFreq = scratch.DocFreq;
+            Array.Clear(docFreq, 0, clauses.Count);
             for (int s = 0; s < leaves.Count; s++)
             {
-                ScoreSegment(leaves[s], segments[s], clauses, postings, s, scorers, filter, scratch, top);
+                var segment = leaves[s].AtomicReader;
+                segments[s] = postingsOf(segment);
+                Dictionary<string, TermsEnum?>? enums = null;
+                for (int c = 0; c < clauses.Count; c++)
+                {
+                    var p = segments[s].Term(segment, clauses[c].Field, clauses[c].Term, ref enums);
+                    postings[(c * leaves.Count) + s] = p;
+                    docFreq[c] += p.Docs.Length;
+                }
             }
 
+            long maxDoc = reader.MaxDoc;
+            var scorers = scratch.Scorers;
+            for (int c = 0; c < clauses.Count; c++)
+            {
+                scorers[c] = null;
+                if (docFreq[c] == 0)
+                {
+                    continue;
+                }
+
+                if (docFreq[c] >= FrequentDocs)
+                {
+                    frequent?.Invoke(clauses[c]);
+                }
+
+                var cache = scratch.LengthCache(clauses[c].Field, leaves, maxDoc);
+
+                // BM25Stats.Normalize: weight = idf * queryBoost * topLevelBoost (1); BM25DocScorer: weight * (k1 + 1).
+                float idf = Idf(docFreq[c], maxDoc);
+                float weight = idf * clauses[c].Boost * 1f;
+                var scorer = scratch.Scorer(c);
+                scorer.Set(weight * (K1 + 1), cache, docFreq[c] >= UnitTableMinPostings);
+                scorers[c] = scorer;
+            }
+
+            var top = new TopHits(Math.Min(k, reader.MaxDoc));
+            for (int s = 0; s < leaves.Count; s++)
+            {
+                ScoreSegment(leaves[s], segments[s], clauses, postings, leaves.Count, s, scorers, filter, scratch, top);
+            }
+
+            // The pooled arrays keep no postings or segments alive.
+            Array.Clear(postings, 0, clauses.Count * leaves.Count);
+            Array.Clear(segments, 0, leaves.Count);
+            scratch.ClearLengthCaches();
             clean = true;
+            return top.Drain();
         }
         finally
         {
@@ -135,8 +146,6 @@ internal static class MemoryKeywordScorer
                 Return(scratch);
             }
         }
-
-        return top.Drain();
     }
 
     // Lucene's BM25Similarity.Idf.
@@ -167,7 +176,30 @@ internal static class MemoryKeywordScorer
         return sumTotalTermFreq <= 0 ? 1f : (float)(sumTotalTermFreq / (double)maxDoc);
     }
 
-    // BM25Similarity.ComputeWeight's cache: the freq-independent part of the BM25 denominator for each norm byte.
+    // BM25Similarity.ComputeWeight's cache: the freq-independent part of the BM25 denominator for each norm byte, a pure
+    // function of the average field length; kept for the few lengths a reader generation has (one per field).
+    private static class LengthCaches
+    {
+        private const int MaxKept = 64;
+        private static readonly ConcurrentDictionary<float, float[]> Kept = new();
+
+        public static float[] For(float avgdl)
+        {
+            if (Kept.TryGetValue(avgdl, out var cache))
+            {
+                return cache;
+            }
+
+            // Each commit changes the lengths: the old ones are dropped wholesale now and then.
+            if (Kept.Count >= MaxKept)
+            {
+                Kept.Clear();
+            }
+
+            return Kept.GetOrAdd(avgdl, LengthCache);
+        }
+    }
+
     private static float[] LengthCache(float avgdl)
     {
         var cache = new float[256];
@@ -195,7 +227,8 @@ internal static class MemoryKeywordScorer
         AtomicReaderContext leaf,
         SegmentPostings segment,
         IReadOnlyList<KeywordClause> clauses,
-        TermPostings[,] postings,
+        TermPostings[] postings,
+        int segmentCount,
         int s,
         ClauseScorer?[] scorers,
         Filter? filter,
@@ -206,7 +239,7 @@ internal static class MemoryKeywordScorer
         bool any = false;
         for (int c = 0; c < clauses.Count && !any; c++)
         {
-            any = postings[c, s].Docs.Length > 0;
+            any = postings[(c * segmentCount) + s].Docs.Length > 0;
         }
 
         if (!any)
@@ -243,7 +276,7 @@ internal static class MemoryKeywordScorer
         // Reverse clause order, as BooleanScorer's sub-scorer list adds them; each into a double, as its buckets do.
         for (int c = clauses.Count - 1; c >= 0; c--)
         {
-            var docs = postings[c, s].Docs;
+            var docs = postings[(c * segmentCount) + s].Docs;
             if (docs.Length == 0)
             {
                 continue;
@@ -251,7 +284,7 @@ internal static class MemoryKeywordScorer
 
             var scorer = scorers[c]!;
             var norms = segment.Norms(reader, clauses[c].Field);
-            var freqs = postings[c, s].Freqs;
+            var freqs = postings[(c * segmentCount) + s].Freqs;
             if (freqs is null && norms is null)
             {
                 // BM25DocScorer.Score without norms, as if b were 0: one value for every posting of frequency 1.
@@ -312,7 +345,7 @@ internal static class MemoryKeywordScorer
         }
     }
 
-    private static Scratch Rent(int size)
+    private static Scratch Rent(int size, int clauses, int segments)
     {
         if (!Pool.TryTake(out var scratch))
         {
@@ -323,6 +356,22 @@ internal static class MemoryKeywordScorer
         {
             scratch.Scores = new double[size];
             scratch.Marks = new ulong[(size + 63) >> 6];
+        }
+
+        if (scratch.Postings.Length < clauses * segments)
+        {
+            scratch.Postings = new TermPostings[clauses * segments];
+        }
+
+        if (scratch.Segments.Length < segments)
+        {
+            scratch.Segments = new SegmentPostings[segments];
+        }
+
+        if (scratch.DocFreq.Length < clauses)
+        {
+            scratch.DocFreq = new long[clauses];
+            scratch.Scorers = new ClauseScorer?[clauses];
         }
 
         return scratch;
@@ -336,37 +385,84 @@ internal static class MemoryKeywordScorer
         }
     }
 
-    // Per-segment score accumulator (zero between uses) and the marks of the documents touched.
+    // One query's working arrays: the per-segment score accumulator (zero between uses) and the marks of the documents
+    // touched, each clause's postings in each segment (clause-major), the segments' postings, the clauses' document
+    // frequencies and scorers (null for a clause no segment holds), and the scorers kept for reuse.
     private sealed class Scratch
     {
+        private readonly List<ClauseScorer> _scorers = [];
+        private readonly List<(string Field, float[] Cache)> _lengthCaches = [];
+
         public double[] Scores { get; set; } = [];
 
         public ulong[] Marks { get; set; } = [];
+
+        public TermPostings[] Postings { get; set; } = [];
+
+        public SegmentPostings[] Segments { get; set; } = [];
+
+        public long[] DocFreq { get; set; } = [];
+
+        public ClauseScorer?[] Scorers { get; set; } = [];
+
+        // The length cache of a field in this query (a query has a few fields, each in many clauses).
+        public float[] LengthCache(string field, IList<AtomicReaderContext> leaves, long maxDoc)
+        {
+            foreach (var (f, cache) in _lengthCaches)
+            {
+                if (string.Equals(f, field, StringComparison.Ordinal))
+                {
+                    return cache;
+                }
+            }
+
+            var made = LengthCaches.For(AverageFieldLength(leaves, field, maxDoc));
+            _lengthCaches.Add((field, made));
+            return made;
+        }
+
+        public void ClearLengthCaches() => _lengthCaches.Clear();
+
+        // The scorer object for clause c, reused across queries.
+        public ClauseScorer Scorer(int c)
+        {
+            while (_scorers.Count <= c)
+            {
+                _scorers.Add(new ClauseScorer());
+            }
+
+            return _scorers[c];
+        }
     }
 
     // One clause's BM25 constants: Lucene's weightValue, its field's length cache, and for a clause with many postings
-    // the score of a frequency-1 posting for each norm byte (the same float operations, done once per byte).
+    // the score of a frequency-1 posting for each norm byte (the same float operations, done once per byte). Set for each
+    // query; the table's array is kept.
     private sealed class ClauseScorer
     {
-        public ClauseScorer(float weightValue, float[] cache, bool unitTable)
+        private readonly float[] _unit = new float[256];
+
+        public float WeightValue { get; private set; }
+
+        public float[] Cache { get; private set; } = [];
+
+        public float[]? Unit { get; private set; }
+
+        public void Set(float weightValue, float[] cache, bool unitTable)
         {
             WeightValue = weightValue;
             Cache = cache;
+            Unit = null;
             if (unitTable)
             {
-                Unit = new float[256];
-                for (int n = 0; n < Unit.Length; n++)
+                for (int n = 0; n < _unit.Length; n++)
                 {
-                    Unit[n] = Score(1f, cache[n]);
+                    _unit[n] = Score(1f, cache[n]);
                 }
+
+                Unit = _unit;
             }
         }
-
-        public float WeightValue { get; }
-
-        public float[] Cache { get; }
-
-        public float[]? Unit { get; }
 
         // BM25DocScorer.Score.
         public float Score(float freq, float norm) => WeightValue * freq / (freq + norm);
