@@ -674,6 +674,7 @@ internal static class BenchCommand
             {
                 var query = new Dictionary<string, object?>
                 {
+                    ["at"] = i,
                     ["ms"] = Math.Round(_ms[i], 2),
                     ["gc_pause_ms"] = Math.Round(_pause[i], 2),
                     ["gc"] = $"{_collections[i].Gen0}/{_collections[i].Gen1}/{_collections[i].Gen2}",
