@@ -182,8 +182,8 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
 
     internal static ulong Hash(BytesRef term) => Hash(term.Bytes.AsSpan(term.Offset, term.Length));
 
-    // FNV-1a over the term's UTF-8 bytes, then SplitMix64's avalanche.
-    private static ulong Hash(ReadOnlySpan<byte> bytes)
+    /// <summary>FNV-1a over <paramref name="bytes"/>, then SplitMix64's avalanche: a term's hash from its UTF-8 bytes.</summary>
+    internal static ulong Hash(ReadOnlySpan<byte> bytes)
     {
         ulong hash = 14695981039346656037UL;
         foreach (byte b in bytes)

@@ -237,19 +237,8 @@ internal sealed class SegmentVectors
         return -1;
     }
 
-    // FNV-1a over the id's UTF-16 code units, then SplitMix64's avalanche (in-process only; never stored).
-    private static ulong IdHash(string id)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (char c in id)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
-        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
-        return hash ^ (hash >> 31);
-    }
+    // The hash of an id's UTF-16 code units, with the vocabulary's hash (in-process only; never stored).
+    private static ulong IdHash(string id) => SegmentPostings.Hash(MemoryMarshal.AsBytes(id.AsSpan()));
 
     private void IndexIds()
     {
