@@ -1315,14 +1315,17 @@ public sealed class LocalProductIndex : IProductIndex
     /// <param name="cancellationToken">Cancels the graph update (the reader stays refreshed).</param>
     /// <remarks>Thread-safe. Reads go on meanwhile (exactly, while the graph is updated).</remarks>
     /// <exception cref="ProductIndexException">The index cannot be read.</exception>
-    public void WarmUp(CancellationToken cancellationToken = default)
+    public void WarmUp(CancellationToken cancellationToken = default) => WarmUpReader(cancellationToken);
+
+    // WarmUp, returning the commit generation of the reader it warmed (-1 for none).
+    private long WarmUpReader(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         try
         {
             if (Searchers(blocking: true) is not { } manager)
             {
-                return;
+                return -1;
             }
 
             var searcher = manager.Acquire();
@@ -1347,6 +1350,8 @@ public sealed class LocalProductIndex : IProductIndex
                         _ = Segment(leaf.AtomicReader).Quantized;
                     }
                 }
+
+                return searcher.IndexReader is DirectoryReader { IndexCommit.Generation: var generation } ? generation : -1;
             }
             finally
             {
@@ -1371,17 +1376,17 @@ public sealed class LocalProductIndex : IProductIndex
             {
                 try
                 {
-                    // A commit already warmed brings nothing new. Listing the folder opens no file, where Lucene's reopen
-                    // check reads the whole commit file through a new memory map: at every tick, objects with finalizers
-                    // and handles that each garbage collection of a serving process then had to walk.
-                    long generation = SegmentInfos.GetLastCommitGeneration(_directory);
-                    if (generation >= 0 && generation == warmed)
+                    // The commit the reader already has, warmed, brings nothing new. Listing the folder opens no file,
+                    // where Lucene's reopen check reads the whole commit file through a new memory map: at every tick,
+                    // objects with finalizers and handles that each garbage collection of a serving process then had to
+                    // walk. The generation compared is the reader's own, not the listing's, so a commit file listed
+                    // before Lucene can open it (a commit in progress) is looked at again at the next tick.
+                    if (warmed >= 0 && SegmentInfos.GetLastCommitGeneration(_directory) == warmed)
                     {
                         continue;
                     }
 
-                    WarmUp(stopping);
-                    warmed = generation;
+                    warmed = WarmUpReader(stopping);
                     Volatile.Write(ref _refreshError, null);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
