@@ -20,15 +20,16 @@ namespace ProductSimilarity.Search.Local;
 /// </remarks>
 internal sealed class ColumnFilter : Filter
 {
+    private readonly ProductQuery _query;
     private readonly Func<AtomicReader, SegmentVectors?> _loaded;
     private readonly VectorFilter _columns;
-    private readonly Filter _lucene;
+    private Filter? _lucene;
 
-    private ColumnFilter(ProductQuery query, Func<AtomicReader, SegmentVectors?> loaded, Filter lucene)
+    private ColumnFilter(ProductQuery query, Func<AtomicReader, SegmentVectors?> loaded, VectorFilter columns)
     {
+        _query = query;
         _loaded = loaded;
-        _columns = new VectorFilter(query);
-        _lucene = lucene;
+        _columns = columns;
     }
 
     /// <summary>The filter of <paramref name="query"/> for the in-memory scorer; null when the query has no condition.</summary>
@@ -36,19 +37,23 @@ internal sealed class ColumnFilter : Filter
     /// <param name="loaded">A segment's vectors and columns when they are in memory, else null (nothing is loaded).</param>
     public static Filter? For(ProductQuery query, Func<AtomicReader, SegmentVectors?> loaded)
     {
-        if (LocalProductIndex.BuildFilter(query) is not { } lucene)
+        if (query.Filter.Attributes.Count > 0)
         {
-            return null;
+            return LocalProductIndex.BuildFilter(query);
         }
 
-        return query.Filter.Attributes.Count > 0 ? lucene : new ColumnFilter(query, loaded, lucene);
+        // No condition and no exclusion is exactly when Lucene's translation has no clause (BuildFilter returns null).
+        var columns = new VectorFilter(query);
+        return columns.IsEmpty ? null : new ColumnFilter(query, loaded, columns);
     }
 
     /// <inheritdoc/>
+    /// <remarks>Lucene's translation is built only for a segment whose columns are not in memory. One query's filter is
+    /// used by one thread.</remarks>
     public override DocIdSet? GetDocIdSet(AtomicReaderContext context, IBits? acceptDocs)
         => _loaded(context.AtomicReader) is { } segment
             ? new Rows(segment, _columns, acceptDocs)
-            : _lucene.GetDocIdSet(context, acceptDocs);
+            : (_lucene ??= LocalProductIndex.BuildFilter(_query)!).GetDocIdSet(context, acceptDocs);
 
     // The rows of one segment that pass: accepted (live) and admitted by the columns.
     private sealed class Rows(SegmentVectors segment, VectorFilter columns, IBits? accept) : DocIdSet, IBits

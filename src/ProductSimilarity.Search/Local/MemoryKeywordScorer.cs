@@ -100,11 +100,10 @@ internal static class MemoryKeywordScorer
                 }
             }
 
+            // A clause's scorer is set only when some segment holds its term; ScoreSegment reads it only there.
             long maxDoc = reader.MaxDoc;
-            var scorers = scratch.Scorers;
             for (int c = 0; c < clauses.Count; c++)
             {
-                scorers[c] = null;
                 if (docFreq[c] == 0)
                 {
                     continue;
@@ -120,15 +119,13 @@ internal static class MemoryKeywordScorer
                 // BM25Stats.Normalize: weight = idf * queryBoost * topLevelBoost (1); BM25DocScorer: weight * (k1 + 1).
                 float idf = Idf(docFreq[c], maxDoc);
                 float weight = idf * clauses[c].Boost * 1f;
-                var scorer = scratch.Scorer(c);
-                scorer.Set(weight * (K1 + 1), cache, docFreq[c] >= UnitTableMinPostings);
-                scorers[c] = scorer;
+                scratch.Scorer(c).Set(weight * (K1 + 1), cache, docFreq[c] >= UnitTableMinPostings);
             }
 
             var top = new TopHits(Math.Min(k, reader.MaxDoc));
             for (int s = 0; s < leaves.Count; s++)
             {
-                ScoreSegment(leaves[s], segments[s], clauses, postings, leaves.Count, s, scorers, filter, scratch, top);
+                ScoreSegment(leaves[s], segments[s], clauses, postings, leaves.Count, s, filter, scratch, top);
             }
 
             // The pooled arrays keep no postings or segments alive.
@@ -230,7 +227,6 @@ internal static class MemoryKeywordScorer
         TermPostings[] postings,
         int segmentCount,
         int s,
-        ClauseScorer?[] scorers,
         Filter? filter,
         Scratch scratch,
         TopHits top)
@@ -282,7 +278,7 @@ internal static class MemoryKeywordScorer
                 continue;
             }
 
-            var scorer = scorers[c]!;
+            var scorer = scratch.Scorer(c);
             var norms = segment.Norms(reader, clauses[c].Field);
             var freqs = postings[(c * segmentCount) + s].Freqs;
             if (freqs is null && norms is null)
@@ -371,7 +367,6 @@ internal static class MemoryKeywordScorer
         if (scratch.DocFreq.Length < clauses)
         {
             scratch.DocFreq = new long[clauses];
-            scratch.Scorers = new ClauseScorer?[clauses];
         }
 
         return scratch;
@@ -387,7 +382,7 @@ internal static class MemoryKeywordScorer
 
     // One query's working arrays: the per-segment score accumulator (zero between uses) and the marks of the documents
     // touched, each clause's postings in each segment (clause-major), the segments' postings, the clauses' document
-    // frequencies and scorers (null for a clause no segment holds), and the scorers kept for reuse.
+    // frequencies, and the clauses' scorers, kept for reuse.
     private sealed class Scratch
     {
         private readonly List<ClauseScorer> _scorers = [];
@@ -402,8 +397,6 @@ internal static class MemoryKeywordScorer
         public SegmentPostings[] Segments { get; set; } = [];
 
         public long[] DocFreq { get; set; } = [];
-
-        public ClauseScorer?[] Scorers { get; set; } = [];
 
         // The length cache of a field in this query (a query has a few fields, each in many clauses).
         public float[] LengthCache(string field, IList<AtomicReaderContext> leaves, long maxDoc)

@@ -60,8 +60,7 @@ internal sealed class SegmentPostings(int maxDoc, int? rareCap = null)
     /// <param name="field">The field.</param>
     /// <param name="term">The term.</param>
     /// <param name="enums">The terms enumerators of one query in this segment, by field, reused across its terms; created
-    /// here at the first seek when null.
-    /// for none.</param>
+    /// here at the first seek when null.</param>
     public TermPostings Term(AtomicReader reader, string field, string term, ref Dictionary<string, TermsEnum?>? enums)
     {
         if (_terms.TryGetValue((field, term), out var cached))

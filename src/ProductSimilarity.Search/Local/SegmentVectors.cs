@@ -25,11 +25,11 @@ internal sealed class SegmentVectors
 
     private readonly System.Threading.Lock _quantizeGate = new();
     private QuantizedMatrix? _quantized;
+    private int _quantizeStarted;
 
     // The rows by product id: IdHash of each row's id, ascending, and the rows in that order (IndexIds).
     private ulong[] _idHashes = [];
     private int[] _idRows = [];
-    private int _quantizeStarted;
 
     private SegmentVectors(int count, int dimensions)
     {
